@@ -1,0 +1,71 @@
+# Undersigned: `make run` (embedded demo) and `make test` (full suite on the real stack).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# The test stack (override on the command line or in the environment).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/undersigned
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/3
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test lint serve venv dev-venv messages clean check-test-services
+
+$(VENV)/.installed: requirements.txt
+	@PYTHON_BIN=$$(bin/find-python) && \
+	  { [ -x $(PY) ] || $$PYTHON_BIN -m venv $(VENV); }
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.installed
+dev-venv: $(VENV)/.dev-installed
+
+# Compiled translations are build output: made here, never committed.
+messages: $(VENV)/.installed
+	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages -v 0; \
+	  else echo "note: gettext (msgfmt) not found; pages stay in English. Debian: apt-get install gettext"; fi
+
+run: $(VENV)/.installed messages
+	@mkdir -p var
+	DEBUG=1 $(PY) manage.py migrate --noinput -v 0
+	DEBUG=1 $(PY) manage.py load_demo
+	@echo ""
+	@echo "  Undersigned is running (embedded mode: SQLite, in-process tasks, local outbox)"
+	@echo "  Demo letter:   http://$(HOST):$(PORT)/letters/northwind-ice/"
+	@echo "  Open letters:  http://$(HOST):$(PORT)/letters/"
+	@echo "  API:           http://$(HOST):$(PORT)/api/letters/"
+	@echo "  Local outbox:  http://$(HOST):$(PORT)/outbox/   (every email the site sends)"
+	@echo "  Organiser login: http://$(HOST):$(PORT)/accounts/login/  organiser@example.org / undersigned-demo"
+	@echo ""
+	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+check-test-services: $(VENV)/.dev-installed
+	@DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) \
+	  $(PY) bin/check-test-services
+
+test: $(VENV)/.dev-installed messages check-test-services
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) \
+	  DEBUG=0 SECRET_KEY=test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
+	  ALLOWED_HOSTS=testserver,localhost,127.0.0.1 EMAIL_URL=smtp://127.0.0.1:1 \
+	  SITE_URL=http://testserver COUNT_INTERVAL=1 DJANGO_ALLOW_ASYNC_UNSAFE=1 \
+	  CELERY_QUEUE=test-$$$$ CACHE_KEY_PREFIX=test-$$$$ \
+	  $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DEBUG=1 $(VENV)/bin/mypy .
+
+# Production-like processes against the configured services (set the env).
+serve: $(VENV)/.installed messages
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v 0
+	bin/serve
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from letters import api, views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="letters:index", permanent=False)),
+    path("letters/", include("letters.urls")),
+    path("s/<str:token>/", views.signature_confirm, name="signature_confirm"),
+    path("w/<str:token>/", views.signature_withdraw, name="signature_withdraw"),
+    path("api/letters/", api.letters_list, name="api_letters"),
+    path("api/letters/<slug:slug>/", api.letter_detail, name="api_letter"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.OUTBOX_ENABLED:
+    urlpatterns.append(path("outbox/", include("outbox.urls")))

@@ -1,0 +1,96 @@
+"""Shared public responses: the same bytes for every visitor of a language,
+cached between count updates, with Cache-Control, ETag and Last-Modified."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.http import http_date, parse_http_date_safe
+from django.utils.translation import get_language
+
+
+@dataclass(frozen=True)
+class CachedBody:
+    body: bytes
+    content_type: str
+    etag: str
+    last_modified: int
+
+
+def public_response(
+    request: HttpRequest,
+    key: str,
+    build: Callable[[], tuple[bytes, str]],
+) -> HttpResponse:
+    """Serve `build()`'s bytes from the cache (for COUNT_INTERVAL seconds).
+
+    `build` must not read anything per-visitor (no session, user, CSRF).
+    """
+    cache_key = f"public:{get_language()}:{key}"
+    cached: CachedBody | None = cache.get(cache_key)
+    if cached is None:
+        body, content_type = build()
+        cached = CachedBody(
+            body=body,
+            content_type=content_type,
+            etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
+            last_modified=int(timezone.now().timestamp()),
+        )
+        cache.set(cache_key, cached, timeout=settings.COUNT_INTERVAL)
+    response: HttpResponse
+    if _not_modified(request, cached):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(cached.body, content_type=cached.content_type)
+    response["ETag"] = cached.etag
+    response["Last-Modified"] = http_date(cached.last_modified)
+    response["Cache-Control"] = (
+        f"public, max-age={settings.COUNT_INTERVAL}, "
+        f"stale-while-revalidate={max(60, settings.COUNT_INTERVAL * 6)}"
+    )
+    patch_vary_headers(response, ["Accept-Language"])
+    return response
+
+
+def _not_modified(request: HttpRequest, cached: CachedBody) -> bool:
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+        return cached.etag in tags or "*" in tags
+    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    return since is not None and cached.last_modified <= since
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or the address the trusted proxies saw."""
+    hops = settings.TRUSTED_PROXY_COUNT
+    if hops:
+        forwarded = [p.strip() for p in request.headers.get("X-Forwarded-For", "").split(",")]
+        forwarded = [p for p in forwarded if p]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def same_origin(request: HttpRequest) -> bool:
+    """Cross-site request forgery check for forms on cached pages (which carry
+    no per-visitor CSRF token): browsers send Origin and Sec-Fetch-Site on every
+    POST; refuse any that names another site."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None and fetch_site not in {"same-origin", "none"}:
+        return False
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    if origin == "null":
+        return False
+    allowed = {request.build_absolute_uri("/").rstrip("/"), settings.SITE_URL}
+    allowed.update(settings.CSRF_TRUSTED_ORIGINS)
+    return origin.rstrip("/") in allowed

@@ -1,0 +1,83 @@
+"""Load the demo letter (English and German), its organiser and a few signers.
+
+Idempotent: running it again changes nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any, cast
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from letters import services
+from letters.demo_content import DEMO_LETTER, DEMO_ORGANISER, DEMO_SIGNERS
+from letters.models import Letter, Signature, SignatureStatus
+
+
+class Command(BaseCommand):
+    help = "Load the demo letter, a demo organiser and demo signatures."
+
+    @transaction.atomic
+    def handle(self, *args: Any, **options: Any) -> None:
+        User = get_user_model()
+        user = User.objects.filter(email=DEMO_ORGANISER["email"]).first()
+        if user is None:
+            user = User.objects.create_user(
+                email=DEMO_ORGANISER["email"],
+                password=DEMO_ORGANISER["password"],
+                name=DEMO_ORGANISER["name"],
+            )
+            EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+        demo = cast(dict[str, Any], DEMO_LETTER)
+        if Letter.objects.filter(slug=demo["slug"]).exists():
+            self.stdout.write("Demo letter already loaded.")
+            return
+        translations = [
+            services.TranslationInput(
+                language=lang, title=t["title"], body=t["body"], demands=list(t["demands"])
+            )
+            for lang, t in demo["translations"].items()
+        ]
+        letter = services.letter_create(
+            slug=demo["slug"],
+            title=demo["title"],
+            body=demo["body"],
+            demands=list(demo["demands"]),
+            addressees=[(a["name"], a["role"]) for a in demo["addressees"]],
+            language=demo["language"],
+            owner=user,
+            goal=demo["goal"],
+            allowed_domains=list(demo["allowed_domains"]),
+            change_note=demo["change_note"],
+            translations=translations,
+        )
+        services.letter_publish(letter=letter, by=user)
+        # Demo signers are seeded as already confirmed (no emails are sent for
+        # them); the counts are then recomputed from the rows.
+        now = timezone.now()
+        Signature.objects.bulk_create(
+            Signature(
+                letter=letter,
+                version=letter.current_version,
+                email=s["email"],
+                name=s["name"],
+                job_title=s["job_title"],
+                team=s["team"],
+                location=s["location"],
+                comment=s["comment"],
+                display=s["display"],
+                status=SignatureStatus.CONFIRMED,
+                secret=secrets.token_urlsafe(18),
+                emails_sent=1,
+                confirmed_at=now - timedelta(minutes=len(DEMO_SIGNERS) - i),
+            )
+            for i, s in enumerate(cast(list[dict[str, str]], DEMO_SIGNERS))
+        )
+        services.counts_recount(letter_id=letter.pk)
+        self.stdout.write(self.style.SUCCESS(f"Loaded demo letter /letters/{letter.slug}/"))

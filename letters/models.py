@@ -1,0 +1,350 @@
+"""The letters domain: letters, their immutable versions, signatures, counts.
+
+Rules the database enforces (services turn IntegrityError into outcomes):
+- one live (pending or confirmed) signature per letter and canonical email;
+- a withdrawn signature holds no personal data;
+- a version number is unique per letter.
+
+Counts never live on the letter row: confirming or withdrawing a signature
+inserts a CountDelta row; `counts_fold` folds deltas into LetterStats every
+COUNT_INTERVAL seconds and `counts_recount` repairs drift.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class LetterStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    OPEN = "open", _("Open for signatures")
+    CLOSED = "closed", _("Closed")
+    DELIVERED = "delivered", _("Delivered")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESPONDED = "responded", _("Responded")
+    ARCHIVED = "archived", _("Archived")
+
+
+PUBLIC_STATUSES = (
+    LetterStatus.OPEN,
+    LetterStatus.CLOSED,
+    LetterStatus.DELIVERED,
+    LetterStatus.ACKNOWLEDGED,
+    LetterStatus.RESPONDED,
+)
+
+
+class Letter(models.Model):
+    slug = models.SlugField(_("address"), max_length=80, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
+    status = models.CharField(
+        max_length=16, choices=LetterStatus.choices, default=LetterStatus.DRAFT
+    )
+    allowed_domains = models.JSONField(
+        _("allowed email domains"),
+        default=list,
+        blank=True,
+        help_text=_("Signers must use an address at one of these domains. Empty: any address."),
+    )
+    goal = models.PositiveIntegerField(_("signature goal"), null=True, blank=True)
+    closes_at = models.DateTimeField(_("closes at"), null=True, blank=True)
+    list_public_signatories = models.BooleanField(_("list public signatories"), default=True)
+    current_version = models.ForeignKey(
+        "LetterVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    organisers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Organiser", related_name="letters"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-published_at", "-id"]
+        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["status", "-published_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("letters:detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == LetterStatus.OPEN
+
+
+class OrganiserRole(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    EDITOR = "editor", _("Editor")
+    VIEWER = "viewer", _("Viewer")
+
+
+class Organiser(models.Model):
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    role = models.CharField(
+        max_length=8, choices=OrganiserRole.choices, default=OrganiserRole.OWNER
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["letter", "user"], name="organiser_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.role} of {self.letter_id}"
+
+
+class Addressee(models.Model):
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="addressees")
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(_("name"), max_length=150)
+    role = models.CharField(_("role"), max_length=200, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.role}" if self.role else self.name
+
+
+class LetterVersion(models.Model):
+    """An immutable published text. Never updated after creation."""
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    body = models.TextField(_("body (Markdown)"))
+    body_html = models.TextField(editable=False)
+    change_note = models.CharField(_("change note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["letter", "number"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["letter", "number"], name="version_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.letter_id} v{self.number}"
+
+    def fingerprint(self, demands: list[str]) -> str:
+        """SHA-256 over the text as published: body and ordered demands."""
+        digest = hashlib.sha256(self.body.encode())
+        for demand in demands:
+            digest.update(b"\x00" + demand.encode())
+        return digest.hexdigest()
+
+
+class Demand(models.Model):
+    version = models.ForeignKey(LetterVersion, on_delete=models.CASCADE, related_name="demands")
+    position = models.PositiveSmallIntegerField()
+    text = models.TextField()
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["position"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["version", "position"], name="demand_position_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class VersionTranslation(models.Model):
+    """The same version's text in another language (one count covers all)."""
+
+    version = models.ForeignKey(
+        LetterVersion, on_delete=models.CASCADE, related_name="translations"
+    )
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES)
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    body_html = models.TextField(editable=False)
+    demands = models.JSONField(default=list)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["version", "language"], name="translation_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version_id} ({self.language})"
+
+
+class SignatureStatus(models.TextChoices):
+    PENDING = "pending", _("Pending confirmation")
+    CONFIRMED = "confirmed", _("Confirmed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    INVALIDATED = "invalidated", _("Invalidated")
+
+
+LIVE_STATUSES = (SignatureStatus.PENDING, SignatureStatus.CONFIRMED)
+
+
+class Display(models.TextChoices):
+    PUBLIC = "public", _("Show my name publicly")
+    ANONYMOUS = "anonymous", _("Count me, but withhold my name")
+
+
+class Signature(models.Model):
+    """One person's signature. Personal data is erased on withdrawal.
+
+    `secret` is part of every emailed token; clearing it revokes the links.
+    `emails_requested`/`emails_sent` make the email task idempotent: the task
+    for email n sends only while emails_sent < n and records the send with one
+    conditional update.
+    """
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="signatures")
+    version = models.ForeignKey(LetterVersion, on_delete=models.PROTECT, related_name="+")
+    email = models.CharField(max_length=254, blank=True)
+    name = models.CharField(max_length=120, blank=True)
+    job_title = models.CharField(max_length=120, blank=True)
+    team = models.CharField(max_length=120, blank=True)
+    location = models.CharField(max_length=120, blank=True)
+    comment = models.TextField(max_length=1000, blank=True)
+    display = models.CharField(max_length=10, choices=Display.choices, default=Display.PUBLIC)
+    wants_updates = models.BooleanField(default=False)
+    language = models.CharField(max_length=8, default="en")
+    status = models.CharField(
+        max_length=12, choices=SignatureStatus.choices, default=SignatureStatus.PENDING
+    )
+    flagged = models.BooleanField(default=False, help_text="Over a rate limit: never counted.")
+    secret = models.CharField(max_length=32, blank=True)
+    emails_requested = models.PositiveSmallIntegerField(default=1)
+    emails_sent = models.PositiveSmallIntegerField(default=0)
+    email_failed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["letter", "email"],
+                condition=Q(status__in=LIVE_STATUSES),
+                name="signature_live_email_unique",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=SignatureStatus.WITHDRAWN)
+                | (Q(email="") & Q(name="") & Q(comment="") & Q(team="") & Q(location="")),
+                name="signature_withdrawn_erased",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=LIVE_STATUSES) | ~Q(email=""),
+                name="signature_live_has_email",
+            ),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(
+                fields=["letter", "-confirmed_at", "-id"],
+                condition=Q(
+                    status=SignatureStatus.CONFIRMED, display=Display.PUBLIC, flagged=False
+                ),
+                name="signature_public_list",
+            ),
+            models.Index(fields=["letter", "status"], name="signature_letter_status"),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status=SignatureStatus.PENDING),
+                name="signature_pending_created",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"signature {self.pk} ({self.status})"
+
+    @property
+    def counted(self) -> bool:
+        return self.status == SignatureStatus.CONFIRMED and not self.flagged
+
+
+class CountDelta(models.Model):
+    """An append-only change to a letter's counts (no hot row on sign/confirm)."""
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="+")
+    confirmed = models.SmallIntegerField()
+    public = models.SmallIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.letter_id}: {self.confirmed:+d}"
+
+
+class LetterStats(models.Model):
+    """Folded counts; written only by counts_fold / counts_recount."""
+
+    letter = models.OneToOneField(
+        Letter, on_delete=models.CASCADE, primary_key=True, related_name="stats"
+    )
+    confirmed = models.IntegerField(default=0)
+    public = models.IntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.letter_id}: {self.confirmed}"
+
+
+class EventKind(models.TextChoices):
+    PUBLISHED = "published", _("Published")
+    NEW_VERSION = "new_version", _("New version")
+    CLOSED = "closed", _("Closed")
+    DELIVERED = "delivered", _("Delivered")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESPONSE = "response", _("Response")
+    UPDATE = "update", _("Organiser update")
+
+
+class LetterEvent(models.Model):
+    """The public timeline of a letter."""
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    text = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.letter_id} {self.kind}"
+
+
+class AuditLog(models.Model):
+    """Who did what to whose data. Never holds the personal data itself."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    action = models.CharField(max_length=64)
+    letter = models.ForeignKey(Letter, on_delete=models.SET_NULL, null=True, blank=True)
+    target = models.CharField(max_length=200, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target}"

@@ -1,0 +1,476 @@
+"""Writes. Every state change of the letters domain goes through one of these.
+
+Locking rules:
+- The sign and confirm paths never write the Letter row nor LetterStats:
+  they insert CountDelta rows; `counts_fold` folds them.
+- `counts_fold` and `counts_recount` lock the letter's LetterStats row
+  (select_for_update) before reading deltas, so they serialise per letter.
+- Signature transitions are conditional updates (pending→confirmed) or take a
+  row lock on the one signature (withdraw, resend), never on shared rows.
+- Emails are enqueued on commit only.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import ipaddress
+import logging
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from letters.emailaddr import canonical_email, domain_allowed
+from letters.markup import render_markdown
+from letters.models import (
+    LIVE_STATUSES,
+    Addressee,
+    CountDelta,
+    Demand,
+    Display,
+    EventKind,
+    Letter,
+    LetterEvent,
+    LetterStats,
+    LetterStatus,
+    LetterVersion,
+    Organiser,
+    OrganiserRole,
+    Signature,
+    SignatureStatus,
+    VersionTranslation,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    """A domain rule refused the request; `field` names the form field, if any."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# --- Letters ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TranslationInput:
+    language: str
+    title: str
+    body: str
+    demands: list[str]
+
+
+@transaction.atomic
+def letter_create(
+    *,
+    slug: str,
+    title: str,
+    body: str,
+    demands: list[str],
+    addressees: Iterable[tuple[str, str]],
+    language: str = "en",
+    owner: Any | None = None,
+    goal: int | None = None,
+    allowed_domains: list[str] | None = None,
+    change_note: str = "",
+    translations: Iterable[TranslationInput] = (),
+) -> Letter:
+    """Create a draft letter with its first version (and its translations)."""
+    letter = Letter.objects.create(
+        slug=slug,
+        title=title,
+        language=language,
+        goal=goal,
+        allowed_domains=allowed_domains or [],
+    )
+    Addressee.objects.bulk_create(
+        Addressee(letter=letter, position=i, name=name, role=role)
+        for i, (name, role) in enumerate(addressees)
+    )
+    version = LetterVersion.objects.create(
+        letter=letter,
+        number=1,
+        body=body,
+        body_html=render_markdown(body),
+        change_note=change_note,
+        created_by=owner,
+    )
+    Demand.objects.bulk_create(
+        Demand(version=version, position=i, text=text) for i, text in enumerate(demands)
+    )
+    VersionTranslation.objects.bulk_create(
+        VersionTranslation(
+            version=version,
+            language=t.language,
+            title=t.title,
+            body=t.body,
+            body_html=render_markdown(t.body),
+            demands=list(t.demands),
+        )
+        for t in translations
+    )
+    letter.current_version = version
+    letter.save(update_fields=["current_version"])
+    LetterStats.objects.create(letter=letter)
+    if owner is not None:
+        Organiser.objects.create(letter=letter, user=owner, role=OrganiserRole.OWNER)
+    return letter
+
+
+@transaction.atomic
+def letter_publish(*, letter: Letter, by: Any | None = None) -> Letter:
+    """draft → open, as a conditional update; writes a `published` event."""
+    now = timezone.now()
+    updated = Letter.objects.filter(pk=letter.pk, status=LetterStatus.DRAFT).update(
+        status=LetterStatus.OPEN, published_at=now
+    )
+    if not updated:
+        raise ServiceError(_("Only a draft can be published."))
+    LetterEvent.objects.create(letter=letter, kind=EventKind.PUBLISHED, created_by=by)
+    letter.refresh_from_db()
+    return letter
+
+
+# --- Signing ---------------------------------------------------------------
+
+
+class SignOutcome(enum.Enum):
+    CREATED = "created"
+    RESENT = "resent"
+    CAPPED = "capped"  # an existing signature already had its maximum of emails
+
+
+def _client_key(client_ip: str) -> str:
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{client_ip}".encode()).hexdigest()[:24]
+
+
+def _parse_rate(rate: str) -> tuple[int, int]:
+    count, _sep, seconds = rate.partition("/")
+    return int(count), int(seconds)
+
+
+def _ip_allowlisted(client_ip: str) -> bool:
+    try:
+        address = ipaddress.ip_address(client_ip)
+    except ValueError:
+        return False
+    return any(
+        address in ipaddress.ip_network(net, strict=False) for net in settings.SIGN_RATE_ALLOWLIST
+    )
+
+
+def sign_rate_exceeded(*, letter_id: int, client_ip: str) -> bool:
+    """Count this attempt against the burst and sustained limits (fixed windows
+    in the cache, Redis in production).  Fails open if the cache is down:
+    signing keeps working, flagged or not."""
+    if not client_ip or _ip_allowlisted(client_ip):
+        return False
+    client = _client_key(client_ip)
+    exceeded = False
+    try:
+        for name, rate in (("b", settings.SIGN_RATE_BURST), ("s", settings.SIGN_RATE_SUSTAINED)):
+            limit, window = _parse_rate(rate)
+            bucket = int(timezone.now().timestamp()) // window
+            key = f"signrate:{name}:{letter_id}:{client}:{bucket}"
+            cache.add(key, 0, timeout=window + 5)
+            if cache.incr(key) > limit:
+                exceeded = True
+    except Exception:
+        logger.warning("sign rate limit: cache unavailable", exc_info=True)
+        return False
+    return exceeded
+
+
+def _enqueue_email(signature_id: int, number: int) -> None:
+    """Enqueue email `number` of a signature once the transaction commits.
+
+    If the broker is down, the row stays with emails_sent < emails_requested
+    and `signatures_resend_unsent` re-enqueues it later: nothing is lost.
+    """
+    from letters.tasks import send_signature_email
+
+    def enqueue() -> None:
+        try:
+            send_signature_email.delay(signature_id, number)
+        except Exception:  # noqa: BLE001 -- broker down: the sweep re-enqueues
+            logger.warning("enqueue failed for signature %s; the sweep will retry", signature_id)
+
+    transaction.on_commit(enqueue)
+
+
+def signature_create(
+    *,
+    letter: Letter,
+    email: str,
+    name: str,
+    job_title: str = "",
+    team: str = "",
+    location: str = "",
+    comment: str = "",
+    display: str = Display.PUBLIC,
+    wants_updates: bool = False,
+    language: str = "en",
+    client_ip: str = "",
+) -> SignOutcome:
+    """Insert a pending signature, or find the live one for that address.
+
+    New address: a pending row and its confirmation email.  Live address
+    (pending or confirmed): nothing about it changes (a stranger cannot edit
+    someone's signature); its owner is emailed again (the confirmation, or
+    "you have already signed"), at most SIGNATURE_MAX_EMAILS per signature.
+    Over the rate limit: stored with `flagged`, never counted.  The caller
+    answers the same in every case.
+
+    Raises ServiceError when the letter is not open or the address is outside
+    the letter's allowed domains.
+    """
+    if letter.status != LetterStatus.OPEN or letter.current_version_id is None:
+        raise ServiceError(_("This letter is not open for signatures."))
+    try:
+        address = canonical_email(email)
+    except Exception as exc:
+        raise ServiceError(_("Enter a valid email address."), field="email") from exc
+    if not domain_allowed(address, letter.allowed_domains):
+        raise ServiceError(
+            _("Please use your work address (%(domains)s).")
+            % {"domains": ", ".join(letter.allowed_domains)},
+            field="email",
+        )
+    flagged = sign_rate_exceeded(letter_id=letter.pk, client_ip=client_ip)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                signature = Signature.objects.create(
+                    letter=letter,
+                    version_id=letter.current_version_id,
+                    email=address,
+                    name=name.strip(),
+                    job_title=job_title.strip(),
+                    team=team.strip(),
+                    location=location.strip(),
+                    comment=comment.strip(),
+                    display=display,
+                    wants_updates=wants_updates,
+                    language=language,
+                    flagged=flagged,
+                    secret=secrets.token_urlsafe(18),
+                    emails_requested=1,
+                )
+        except IntegrityError:
+            signature = None
+        if signature is not None:
+            _enqueue_email(signature.pk, 1)
+            return SignOutcome.CREATED
+        existing = (
+            Signature.objects.select_for_update()
+            .filter(letter=letter, email=address, status__in=LIVE_STATUSES)
+            .first()
+        )
+        if existing is None:  # withdrawn in between: ask the caller to try again
+            raise ServiceError(_("Please try again."))
+        if existing.emails_requested >= settings.SIGNATURE_MAX_EMAILS:
+            return SignOutcome.CAPPED
+        existing.emails_requested = F("emails_requested") + 1
+        existing.save(update_fields=["emails_requested"])
+        existing.refresh_from_db(fields=["emails_requested"])
+        _enqueue_email(existing.pk, existing.emails_requested)
+        return SignOutcome.RESENT
+
+
+def signature_record_email_sent(*, signature_id: int, number: int) -> bool:
+    """Record that email `number` went out: one conditional update, so a
+    duplicate or retried task records (and was allowed to send) once."""
+    return bool(
+        Signature.objects.filter(pk=signature_id, emails_sent__lt=number).update(
+            emails_sent=number, confirmation_sent_at=timezone.now()
+        )
+    )
+
+
+def signature_mark_email_failed(*, signature_id: int) -> None:
+    Signature.objects.filter(pk=signature_id).update(email_failed=True)
+
+
+@transaction.atomic
+def signature_confirm(*, signature: Signature, display: str | None = None) -> bool:
+    """pending → confirmed as one conditional update (idempotent: a second or
+    concurrent click updates nothing).  The winner inserts the count delta.
+    Returns True if this call confirmed it."""
+    changes: dict[str, Any] = {
+        "status": SignatureStatus.CONFIRMED,
+        "confirmed_at": timezone.now(),
+    }
+    if display in Display.values:
+        changes["display"] = display
+    updated = Signature.objects.filter(pk=signature.pk, status=SignatureStatus.PENDING).update(
+        **changes
+    )
+    if not updated:
+        return False
+    signature.refresh_from_db()
+    if not signature.flagged:
+        CountDelta.objects.create(
+            letter_id=signature.letter_id,
+            confirmed=1,
+            public=1 if signature.display == Display.PUBLIC else 0,
+        )
+    return True
+
+
+@transaction.atomic
+def signature_withdraw(*, signature_id: int) -> bool:
+    """Withdraw a live signature: erase its personal data at once (the row
+    keeps only letter, version and timestamps) and take it out of the counts.
+    Locks only this signature's row.  Returns False if it was not live."""
+    signature = (
+        Signature.objects.select_for_update()
+        .filter(pk=signature_id, status__in=LIVE_STATUSES)
+        .first()
+    )
+    if signature is None:
+        return False
+    was_counted = signature.counted
+    was_public = signature.display == Display.PUBLIC
+    Signature.objects.filter(pk=signature.pk).update(
+        status=SignatureStatus.WITHDRAWN,
+        withdrawn_at=timezone.now(),
+        email="",
+        name="",
+        job_title="",
+        team="",
+        location="",
+        comment="",
+        secret="",
+        wants_updates=False,
+    )
+    if was_counted:
+        CountDelta.objects.create(
+            letter_id=signature.letter_id, confirmed=-1, public=-1 if was_public else 0
+        )
+    return True
+
+
+def signatures_resend_unsent() -> list[tuple[int, int]]:
+    """Live signatures whose last requested email never went out (the broker
+    was down at commit time, or the task was lost) and whose last send is older
+    than the grace period: enqueue that email again.  The task's conditional
+    update makes an extra enqueue harmless.  Returns the (id, number) pairs."""
+    from letters.tasks import send_signature_email
+
+    cutoff = timezone.now() - timedelta(seconds=settings.SIGNATURE_UNSENT_GRACE)
+    rows = list(
+        Signature.objects.filter(
+            status__in=LIVE_STATUSES,
+            email_failed=False,
+            emails_sent__lt=F("emails_requested"),
+        )
+        .filter(
+            Q(confirmation_sent_at__isnull=True, created_at__lt=cutoff)
+            | Q(confirmation_sent_at__lt=cutoff)
+        )
+        .values_list("pk", "emails_requested")[:5000]
+    )
+    for pk, number in rows:
+        send_signature_email.delay(pk, number)
+    return rows
+
+
+def signatures_delete_stale() -> int:
+    """Delete pending signatures older than SIGNATURE_PENDING_MAX_AGE (they
+    were never confirmed; their data must not linger)."""
+    cutoff = timezone.now() - timedelta(seconds=settings.SIGNATURE_PENDING_MAX_AGE)
+    deleted, _detail = Signature.objects.filter(
+        status=SignatureStatus.PENDING, created_at__lt=cutoff
+    ).delete()
+    return deleted
+
+
+# --- Counts ------------------------------------------------------------------
+
+
+def counts_fold(*, letter_id: int) -> tuple[int, int]:
+    """Fold a letter's pending CountDelta rows into its LetterStats row.
+
+    Locks the LetterStats row, deletes the deltas it folds (DELETE … RETURNING,
+    so concurrent folds never fold the same row twice) and adds their sum.
+    """
+    with transaction.atomic():
+        LetterStats.objects.select_for_update().get_or_create(letter_id=letter_id)
+        table = connection.ops.quote_name(CountDelta._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE letter_id = %s RETURNING confirmed, public",  # noqa: S608
+                [letter_id],
+            )
+            rows = cursor.fetchall()
+        confirmed = sum(r[0] for r in rows)
+        public = sum(r[1] for r in rows)
+        if rows:
+            LetterStats.objects.filter(pk=letter_id).update(
+                confirmed=F("confirmed") + confirmed,
+                public=F("public") + public,
+                updated_at=timezone.now(),
+            )
+    return confirmed, public
+
+
+def counts_fold_all() -> int:
+    letter_ids = set(CountDelta.objects.values_list("letter_id", flat=True).distinct())
+    for letter_id in letter_ids:
+        counts_fold(letter_id=letter_id)
+    return len(letter_ids)
+
+
+def counts_recount(*, letter_id: int) -> tuple[int, int]:
+    """Repair drift: set LetterStats to the true count minus the deltas not yet
+    folded, read in one statement (one snapshot) under the stats row lock."""
+    sig = connection.ops.quote_name(Signature._meta.db_table)
+    delta = connection.ops.quote_name(CountDelta._meta.db_table)
+    with transaction.atomic():
+        LetterStats.objects.select_for_update().get_or_create(letter_id=letter_id)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""SELECT
+                    (SELECT COUNT(*) FROM {sig} WHERE letter_id = %s AND status = %s
+                        AND flagged = %s),
+                    (SELECT COUNT(*) FROM {sig} WHERE letter_id = %s AND status = %s
+                        AND flagged = %s AND display = %s),
+                    (SELECT COALESCE(SUM(confirmed), 0) FROM {delta} WHERE letter_id = %s),
+                    (SELECT COALESCE(SUM(public), 0) FROM {delta} WHERE letter_id = %s)
+                """,  # noqa: S608
+                [
+                    letter_id, SignatureStatus.CONFIRMED, False,
+                    letter_id, SignatureStatus.CONFIRMED, False, Display.PUBLIC,
+                    letter_id, letter_id,
+                ],
+            )  # fmt: skip
+            row = cursor.fetchone()
+        assert row is not None
+        confirmed = int(row[0]) - int(row[2])
+        public = int(row[1]) - int(row[3])
+        LetterStats.objects.filter(pk=letter_id).update(
+            confirmed=confirmed, public=public, updated_at=timezone.now()
+        )
+    return confirmed, public
+
+
+def counts_recount_all() -> int:
+    letter_ids = list(
+        Letter.objects.exclude(status=LetterStatus.DRAFT).values_list("pk", flat=True)
+    )
+    for letter_id in letter_ids:
+        counts_recount(letter_id=letter_id)
+    return len(letter_ids)

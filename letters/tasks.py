@@ -1,0 +1,100 @@
+"""Celery tasks: thin.  Ids in, re-check state, call a service, retry transient
+errors with backoff.  Every task is safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+
+from celery import Task, shared_task
+from django.conf import settings
+
+from letters import services
+from letters.emails import build_email
+from letters.models import Signature, SignatureStatus
+from letters.selectors import letter_text
+from letters.tokens import Purpose, make_token
+
+logger = logging.getLogger(__name__)
+
+
+def _is_permanent(exc: Exception) -> bool:
+    """5xx answers about the message or recipient are permanent; the rest
+    (connection refused, timeouts, 4xx) are worth retrying."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _msg in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code >= 500
+    return False
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def send_signature_email(self: Task, signature_id: int, number: int) -> str:
+    """Send email `number` of a signature: the confirmation while it is
+    pending, "you have already signed" (with the withdraw link) once confirmed."""
+    signature = (
+        Signature.objects.select_related("letter", "letter__current_version")
+        .filter(pk=signature_id)
+        .first()
+    )
+    if (
+        signature is None
+        or signature.status not in (SignatureStatus.PENDING, SignatureStatus.CONFIRMED)
+        or signature.emails_sent >= number
+        or signature.email_failed
+    ):
+        return "skipped"
+    letter = signature.letter
+    text = letter_text(letter, signature.language)
+    if signature.status == SignatureStatus.PENDING:
+        name = "signature-confirm"
+        context = {
+            "confirm_url": settings.SITE_URL + f"/s/{make_token(signature, Purpose.CONFIRM)}/",
+            "max_age_days": settings.SIGNATURE_CONFIRM_MAX_AGE // 86400,
+            "pending_days": settings.SIGNATURE_PENDING_MAX_AGE // 86400,
+        }
+    else:
+        name = "signature-already"
+        context = {
+            "letter_title": text.title,
+            "letter_url": settings.SITE_URL + letter.get_absolute_url(),
+            "withdraw_url": settings.SITE_URL + f"/w/{make_token(signature, Purpose.WITHDRAW)}/",
+        }
+    message = build_email(
+        name=name, to=signature.email, context=context, language=signature.language
+    )
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError) as exc:
+        if _is_permanent(exc):
+            logger.warning("signature %s: permanent SMTP failure %s", signature_id, exc)
+            services.signature_mark_email_failed(signature_id=signature_id)
+            return "failed"
+        retries = self.request.retries or 0
+        if retries >= settings.EMAIL_RETRY_MAX:
+            logger.error("signature %s: giving up after %s retries: %s", signature_id, retries, exc)
+            return "gave-up"
+        countdown = min(settings.EMAIL_RETRY_BACKOFF_MAX, 2 ** (retries + 1))
+        raise self.retry(exc=exc, countdown=countdown) from exc
+    services.signature_record_email_sent(signature_id=signature_id, number=number)
+    return "sent"
+
+
+@shared_task
+def counts_fold() -> int:
+    return services.counts_fold_all()
+
+
+@shared_task
+def counts_recount() -> int:
+    return services.counts_recount_all()
+
+
+@shared_task
+def signatures_resend_unsent() -> int:
+    return len(services.signatures_resend_unsent())
+
+
+@shared_task
+def signatures_delete_stale() -> int:
+    return services.signatures_delete_stale()

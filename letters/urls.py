@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from letters import views
+
+app_name = "letters"
+
+urlpatterns = [
+    path("", views.letter_index, name="index"),
+    path("<slug:slug>/", views.letter_detail, name="detail"),
+    path("<slug:slug>/sign/", views.letter_sign, name="sign"),
+    path("<slug:slug>/check-inbox/", views.check_inbox, name="check_inbox"),
+]
