@@ -27,7 +27,7 @@ dev-venv: $(VENV)/.dev-installed
 
 # Compiled translations are build output: made here, never committed.
 messages: $(VENV)/.installed
-	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages -v 0; \
+	@if command -v msgfmt >/dev/null; then DEBUG=1 $(PY) manage.py compilemessages -v 0 --ignore=.venv; \
 	  else echo "note: gettext (msgfmt) not found; pages stay in English. Debian: apt-get install gettext"; fi
 
 run: $(VENV)/.installed messages
@@ -48,13 +48,17 @@ check-test-services: $(VENV)/.dev-installed
 	@DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) \
 	  $(PY) bin/check-test-services
 
+# The environment every test process (and the worker the tests start) shares.
+TEST_ENV = DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) \
+  DEBUG=0 SECRET_KEY=test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
+  ALLOWED_HOSTS=testserver,localhost,127.0.0.1 EMAIL_URL=smtp://127.0.0.1:1 \
+  SITE_URL=http://testserver COUNT_INTERVAL=1 DJANGO_ALLOW_ASYNC_UNSAFE=1 \
+  VAR_DIR=$(CURDIR)/var/test
+
 test: $(VENV)/.dev-installed messages check-test-services
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) \
-	  DEBUG=0 SECRET_KEY=test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
-	  ALLOWED_HOSTS=testserver,localhost,127.0.0.1 EMAIL_URL=smtp://127.0.0.1:1 \
-	  SITE_URL=http://testserver COUNT_INTERVAL=1 DJANGO_ALLOW_ASYNC_UNSAFE=1 \
-	  CELERY_QUEUE=test-$$$$ CACHE_KEY_PREFIX=test-$$$$ \
-	  $(PY) -m pytest $(PYTEST_ARGS)
+	@mkdir -p var/test
+	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0
+	$(TEST_ENV) CELERY_QUEUE=test-$$$$ CACHE_KEY_PREFIX=test-$$$$ $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,286 @@
+"""Shared fixtures: personas, letters, a real SMTP server, a real Celery worker,
+Debian's Chromium through Playwright.
+
+Tests run on PostgreSQL and Redis (`make test` checks both are up and stops,
+naming what is missing, if not).  By default Celery tasks run eagerly in the
+test process so that a unit test sees its emails in `mail.outbox`; tests about
+delivery use the `celery_worker` fixture, which switches to the real broker.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.conf import settings
+
+from config.celery import app as celery_app
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(settings: Any) -> None:
+    """A fresh cache namespace per test (the Redis server is shared)."""
+    caches = dict(settings.CACHES)
+    default = dict(caches["default"])
+    default["KEY_PREFIX"] = f"t-{uuid.uuid4().hex[:12]}"
+    caches["default"] = default
+    settings.CACHES = caches
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery() -> Iterator[None]:
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = True
+
+
+# --- Personas -------------------------------------------------------------
+
+
+@pytest.fixture
+def organiser(db: None) -> Any:
+    from letters.tests.factories import UserFactory
+
+    return UserFactory(email="olivia.organiser@example.org", name="Olivia Organiser")
+
+
+@pytest.fixture
+def outsider(db: None) -> Any:
+    from letters.tests.factories import UserFactory
+
+    return UserFactory(email="oscar.outsider@example.net", name="Oscar Outsider")
+
+
+@pytest.fixture
+def open_letter(db: None, organiser: Any) -> Any:
+    from letters.tests.factories import open_letter
+
+    return open_letter(owner=organiser)
+
+
+# --- A real SMTP server -----------------------------------------------------
+
+
+@dataclass
+class ReceivedMail:
+    message: EmailMessage
+    envelope_to: list[str]
+    received_at: float
+
+    @property
+    def text(self) -> str:
+        part = self.message.get_body(preferencelist=("plain",))
+        assert part is not None
+        return str(part.get_content())
+
+    @property
+    def html(self) -> str:
+        part = self.message.get_body(preferencelist=("html",))
+        assert part is not None
+        return str(part.get_content())
+
+    def link(self, prefix: str) -> str:
+        """The path of the first link in the text part starting with `prefix`."""
+        match = re.search(r"https?://[^/\s]+(" + re.escape(prefix) + r"[^\s]*)", self.text)
+        assert match, f"no {prefix} link in: {self.text}"
+        return match.group(1)
+
+
+@dataclass
+class SmtpSink:
+    """aiosmtpd on a free port; RCPT answers can be scripted per address."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    messages: list[ReceivedMail] = field(default_factory=list)
+    # address -> list of SMTP answers to give, in order, before accepting
+    scripted: dict[str, list[str]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        with self.lock:
+            answers = self.scripted.get(address.lower())
+            if answers:
+                return answers.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.messages.append(
+                ReceivedMail(msg, list(envelope.rcpt_tos), time.monotonic())  # type: ignore[arg-type]
+            )
+        return "250 Message accepted"
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{self.host}:{self.port}"
+
+    def to(self, address: str) -> list[ReceivedMail]:
+        with self.lock:
+            return [m for m in self.messages if address in m.envelope_to]
+
+    def wait_for(self, address: str, count: int = 1, timeout: float = 30) -> list[ReceivedMail]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.to(address)
+            if len(found) >= count:
+                return found
+            time.sleep(0.1)
+        raise AssertionError(f"{count} email(s) to {address} did not arrive in {timeout}s")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpSink]:
+    sink = SmtpSink(port=_free_port())
+    controller = Controller(sink, hostname=sink.host, port=sink.port)
+    controller.start()
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server: SmtpSink, settings: Any) -> SmtpSink:
+    """Send through the real SMTP server from this test process too."""
+    smtp_server.messages.clear()
+    smtp_server.scripted.clear()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = smtp_server.host
+    settings.EMAIL_PORT = smtp_server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    return smtp_server
+
+
+# --- A real Celery worker -------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(
+    django_db_setup: None, django_db_blocker: Any, smtp_server: SmtpSink
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`celery -A config worker` against Redis and the test database."""
+    db = settings.DATABASES["default"]
+    database_url = (
+        f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "EMAIL_URL": smtp_server.url,
+        "SITE_URL": "http://testserver",
+    }
+    log = open(Path(settings.STATIC_ROOT).parent / "test-celery-worker.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "config", "worker",
+            "--loglevel", "INFO", "--concurrency", "2", "--pool", "prefork",
+            "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "--without-heartbeat",
+            "--without-gossip", "--without-mingle",
+        ],
+        env=env,
+        cwd=BASE_DIR,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("celery worker exited; see var/test-celery-worker.log")
+        replies = celery_app.control.ping(timeout=0.5)
+        if replies:
+            break
+    else:
+        proc.terminate()
+        raise RuntimeError("celery worker did not answer a ping within 60s")
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture
+def celery_worker(
+    celery_worker_process: subprocess.Popen[bytes], smtp: SmtpSink
+) -> Iterator[SmtpSink]:
+    """Tasks go through Redis to the real worker, which sends to the SMTP sink."""
+    celery_app.conf.task_always_eager = False
+    yield smtp
+    celery_app.conf.task_always_eager = True
+
+
+# --- Debian's Chromium ------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    path = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=path,
+            headless=True,
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync",
+            ],
+        )  # fmt: skip
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Any) -> Iterator[Any]:
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def site_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[str]:
+    """The site on a real port, serving the collected (hashed) static files as
+    production does (pytest-django's live_server serves only unhashed ones)."""
+    from django.test.testcases import LiveServerThread, _StaticFilesHandler
+
+    with django_db_blocker.unblock():
+        thread = LiveServerThread("localhost", static_handler=_StaticFilesHandler, port=0)
+        thread.daemon = True
+        thread.start()
+        thread.is_ready.wait()
+        if thread.error:
+            raise thread.error
+    yield f"http://localhost:{thread.port}"
+    thread.terminate()

@@ -1,0 +1,128 @@
+"""The letter page, the index and the read API: same bytes for everyone,
+cacheable, and exact within the count interval."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from django.urls import reverse
+
+from letters.models import Display
+from letters.tests.factories import confirmed_signature
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_visitor_reads_the_letter_with_count_progress_and_public_signatories(client, open_letter):
+    confirmed_signature(open_letter, name="Pia Public", email="pia@example.org", team="Data")
+    confirmed_signature(
+        open_letter, name="Anna Anonymous", email="anna@example.org", display=Display.ANONYMOUS
+    )
+
+    response = client.get(open_letter.get_absolute_url())
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Stop the contract" in html
+    assert "Casey Chief" in html
+    assert "End the contract" in html
+    assert "2 verified signatures" in html
+    assert '<progress class="progress" max="100" value="2"' in html
+    assert "Pia Public" in html
+    assert "and 1 more who withheld their name" in html
+    assert "Anna Anonymous" not in html
+
+
+def test_letter_page_is_public_cacheable_and_answers_304(client, open_letter, settings):
+    url = open_letter.get_absolute_url()
+    first = client.get(url)
+
+    assert first["Cache-Control"].startswith("public, max-age=")
+    assert "stale-while-revalidate" in first["Cache-Control"]
+    assert "Accept-Language" in first["Vary"]
+    assert "Cookie" not in first.get("Vary", "")
+    assert not first.cookies
+    assert "csrfmiddlewaretoken" not in first.content.decode()
+    again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    since = client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    assert since.status_code == 304
+
+
+def test_the_count_is_exact_within_the_count_interval(client, open_letter, settings):
+    url = reverse("api_letter", kwargs={"slug": open_letter.slug})
+    assert json.loads(client.get(url).content)["confirmed_count"] == 0
+    confirmed_signature(open_letter, name="New", email="new@example.org")
+
+    deadline = time.monotonic() + settings.COUNT_INTERVAL + 1.5
+    count = 0
+    while time.monotonic() < deadline and count != 1:
+        count = json.loads(client.get(url).content)["confirmed_count"]
+        time.sleep(0.1)
+    assert count == 1
+
+
+def test_visitors_get_the_letter_in_their_language(client, open_letter):
+    german = client.get(open_letter.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="de")
+    english = client.get(open_letter.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
+
+    assert "Beenden Sie den Vertrag" in german.content.decode()
+    assert "Stop the contract" in english.content.decode()
+
+
+def test_index_lists_open_letters(client, open_letter):
+    response = client.get(reverse("letters:index"))
+    assert open_letter.title in response.content.decode()
+
+
+def test_draft_letters_are_not_public(client, organiser):
+    from letters import services
+
+    draft = services.letter_create(
+        slug="secret-draft", title="Secret draft", body="x", demands=[], addressees=[]
+    )
+    assert client.get(draft.get_absolute_url()).status_code == 404
+    assert client.get(reverse("api_letter", kwargs={"slug": draft.slug})).status_code == 404
+    assert "Secret draft" not in client.get(reverse("api_letters")).content.decode()
+
+
+def test_api_lists_open_letters_with_counts(client, open_letter):
+    confirmed_signature(open_letter, name="Pia", email="pia@example.org")
+
+    data = json.loads(client.get(reverse("api_letters")).content)
+
+    assert data["letters"] == [
+        {
+            "slug": open_letter.slug,
+            "title": open_letter.title,
+            "status": "open",
+            "url": "http://testserver" + open_letter.get_absolute_url(),
+            "confirmed_count": 1,
+            "goal": 100,
+        }
+    ]
+
+
+def test_api_letter_detail_has_addressees_and_demands(client, open_letter):
+    response = client.get(reverse("api_letter", kwargs={"slug": open_letter.slug}))
+
+    data = json.loads(response.content)
+    assert response["Content-Type"] == "application/json"
+    assert data["addressees"] == [{"name": "Casey Chief", "role": "CEO"}]
+    assert data["demands"][1] == "End the contract"
+    assert response["Cache-Control"].startswith("public")
+    assert (
+        client.get(response.wsgi_request.path, HTTP_IF_NONE_MATCH=response["ETag"]).status_code
+        == 304
+    )
+
+
+@pytest.mark.parametrize("name", ["letters:index", "api_letters"])
+def test_public_read_endpoints_refuse_post(client, name, open_letter):
+    assert client.post(reverse(name)).status_code == 405
+
+
+def test_letter_page_refuses_post(client, open_letter):
+    assert client.post(open_letter.get_absolute_url()).status_code == 405
