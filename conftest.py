@@ -127,9 +127,7 @@ class SmtpSink:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
-            self.messages.append(
-                ReceivedMail(msg, list(envelope.rcpt_tos), time.monotonic())  # type: ignore[arg-type]
-            )
+            self.messages.append(ReceivedMail(msg, list(envelope.rcpt_tos), time.monotonic()))
         return "250 Message accepted"
 
     @property
@@ -198,7 +196,7 @@ def celery_worker_process(
         "SITE_URL": "http://testserver",
     }
     log = open(Path(settings.STATIC_ROOT).parent / "test-celery-worker.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # noqa: S603 -- fixed argv
         [
             sys.executable, "-m", "celery", "-A", "config", "worker",
             "--loglevel", "INFO", "--concurrency", "2", "--pool", "prefork",

@@ -26,7 +26,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def verified(self, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create:
-            self.save()
+            self.save()  # type: ignore[attr-defined]
             EmailAddress.objects.create(user=self, email=self.email, primary=True, verified=True)
 
 
@@ -71,7 +71,7 @@ def confirmed_signature(
     """A signature that went through sign and confirm (counts via the service)."""
     signature = Signature.objects.create(
         letter=letter,
-        version=letter.current_version,
+        version_id=letter.current_version_id,  # type: ignore[misc]
         email=email,
         name=name,
         team=team,

@@ -18,10 +18,10 @@ from letters.tokens import Purpose, make_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ORIGIN = {"HTTP_ORIGIN": "http://testserver"}
+ORIGIN: dict[str, Any] = {"HTTP_ORIGIN": "http://testserver"}
 
 
-def sign(client: Client, letter: Any, extra: dict[str, str] | None = None, **overrides: Any) -> Any:
+def sign(client: Client, letter: Any, extra: dict[str, Any] | None = None, **overrides: Any) -> Any:
     data = {
         "name": "Cora Coworker",
         "email": "cora@example.org",
@@ -34,8 +34,9 @@ def sign(client: Client, letter: Any, extra: dict[str, str] | None = None, **ove
         "website": "",
     }
     data.update(overrides)
-    headers = ORIGIN if extra is None else extra
-    return client.post(reverse("letters:sign", kwargs={"slug": letter.slug}), data, **headers)
+    headers: dict[str, Any] = ORIGIN if extra is None else extra
+    url = reverse("letters:sign", kwargs={"slug": letter.slug})
+    return client.post(url, data, **headers)
 
 
 def link_path(message: Any, prefix: str) -> str:
@@ -58,8 +59,9 @@ def test_coworker_signs_and_gets_a_discreet_confirmation_email(client, open_lett
     assert open_letter.title not in message.subject  # work mail is logged
     assert open_letter.title not in message.body
     assert "/s/" in message.body
-    assert message.alternatives and message.alternatives[0][1] == "text/html"
-    assert "<img" not in str(message.alternatives[0][0])  # no tracking pixel
+    alternatives = message.alternatives  # type: ignore[attr-defined]
+    assert alternatives[0][1] == "text/html"
+    assert "<img" not in str(alternatives[0][0])  # no tracking pixel
 
 
 def test_sign_errors_show_next_to_their_field_and_store_nothing(client, open_letter):

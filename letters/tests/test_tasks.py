@@ -24,7 +24,7 @@ def test_the_same_task_delivered_twice_sends_one_email(open_letter, smtp):
     signature = pending(open_letter)
     smtp.wait_for("pat@example.org")
 
-    again = tasks.send_signature_email.apply(args=[signature.pk, 1]).get()
+    again = tasks.send_signature_email.apply(args=(signature.pk, 1)).result
 
     assert again == "skipped"
     assert len(smtp.to("pat@example.org")) == 1

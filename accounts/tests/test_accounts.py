@@ -1,0 +1,106 @@
+"""Organiser accounts: email login, mandatory verification, no enumeration,
+password reset, MFA (TOTP with recovery codes), in the site's own layout."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.core import mail
+from django.urls import reverse
+
+from accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "a sturdy passphrase 42"
+
+
+def signup(client, email: str):
+    return client.post(
+        reverse("account_signup"),
+        {"email": email, "password1": PASSWORD, "password2": PASSWORD},
+    )
+
+
+def test_signup_requires_verifying_the_email_before_login(client):
+    response = signup(client, "new.organiser@example.org")
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_email_verification_sent")
+    assert User.objects.get().email == "new.organiser@example.org"
+    login = client.post(
+        reverse("account_login"), {"login": "new.organiser@example.org", "password": PASSWORD}
+    )
+    assert login["Location"] == reverse("account_email_verification_sent")
+    (message,) = [m for m in mail.outbox if "new.organiser@example.org" in m.to]
+    confirm_path = re.search(r"https?://[^/]+(/accounts/confirm-email/[^\s]+)", message.body)
+    assert confirm_path
+    assert client.get(confirm_path.group(1)).status_code == 200  # GET shows a button
+    done = client.post(confirm_path.group(1))
+    assert done.status_code == 302
+    assert client.get(reverse("account_email")).status_code == 200  # now signed in
+
+
+def test_signup_with_a_taken_address_answers_like_a_new_one(client, organiser):
+    taken = signup(client, organiser.email)
+    fresh = signup(client, "someone.new@example.org")
+
+    assert (taken.status_code, taken["Location"]) == (fresh.status_code, fresh["Location"])
+    assert User.objects.filter(email=organiser.email).count() == 1
+
+
+def test_password_reset_answers_the_same_for_unknown_addresses(client, organiser):
+    known = client.post(reverse("account_reset_password"), {"email": organiser.email})
+    unknown = client.post(reverse("account_reset_password"), {"email": "nobody@example.org"})
+
+    assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"])
+    assert any(organiser.email in m.to for m in mail.outbox)
+
+
+def test_login_is_by_email_and_pages_use_the_site_layout(client, organiser):
+    page = client.get(reverse("account_login"))
+    html = page.content.decode()
+    assert 'class="site-header"' in html
+    assert "/static/css/site" in html
+    assert 'name="username"' not in html
+
+    response = client.post(
+        reverse("account_login"),
+        {"login": organiser.email, "password": "correct horse battery staple"},
+    )
+    assert response.status_code == 302
+    assert client.get(reverse("account_email")).status_code == 200
+
+
+def test_organiser_can_turn_on_totp_and_gets_recovery_codes(client, organiser):
+    client.post(
+        reverse("account_login"),
+        {"login": organiser.email, "password": "correct horse battery staple"},
+    )
+    asked = client.get(reverse("mfa_activate_totp"))
+    assert asked.status_code == 302  # sensitive: asks for the password again
+    assert asked["Location"].startswith(reverse("account_reauthenticate"))
+    client.post(asked["Location"], {"password": "correct horse battery staple"})
+    page = client.get(reverse("mfa_activate_totp"))
+    assert page.status_code == 200
+    secret = re.search(r'id="authenticator_secret"[^>]*value="([A-Z2-7]+)"', page.content.decode())
+    if secret is None:
+        secret = re.search(r'value="([A-Z2-7]{32})"', page.content.decode())
+    assert secret, page.content.decode()
+    code = format_hotp_value(hotp_value(secret.group(1), int(time.time()) // 30))
+
+    response = client.post(reverse("mfa_activate_totp"), {"code": code})
+
+    assert response.status_code == 302
+    kinds = set(Authenticator.objects.filter(user=organiser).values_list("type", flat=True))
+    assert kinds == {Authenticator.Type.TOTP, Authenticator.Type.RECOVERY_CODES}
+    client.logout()
+    login = client.post(
+        reverse("account_login"),
+        {"login": organiser.email, "password": "correct horse battery staple"},
+    )
+    assert login["Location"] == reverse("mfa_authenticate")  # second factor asked for

@@ -1,0 +1,76 @@
+"""With production values, `manage.py check --deploy` reports nothing; without
+a SECRET_KEY, production refuses to start."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "a-long-random-production-secret-3f9c1e7a2b8d4c6e0f1a2b3c4d5e6f7a8b9c0d1e2f",
+    "ALLOWED_HOSTS": "letters.example.org",
+    "SITE_URL": "https://letters.example.org",
+    "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1/undersigned"),
+    "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/3"),
+    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.org:587",
+    "DEFAULT_FROM_EMAIL": "Undersigned <letters@example.org>",
+    "BEHIND_TLS_PROXY": "1",
+}
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in PRODUCTION and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "DEBUG", env=PRODUCTION)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
+    result = manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_uses_postgresql_pool_redis_and_smtp():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], bool(s.DATABASES['default']['OPTIONS'].get('pool')),"
+        " s.CACHES['default']['BACKEND'], s.CELERY_TASK_ALWAYS_EAGER, s.EMAIL_BACKEND,"
+        " s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
+    )
+    result = manage("shell", "--no-imports", "-c", code, env=PRODUCTION)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "True",
+        "django.core.cache.backends.redis.RedisCache",
+        "False",
+        "django.core.mail.backends.smtp.EmailBackend",
+        "True",
+        "True",
+    ]
