@@ -58,7 +58,8 @@ def test_production_refuses_to_start_without_a_secret_key():
 def test_production_uses_postgresql_pool_redis_and_smtp():
     code = (
         "from django.conf import settings as s;"
-        "print(s.DATABASES['default']['ENGINE'], bool(s.DATABASES['default']['OPTIONS'].get('pool')),"
+        "db = s.DATABASES['default'];"
+        "print(db['ENGINE'], bool(db['OPTIONS'].get('pool')),"
         " s.CACHES['default']['BACKEND'], s.CELERY_TASK_ALWAYS_EAGER, s.EMAIL_BACKEND,"
         " s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
     )

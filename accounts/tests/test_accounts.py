@@ -37,7 +37,7 @@ def test_signup_requires_verifying_the_email_before_login(client):
     )
     assert login["Location"] == reverse("account_email_verification_sent")
     (message,) = [m for m in mail.outbox if "new.organiser@example.org" in m.to]
-    confirm_path = re.search(r"https?://[^/]+(/accounts/confirm-email/[^\s]+)", message.body)
+    confirm_path = re.search(r"https?://[^/]+(/accounts/confirm-email/[^\s]+)", str(message.body))
     assert confirm_path
     assert client.get(confirm_path.group(1)).status_code == 200  # GET shows a button
     done = client.post(confirm_path.group(1))

@@ -65,7 +65,7 @@ def test_anonymous_signer_is_never_named_in_emails_to_anyone_else(client, signed
     assert len(mail.outbox) == 2
     for message in mail.outbox:
         assert ANON_EMAIL not in message.to
-        assert_no_anonymous_trace(message.subject + message.body)
+        assert_no_anonymous_trace(f"{message.subject} {message.body}")
         assert_no_anonymous_trace(str(message.alternatives[0][0]))  # type: ignore[attr-defined]
 
 
