@@ -204,13 +204,19 @@ class Display(models.TextChoices):
     ANONYMOUS = "anonymous", _("Count me, but withhold my name")
 
 
+class EmailKind(models.TextChoices):
+    CONFIRM = "confirm", "Please confirm"
+    CONFIRMED = "confirmed", "Signature confirmed"
+    ALREADY = "already", "Already signed"
+
+
 class Signature(models.Model):
     """One person's signature. Personal data is erased on withdrawal.
 
     `secret` is part of every emailed token; clearing it revokes the links.
     `emails_requested`/`emails_sent` make the email task idempotent: the task
     for email n sends only while emails_sent < n and records the send with one
-    conditional update.
+    conditional update.  `email_kind` says what the last requested email is.
     """
 
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="signatures")
@@ -230,6 +236,9 @@ class Signature(models.Model):
     flagged = models.BooleanField(default=False, help_text="Over a rate limit: never counted.")
     secret = models.CharField(max_length=32, blank=True)
     emails_requested = models.PositiveSmallIntegerField(default=1)
+    email_kind = models.CharField(
+        max_length=10, choices=EmailKind.choices, default=EmailKind.CONFIRM
+    )
     emails_sent = models.PositiveSmallIntegerField(default=0)
     email_failed = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -37,6 +37,7 @@ from letters.models import (
     CountDelta,
     Demand,
     Display,
+    EmailKind,
     EventKind,
     Letter,
     LetterEvent,
@@ -281,13 +282,25 @@ def signature_create(
         )
         if existing is None:  # withdrawn in between: ask the caller to try again
             raise ServiceError(_("Please try again."))
-        if existing.emails_requested >= settings.SIGNATURE_MAX_EMAILS:
+        kind = (
+            EmailKind.ALREADY if existing.status == SignatureStatus.CONFIRMED else EmailKind.CONFIRM
+        )
+        if not _request_email(existing.pk, kind):
             return SignOutcome.CAPPED
-        existing.emails_requested = F("emails_requested") + 1
-        existing.save(update_fields=["emails_requested"])
-        existing.refresh_from_db(fields=["emails_requested"])
-        _enqueue_email(existing.pk, existing.emails_requested)
         return SignOutcome.RESENT
+
+
+def _request_email(signature_id: int, kind: str) -> bool:
+    """Ask for one more email of `kind` to a signature, within the cap of
+    SIGNATURE_MAX_EMAILS (a conditional update), and enqueue it on commit."""
+    updated = Signature.objects.filter(
+        pk=signature_id, emails_requested__lt=settings.SIGNATURE_MAX_EMAILS
+    ).update(emails_requested=F("emails_requested") + 1, email_kind=kind)
+    if not updated:
+        return False
+    number = Signature.objects.values_list("emails_requested", flat=True).get(pk=signature_id)
+    _enqueue_email(signature_id, number)
+    return True
 
 
 def signature_record_email_sent(*, signature_id: int, number: int) -> bool:
@@ -307,7 +320,8 @@ def signature_mark_email_failed(*, signature_id: int) -> None:
 @transaction.atomic
 def signature_confirm(*, signature: Signature, display: str | None = None) -> bool:
     """pending → confirmed as one conditional update (idempotent: a second or
-    concurrent click updates nothing).  The winner inserts the count delta.
+    concurrent click updates nothing).  The winner inserts the count delta
+    and asks for the "confirmed" email with the withdraw link.
     Returns True if this call confirmed it."""
     changes: dict[str, Any] = {
         "status": SignatureStatus.CONFIRMED,
@@ -321,6 +335,7 @@ def signature_confirm(*, signature: Signature, display: str | None = None) -> bo
     if not updated:
         return False
     signature.refresh_from_db()
+    _request_email(signature.pk, EmailKind.CONFIRMED)  # carries the withdraw link
     if not signature.flagged:
         CountDelta.objects.create(
             letter_id=signature.letter_id,

@@ -11,7 +11,7 @@ from django.conf import settings
 
 from letters import services
 from letters.emails import build_email
-from letters.models import Signature, SignatureStatus
+from letters.models import EmailKind, Signature, SignatureStatus
 from letters.selectors import letter_text
 from letters.tokens import Purpose, make_token
 
@@ -28,40 +28,48 @@ def _is_permanent(exc: Exception) -> bool:
     return False
 
 
-@shared_task(bind=True, max_retries=None, acks_late=True)
-def send_signature_email(self: Task, signature_id: int, number: int) -> str:
-    """Send email `number` of a signature: the confirmation while it is
-    pending, "you have already signed" (with the withdraw link) once confirmed."""
-    signature = (
-        Signature.objects.select_related("letter", "letter__current_version")
-        .filter(pk=signature_id)
-        .first()
-    )
-    if (
-        signature is None
-        or signature.status not in (SignatureStatus.PENDING, SignatureStatus.CONFIRMED)
-        or signature.emails_sent >= number
-        or signature.email_failed
-    ):
-        return "skipped"
+_STATE_FOR_KIND = {
+    EmailKind.CONFIRM: SignatureStatus.PENDING,
+    EmailKind.CONFIRMED: SignatureStatus.CONFIRMED,
+    EmailKind.ALREADY: SignatureStatus.CONFIRMED,
+}
+
+
+def _email_context(signature: Signature) -> dict[str, object]:
     letter = signature.letter
-    text = letter_text(letter, signature.language)
-    if signature.status == SignatureStatus.PENDING:
-        name = "signature-confirm"
-        context = {
+    if signature.email_kind == EmailKind.CONFIRM:
+        return {
             "confirm_url": settings.SITE_URL + f"/s/{make_token(signature, Purpose.CONFIRM)}/",
             "max_age_days": settings.SIGNATURE_CONFIRM_MAX_AGE // 86400,
             "pending_days": settings.SIGNATURE_PENDING_MAX_AGE // 86400,
         }
-    else:
-        name = "signature-already"
-        context = {
-            "letter_title": text.title,
-            "letter_url": settings.SITE_URL + letter.get_absolute_url(),
-            "withdraw_url": settings.SITE_URL + f"/w/{make_token(signature, Purpose.WITHDRAW)}/",
-        }
+    return {
+        "letter_title": letter_text(letter, signature.language).title,
+        "letter_url": settings.SITE_URL + letter.get_absolute_url(),
+        "withdraw_url": settings.SITE_URL + f"/w/{make_token(signature, Purpose.WITHDRAW)}/",
+    }
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def send_signature_email(self: Task, signature_id: int, number: int) -> str:
+    """Send email `number` of a signature, of the kind last requested (the
+    confirmation link; "confirmed", or "you have already signed", each with
+    the withdraw link).  A task whose email was superseded by a later request,
+    or whose signature changed state, records itself done without sending."""
+    signature = Signature.objects.select_related("letter").filter(pk=signature_id).first()
+    if signature is None or signature.emails_sent >= number or signature.email_failed:
+        return "skipped"
+    if (
+        number < signature.emails_requested
+        or _STATE_FOR_KIND[EmailKind(signature.email_kind)] != signature.status
+    ):
+        services.signature_record_email_sent(signature_id=signature_id, number=number)
+        return "superseded"
     message = build_email(
-        name=name, to=signature.email, context=context, language=signature.language
+        name=f"signature-{signature.email_kind}",
+        to=signature.email,
+        context=_email_context(signature),
+        language=signature.language,
     )
     try:
         message.send()

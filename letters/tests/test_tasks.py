@@ -76,7 +76,8 @@ def test_already_signed_email_carries_the_withdraw_link(open_letter, smtp):
 
     services.signature_create(letter=open_letter, email="con@example.org", name="Someone else")
 
-    (message,) = smtp.wait_for("con@example.org")
+    confirmed, message = smtp.wait_for("con@example.org", count=2)
+    assert "is confirmed" in confirmed.text
     assert "already signed" in message.text
     assert message.link("/w/").startswith("/w/")
     assert "Someone else" not in message.text
