@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from letters.models import (
@@ -133,7 +133,7 @@ def letter_public_signatories(
     )
     if before is not None:
         at, pk = before
-        qs = qs.filter(confirmed_at__lt=at) | qs.filter(confirmed_at=at, pk__lt=pk)
+        qs = qs.filter(Q(confirmed_at__lt=at) | Q(confirmed_at=at, pk__lt=pk))
     rows = qs.order_by("-confirmed_at", "-id").values_list(
         "id", "name", "job_title", "team", "location", "comment", "confirmed_at"
     )[:limit]

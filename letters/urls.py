@@ -10,5 +10,6 @@ urlpatterns = [
     path("", views.letter_index, name="index"),
     path("<slug:slug>/", views.letter_detail, name="detail"),
     path("<slug:slug>/sign/", views.letter_sign, name="sign"),
+    path("<slug:slug>/signatories/", views.letter_signatories, name="signatories"),
     path("<slug:slug>/check-inbox/", views.check_inbox, name="check_inbox"),
 ]

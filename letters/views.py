@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+)
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -19,15 +25,21 @@ from letters.http import client_ip, public_response, same_origin
 from letters.models import Letter, SignatureStatus
 from letters.tokens import Purpose, make_token, read_token
 
+SIGNATORIES_ON_LETTER_PAGE = 20
+
 
 def _letter_context(letter: Letter, form: SignForm) -> dict[str, Any]:
     counts = selectors.letter_counts(letter_id=letter.pk)
+    signatories = selectors.letter_public_signatories(
+        letter=letter, limit=SIGNATORIES_ON_LETTER_PAGE + 1
+    )
     return {
         "letter": letter,
         "text": selectors.letter_text(letter, get_language() or letter.language),
         "addressees": list(letter.addressees.all()),
         "counts": counts,
-        "signatories": selectors.letter_public_signatories(letter=letter),
+        "signatories": signatories[:SIGNATORIES_ON_LETTER_PAGE],
+        "more_signatories": len(signatories) > SIGNATORIES_ON_LETTER_PAGE,
         "form": form,
         "goal_percent": min(100, round(100 * counts.confirmed / letter.goal))
         if letter.goal
@@ -56,6 +68,55 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
         return html.encode(), "text/html; charset=utf-8"
 
     return public_response(request, f"letter:{letter.slug}", build)
+
+
+SIGNATORIES_PER_PAGE = 50
+
+
+def _parse_cursor(raw: str) -> tuple[datetime, int] | None:
+    """`<unix microseconds>.<id>` of the last signatory shown, or None."""
+    micro, _sep, pk = raw.partition(".")
+    try:
+        at = datetime.fromtimestamp(int(micro) / 1_000_000, tz=UTC)
+        return at, int(pk)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _cursor(signatory: selectors.PublicSignatory) -> str:
+    assert signatory.confirmed_at is not None
+    micro = int(signatory.confirmed_at.timestamp() * 1_000_000)
+    return f"{micro}.{signatory.id}"
+
+
+@require_GET
+def letter_signatories(request: HttpRequest, slug: str) -> HttpResponse:
+    """Public signatories, newest first, keyset-paginated (no OFFSET, no COUNT)."""
+    letter = selectors.letter_public_get(slug=slug)
+    raw = request.GET.get("before", "")
+    before = _parse_cursor(raw) if raw else None
+    if raw and before is None:
+        return HttpResponseBadRequest("Bad cursor.")
+
+    def build() -> tuple[bytes, str]:
+        rows = selectors.letter_public_signatories(
+            letter=letter, limit=SIGNATORIES_PER_PAGE + 1, before=before
+        )
+        page, more = rows[:SIGNATORIES_PER_PAGE], len(rows) > SIGNATORIES_PER_PAGE
+        html = render_to_string(
+            "letters/signatories.html",
+            {
+                "letter": letter,
+                "text": selectors.letter_text(letter, get_language() or letter.language),
+                "signatories": page,
+                "counts": selectors.letter_counts(letter_id=letter.pk),
+                "next_cursor": _cursor(page[-1]) if more else None,
+                "first_page": before is None,
+            },
+        )
+        return html.encode(), "text/html; charset=utf-8"
+
+    return public_response(request, f"signatories:{letter.slug}:{raw}", build)
 
 
 @csrf_exempt  # the letter page is cached for everyone; see letters.http.same_origin

@@ -4,6 +4,7 @@ cacheable, and exact within the count interval."""
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -126,3 +127,33 @@ def test_public_read_endpoints_refuse_post(client, name, open_letter):
 
 def test_letter_page_refuses_post(client, open_letter):
     assert client.post(open_letter.get_absolute_url()).status_code == 405
+
+
+def test_public_signatories_are_paginated_newest_first_without_anonymous_ones(client, open_letter):
+    from letters.views import SIGNATORIES_PER_PAGE
+
+    total = SIGNATORIES_PER_PAGE + 5
+    for n in range(total):
+        confirmed_signature(open_letter, name=f"Signer {n:03d}", email=f"p{n}@example.org")
+    confirmed_signature(
+        open_letter, name="Hidden Person", email="h@example.org", display=Display.ANONYMOUS
+    )
+    url = reverse("letters:signatories", kwargs={"slug": open_letter.slug})
+
+    first = client.get(url).content.decode()
+    cursor = re.search(r'href="\?before=([0-9.]+)"', first)
+    assert cursor
+    second = client.get(url, {"before": cursor.group(1)}).content.decode()
+
+    names_first = re.findall(r"Signer (\d{3})", first)
+    names_second = re.findall(r"Signer (\d{3})", second)
+    assert names_first[0] == f"{total - 1:03d}"  # newest first
+    assert len(names_first) == SIGNATORIES_PER_PAGE
+    assert len(names_second) == 5
+    assert not set(names_first) & set(names_second)
+    assert "Hidden Person" not in first + second
+    assert 'rel="next"' not in second
+    assert (
+        "See all public signatories" in client.get(open_letter.get_absolute_url()).content.decode()
+    )
+    assert client.get(url, {"before": "nonsense"}).status_code == 400

@@ -1,0 +1,67 @@
+"""Small pure functions: address canonicalisation and Markdown sanitising."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from letters.emailaddr import canonical_email, domain_allowed
+from letters.markup import render_markdown
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("Cora@Example.ORG", "cora@example.org"),
+        ("cora+letters@example.org", "cora@example.org"),
+        ("  cora@example.org ", "cora@example.org"),
+        ("joerg@bücher.example", "joerg@xn--bcher-kva.example"),
+        ("cora@BÜCHER.example", "cora@xn--bcher-kva.example"),
+    ],
+)
+def test_addresses_are_canonicalised(raw, canonical):
+    assert canonical_email(raw) == canonical
+
+
+@pytest.mark.parametrize("raw", ["", "no-at-sign", "@example.org", "+tag@example.org", "a@b@c"])
+def test_bad_addresses_are_refused(raw):
+    with pytest.raises(ValidationError):
+        canonical_email(raw)
+
+
+def test_allowed_domains_accept_subdomains_only_of_listed_domains():
+    allowed = ["northwind.example", "Bücher.example"]
+    assert domain_allowed("a@northwind.example", allowed)
+    assert domain_allowed("a@eu.northwind.example", allowed)
+    assert domain_allowed("a@xn--bcher-kva.example", allowed)
+    assert not domain_allowed("a@evilnorthwind.example", allowed)
+    assert not domain_allowed("a@northwind.example.evil", allowed)
+    assert domain_allowed("a@anything.example", [])
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "<script>alert(1)</script>",
+        '<img src=x onerror="alert(1)">',
+        "[click](javascript:alert(1))",
+        '<a href="#" onclick="alert(1)">x</a>',
+        "<iframe src='https://evil.example'></iframe>",
+        '<svg onload="alert(1)"></svg>',
+    ],
+)
+def test_markdown_renders_nothing_executable(payload):
+    html = render_markdown(f"Dear CEO,\n\n{payload}\n\n**Act now.**")
+    lowered = html.lower()
+    for bad in (
+        "<script",
+        "onerror",
+        "onclick",
+        "onload",
+        "javascript:",
+        "<iframe",
+        "<svg",
+        "<img",
+    ):
+        assert bad not in lowered
+    assert "<strong>Act now.</strong>" in html
