@@ -1,13 +1,10 @@
-"""Writes. Every state change of the letters domain goes through one of these.
+"""Writes on signatures: sign, email, confirm, withdraw, sweep.
 
-Locking rules:
-- The sign and confirm paths never write the Letter row nor LetterStats:
-  they insert CountDelta rows; `counts_fold` folds them.
-- `counts_fold` and `counts_recount` lock the letter's LetterStats row
-  (select_for_update) before reading deltas, so they serialise per letter.
-- Signature transitions are conditional updates (pending→confirmed) or take a
-  row lock on the one signature (withdraw, resend), never on shared rows.
-- Emails are enqueued on commit only.
+Locking rules: the sign and confirm paths never write the Letter row nor
+LetterStats; they insert CountDelta rows.  Signature transitions are
+conditional updates (pending→confirmed) or take a row lock on the one
+signature (withdraw, resend), never on shared rows.  Emails are enqueued on
+commit only.
 """
 
 from __future__ import annotations
@@ -17,135 +14,30 @@ import hashlib
 import ipaddress
 import logging
 import secrets
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from letters.emailaddr import canonical_email, domain_allowed
-from letters.markup import render_markdown
 from letters.models import (
     LIVE_STATUSES,
-    Addressee,
     CountDelta,
-    Demand,
     Display,
     EmailKind,
-    EventKind,
     Letter,
-    LetterEvent,
-    LetterStats,
     LetterStatus,
-    LetterVersion,
-    Organiser,
-    OrganiserRole,
     Signature,
     SignatureStatus,
-    VersionTranslation,
 )
+from letters.services.errors import ServiceError
 
 logger = logging.getLogger(__name__)
-
-
-class ServiceError(Exception):
-    """A domain rule refused the request; `field` names the form field, if any."""
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-# --- Letters ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TranslationInput:
-    language: str
-    title: str
-    body: str
-    demands: list[str]
-
-
-@transaction.atomic
-def letter_create(
-    *,
-    slug: str,
-    title: str,
-    body: str,
-    demands: list[str],
-    addressees: Iterable[tuple[str, str]],
-    language: str = "en",
-    owner: Any | None = None,
-    goal: int | None = None,
-    allowed_domains: list[str] | None = None,
-    change_note: str = "",
-    translations: Iterable[TranslationInput] = (),
-) -> Letter:
-    """Create a draft letter with its first version (and its translations)."""
-    letter = Letter.objects.create(
-        slug=slug,
-        title=title,
-        language=language,
-        goal=goal,
-        allowed_domains=allowed_domains or [],
-    )
-    Addressee.objects.bulk_create(
-        Addressee(letter=letter, position=i, name=name, role=role)
-        for i, (name, role) in enumerate(addressees)
-    )
-    version = LetterVersion.objects.create(
-        letter=letter,
-        number=1,
-        body=body,
-        body_html=render_markdown(body),
-        change_note=change_note,
-        created_by=owner,
-    )
-    Demand.objects.bulk_create(
-        Demand(version=version, position=i, text=text) for i, text in enumerate(demands)
-    )
-    VersionTranslation.objects.bulk_create(
-        VersionTranslation(
-            version=version,
-            language=t.language,
-            title=t.title,
-            body=t.body,
-            body_html=render_markdown(t.body),
-            demands=list(t.demands),
-        )
-        for t in translations
-    )
-    letter.current_version = version
-    letter.save(update_fields=["current_version"])
-    LetterStats.objects.create(letter=letter)
-    if owner is not None:
-        Organiser.objects.create(letter=letter, user=owner, role=OrganiserRole.OWNER)
-    return letter
-
-
-@transaction.atomic
-def letter_publish(*, letter: Letter, by: Any | None = None) -> Letter:
-    """draft → open, as a conditional update; writes a `published` event."""
-    now = timezone.now()
-    updated = Letter.objects.filter(pk=letter.pk, status=LetterStatus.DRAFT).update(
-        status=LetterStatus.OPEN, published_at=now
-    )
-    if not updated:
-        raise ServiceError(_("Only a draft can be published."))
-    LetterEvent.objects.create(letter=letter, kind=EventKind.PUBLISHED, created_by=by)
-    letter.refresh_from_db()
-    return letter
-
-
-# --- Signing ---------------------------------------------------------------
 
 
 class SignOutcome(enum.Enum):
@@ -411,81 +303,3 @@ def signatures_delete_stale() -> int:
         status=SignatureStatus.PENDING, created_at__lt=cutoff
     ).delete()
     return deleted
-
-
-# --- Counts ------------------------------------------------------------------
-
-
-def counts_fold(*, letter_id: int) -> tuple[int, int]:
-    """Fold a letter's pending CountDelta rows into its LetterStats row.
-
-    Locks the LetterStats row, deletes the deltas it folds (DELETE … RETURNING,
-    so concurrent folds never fold the same row twice) and adds their sum.
-    """
-    with transaction.atomic():
-        LetterStats.objects.select_for_update().get_or_create(letter_id=letter_id)
-        table = connection.ops.quote_name(CountDelta._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"DELETE FROM {table} WHERE letter_id = %s RETURNING confirmed, public",  # noqa: S608
-                [letter_id],
-            )
-            rows = cursor.fetchall()
-        confirmed = sum(r[0] for r in rows)
-        public = sum(r[1] for r in rows)
-        if rows:
-            LetterStats.objects.filter(pk=letter_id).update(
-                confirmed=F("confirmed") + confirmed,
-                public=F("public") + public,
-                updated_at=timezone.now(),
-            )
-    return confirmed, public
-
-
-def counts_fold_all() -> int:
-    letter_ids = set(CountDelta.objects.values_list("letter_id", flat=True).distinct())
-    for letter_id in letter_ids:
-        counts_fold(letter_id=letter_id)
-    return len(letter_ids)
-
-
-def counts_recount(*, letter_id: int) -> tuple[int, int]:
-    """Repair drift: set LetterStats to the true count minus the deltas not yet
-    folded, read in one statement (one snapshot) under the stats row lock."""
-    sig = connection.ops.quote_name(Signature._meta.db_table)
-    delta = connection.ops.quote_name(CountDelta._meta.db_table)
-    with transaction.atomic():
-        LetterStats.objects.select_for_update().get_or_create(letter_id=letter_id)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""SELECT
-                    (SELECT COUNT(*) FROM {sig} WHERE letter_id = %s AND status = %s
-                        AND flagged = %s),
-                    (SELECT COUNT(*) FROM {sig} WHERE letter_id = %s AND status = %s
-                        AND flagged = %s AND display = %s),
-                    (SELECT COALESCE(SUM(confirmed), 0) FROM {delta} WHERE letter_id = %s),
-                    (SELECT COALESCE(SUM(public), 0) FROM {delta} WHERE letter_id = %s)
-                """,  # noqa: S608
-                [
-                    letter_id, SignatureStatus.CONFIRMED, False,
-                    letter_id, SignatureStatus.CONFIRMED, False, Display.PUBLIC,
-                    letter_id, letter_id,
-                ],
-            )  # fmt: skip
-            row = cursor.fetchone()
-        assert row is not None
-        confirmed = int(row[0]) - int(row[2])
-        public = int(row[1]) - int(row[3])
-        LetterStats.objects.filter(pk=letter_id).update(
-            confirmed=confirmed, public=public, updated_at=timezone.now()
-        )
-    return confirmed, public
-
-
-def counts_recount_all() -> int:
-    letter_ids = list(
-        Letter.objects.exclude(status=LetterStatus.DRAFT).values_list("pk", flat=True)
-    )
-    for letter_id in letter_ids:
-        counts_recount(letter_id=letter_id)
-    return len(letter_ids)
