@@ -195,7 +195,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_REDIRECT_URL = "/"
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "organise:dashboard"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
@@ -269,6 +270,9 @@ TRUSTED_PROXY_COUNT: int = env.int("TRUSTED_PROXY_COUNT", default=0)
 # as long, so what a visitor sees is exact within that bound.
 COUNT_INTERVAL: int = env.int("COUNT_INTERVAL", default=5)
 COUNT_RECOUNT_INTERVAL: int = env.int("COUNT_RECOUNT_INTERVAL", default=600)
+# Moderation dry runs report exact numbers only from this many up.
+MODERATION_MIN_REPORTED: int = env.int("MODERATION_MIN_REPORTED", default=5)
+UPDATE_EMAIL_BATCH: int = env.int("UPDATE_EMAIL_BATCH", default=500)
 SIGNATURE_CONFIRM_MAX_AGE: int = env.int("SIGNATURE_CONFIRM_MAX_AGE", default=3 * 86400)
 SIGNATURE_WITHDRAW_MAX_AGE: int = env.int("SIGNATURE_WITHDRAW_MAX_AGE", default=400 * 86400)
 SIGNATURE_MAX_EMAILS: int = env.int("SIGNATURE_MAX_EMAILS", default=5)
@@ -290,6 +294,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "letters.tasks.signatures_resend_unsent",
         "schedule": 60.0,
     },
+    "letters-close-due": {"task": "letters.tasks.letters_close_due", "schedule": 60.0},
     "signatures-delete-stale": {
         "task": "letters.tasks.signatures_delete_stale",
         "schedule": 3600.0,

@@ -5,13 +5,17 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from letters import api, views
+from letters import api
+from letters.views import public as views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="letters:index", permanent=False)),
     path("letters/", include("letters.urls")),
     path("s/<str:token>/", views.signature_confirm, name="signature_confirm"),
     path("w/<str:token>/", views.signature_withdraw, name="signature_withdraw"),
+    path("v/<str:token>/", views.signature_new_version, name="signature_new_version"),
+    path("p/<str:token>/", views.letter_preview, name="letter_preview"),
+    path("organise/", include("letters.organise_urls")),
     path("api/letters/", api.letters_list, name="api_letters"),
     path("api/letters/<slug:slug>/", api.letter_detail, name="api_letter"),
     path("accounts/", include("allauth.urls")),

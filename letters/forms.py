@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+from typing import Any
+
 from django import forms
+from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from letters.models import Display
+from letters.emailaddr import canonical_domain
+from letters.models import Display, Letter, OrganiserRole
+from letters.services import LetterInput
 
 
 class SignForm(forms.Form):
@@ -59,3 +67,198 @@ class ConfirmForm(forms.Form):
         ],
         widget=forms.RadioSelect,
     )
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class LetterForm(forms.Form):
+    """Create and edit a letter: its text and its settings."""
+
+    slug = forms.SlugField(
+        label=_("Web address"),
+        max_length=80,
+        help_text=_("Letters, digits and hyphens; the letter's page is /letters/<address>/."),
+    )
+    title = forms.CharField(label=_("Title"), max_length=200)
+    addressees = forms.CharField(
+        label=_("Addressed to"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One person per line: name, role (for example: Dana Whitfield, CEO)."),
+    )
+    body = forms.CharField(
+        label=_("Letter (Markdown)"),
+        widget=forms.Textarea(attrs={"rows": 14}),
+        help_text=_("Paragraphs, **bold**, *italic*, lists and links. No HTML."),
+    )
+    demands = forms.CharField(
+        label=_("Demands"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One demand per line, in order."),
+    )
+    language = forms.ChoiceField(label=_("Language of the letter"), choices=settings.LANGUAGES)
+    allowed_domains = forms.CharField(
+        label=_("Allowed email domains (optional)"),
+        required=False,
+        help_text=_(
+            "Only addresses at these domains can sign, as proof of employment. "
+            "Separate with commas. Empty: any address."
+        ),
+    )
+    goal = forms.IntegerField(label=_("Signature goal (optional)"), required=False, min_value=1)
+    closes_at = forms.DateTimeField(
+        label=_("Closes at (optional)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    list_public_signatories = forms.BooleanField(
+        label=_("List the names of public signatories"), required=False, initial=True
+    )
+    show_names_after = forms.IntegerField(
+        label=_("Show names only once this many have signed (optional)"),
+        required=False,
+        min_value=1,
+    )
+    change_note = forms.CharField(
+        label=_("What changed (required when editing an open letter)"),
+        max_length=300,
+        required=False,
+    )
+
+    def __init__(self, *args: Any, creating: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not creating:
+            del self.fields["slug"]
+
+    def clean_slug(self) -> str:
+        slug = str(self.cleaned_data["slug"]).lower()
+        if Letter.objects.filter(slug=slug).exists():
+            raise forms.ValidationError(_("This address is taken; choose another."))
+        return slug
+
+    def clean_addressees(self) -> list[tuple[str, str]]:
+        result = []
+        for line in _lines(self.cleaned_data["addressees"]):
+            name, _sep, role = line.partition(",")
+            if len(name.strip()) > 150 or len(role.strip()) > 200:
+                raise forms.ValidationError(_("A name or role is too long."))
+            result.append((name.strip(), role.strip()))
+        if not result:
+            raise forms.ValidationError(_("Name at least one person."))
+        return result
+
+    def clean_demands(self) -> list[str]:
+        demands = _lines(self.cleaned_data["demands"])
+        if not demands:
+            raise forms.ValidationError(_("Add at least one demand."))
+        return demands
+
+    def clean_allowed_domains(self) -> list[str]:
+        raw = self.cleaned_data["allowed_domains"].replace(" ", ",")
+        domains = []
+        for entry in [d for d in raw.split(",") if d.strip()]:
+            try:
+                domain = canonical_domain(entry)
+            except UnicodeError as exc:
+                raise forms.ValidationError(_("%(d)s is not a domain.") % {"d": entry}) from exc
+            if "." not in domain or not DOMAIN_RE.fullmatch(domain):
+                raise forms.ValidationError(_("%(d)s is not a domain.") % {"d": entry})
+            domains.append(domain)
+        return domains
+
+    def clean_closes_at(self) -> datetime | None:
+        closes_at: datetime | None = self.cleaned_data["closes_at"]
+        if closes_at is not None and closes_at <= timezone.now():
+            raise forms.ValidationError(_("Choose a time in the future."))
+        return closes_at
+
+    def to_input(self) -> LetterInput:
+        data = self.cleaned_data
+        return LetterInput(
+            title=data["title"],
+            body=data["body"],
+            demands=data["demands"],
+            addressees=data["addressees"],
+            language=data["language"],
+            allowed_domains=data["allowed_domains"],
+            goal=data["goal"],
+            closes_at=data["closes_at"],
+            list_public_signatories=data["list_public_signatories"],
+            show_names_after=data["show_names_after"],
+            change_note=data["change_note"],
+        )
+
+    @classmethod
+    def initial_for(cls, letter: Letter) -> dict[str, Any]:
+        version = letter.current_version
+        assert version is not None
+        return {
+            "title": letter.title,
+            "addressees": "\n".join(
+                f"{a.name}, {a.role}" if a.role else a.name for a in letter.addressees.all()
+            ),
+            "body": version.body,
+            "demands": "\n".join(version.demands.values_list("text", flat=True)),
+            "language": letter.language,
+            "allowed_domains": ", ".join(letter.allowed_domains),
+            "goal": letter.goal,
+            "closes_at": letter.closes_at,
+            "list_public_signatories": letter.list_public_signatories,
+            "show_names_after": letter.show_names_after,
+        }
+
+
+DOMAIN_RE = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
+
+
+class TranslationForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    body = forms.CharField(label=_("Letter (Markdown)"), widget=forms.Textarea(attrs={"rows": 12}))
+    demands = forms.CharField(
+        label=_("Demands"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One per line, in the same order as the original."),
+    )
+
+    def clean_demands(self) -> list[str]:
+        return _lines(self.cleaned_data["demands"])
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"))
+    role = forms.ChoiceField(label=_("Role"), choices=OrganiserRole.choices)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=OrganiserRole.choices)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class InvalidateFilterForm(forms.Form):
+    domain = forms.CharField(label=_("Email domain"), max_length=253, required=False)
+    since = forms.DateTimeField(
+        label=_("Signed from"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    until = forms.DateTimeField(
+        label=_("Signed before"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not (data.get("domain") or data.get("since") or data.get("until")):
+            raise forms.ValidationError(_("Give an email domain or a time window."))
+        return data
+
+
+class PaperCountForm(forms.Form):
+    paper_count = forms.IntegerField(label=_("Signatures collected on paper"), min_value=0)

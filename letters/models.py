@@ -59,6 +59,14 @@ class Letter(models.Model):
     goal = models.PositiveIntegerField(_("signature goal"), null=True, blank=True)
     closes_at = models.DateTimeField(_("closes at"), null=True, blank=True)
     list_public_signatories = models.BooleanField(_("list public signatories"), default=True)
+    show_names_after = models.PositiveIntegerField(
+        _("show names only once this many have signed"), null=True, blank=True
+    )
+    paper_count = models.PositiveIntegerField(_("signatures on paper"), default=0)
+    preview_token_hash = models.CharField(max_length=64, blank=True, editable=False)
+    duplicated_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     current_version = models.ForeignKey(
         "LetterVersion",
         on_delete=models.PROTECT,
@@ -108,6 +116,23 @@ class Organiser(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.role} of {self.letter_id}"
+
+
+class Invitation(models.Model):
+    """An invitation to co-organise a letter; the token is emailed, stored hashed."""
+
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=8, choices=OrganiserRole.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.role}) for {self.letter_id}"
 
 
 class Addressee(models.Model):
@@ -245,6 +270,10 @@ class Signature(models.Model):
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    invalidated_at = models.DateTimeField(null=True, blank=True)
+    notified_version = models.PositiveIntegerField(
+        default=0, help_text="The latest version number this signer was told about."
+    )
 
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [
@@ -291,6 +320,7 @@ class CountDelta(models.Model):
     """An append-only change to a letter's counts (no hot row on sign/confirm)."""
 
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="+")
+    version = models.ForeignKey(LetterVersion, on_delete=models.CASCADE, related_name="+")
     confirmed = models.SmallIntegerField()
     public = models.SmallIntegerField()
 
@@ -312,6 +342,19 @@ class LetterStats(models.Model):
         return f"{self.letter_id}: {self.confirmed}"
 
 
+class VersionStats(models.Model):
+    """Folded confirmed counts per version (who signed which text)."""
+
+    version = models.OneToOneField(
+        LetterVersion, on_delete=models.CASCADE, primary_key=True, related_name="stats"
+    )
+    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="+")
+    confirmed = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"v{self.version_id}: {self.confirmed}"
+
+
 class EventKind(models.TextChoices):
     PUBLISHED = "published", _("Published")
     NEW_VERSION = "new_version", _("New version")
@@ -320,6 +363,7 @@ class EventKind(models.TextChoices):
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     RESPONSE = "response", _("Response")
     UPDATE = "update", _("Organiser update")
+    ARCHIVED = "archived", _("Archived")
 
 
 class LetterEvent(models.Model):

@@ -5,20 +5,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 
 from letters.models import (
     PUBLIC_STATUSES,
     CountDelta,
     Display,
+    Invitation,
     Letter,
+    LetterEvent,
     LetterStats,
     LetterStatus,
+    LetterVersion,
+    Organiser,
+    OrganiserRole,
     Signature,
     SignatureStatus,
+    VersionStats,
 )
 
 
@@ -51,6 +58,15 @@ class PublicSignatory:
     location: str
     comment: str
     confirmed_at: datetime | None
+
+
+def names_visible(letter: Letter, counts: Counts | None = None) -> bool:
+    if not letter.list_public_signatories:
+        return False
+    if letter.show_names_after:
+        counts = counts or letter_counts(letter_id=letter.pk)
+        return counts.confirmed >= letter.show_names_after
+    return True
 
 
 def letter_public_get(*, slug: str) -> Letter:
@@ -119,11 +135,18 @@ def letter_text(letter: Letter, language: str) -> LetterText:
 
 
 def letter_public_signatories(
-    *, letter: Letter, limit: int = 50, before: tuple[datetime, int] | None = None
+    *,
+    letter: Letter,
+    limit: int = 50,
+    before: tuple[datetime, int] | None = None,
+    ignore_listing: bool = False,
 ) -> list[PublicSignatory]:
     """Confirmed public signers, newest first, keyset-paginated by
-    (confirmed_at, id).  Anonymous and flagged signatures are never returned."""
-    if not letter.list_public_signatories:
+    (confirmed_at, id).  Anonymous and flagged signatures are never returned.
+    The public sees none while the letter hides its list (or has fewer
+    signatures than its "show names after" threshold); organisers pass
+    `ignore_listing`."""
+    if not ignore_listing and not names_visible(letter):
         return []
     qs = Signature.objects.filter(
         letter=letter,
@@ -138,3 +161,109 @@ def letter_public_signatories(
         "id", "name", "job_title", "team", "location", "comment", "confirmed_at"
     )[:limit]
     return [PublicSignatory(*row) for row in rows]
+
+
+ROLE_RANK = {OrganiserRole.VIEWER: 0, OrganiserRole.EDITOR: 1, OrganiserRole.OWNER: 2}
+
+
+def organiser_role(*, user: Any, letter: Letter) -> str | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Organiser.objects.filter(letter=letter, user=user).values_list("role", flat=True).first()
+
+
+def role_allows(role: str | None, needed: str) -> bool:
+    return role is not None and ROLE_RANK[OrganiserRole(role)] >= ROLE_RANK[OrganiserRole(needed)]
+
+
+@dataclass(frozen=True)
+class DashboardRow:
+    letter: Letter
+    role: str
+    counts: Counts
+    pending: int
+
+    @property
+    def goal_percent(self) -> int | None:
+        if not self.letter.goal:
+            return None
+        return min(100, round(100 * self.total / self.letter.goal))
+
+    @property
+    def total(self) -> int:
+        return self.counts.confirmed + self.letter.paper_count
+
+
+def letters_for_organiser(*, user: Any) -> list[DashboardRow]:
+    """The organiser's letters with role, counts and pending signatures
+    (four queries for any number of letters)."""
+    memberships = list(
+        Organiser.objects.filter(user=user).select_related("letter").order_by("-letter__created_at")
+    )
+    ids = [m.letter_id for m in memberships]
+    counts = letter_counts_many(ids)
+    pending = dict(
+        Signature.objects.filter(letter_id__in=ids, status=SignatureStatus.PENDING)
+        .values("letter_id")
+        .annotate(n=Count("id"))
+        .values_list("letter_id", "n")
+    )
+    return [
+        DashboardRow(m.letter, m.role, counts[m.letter_id], pending.get(m.letter_id, 0))
+        for m in memberships
+    ]
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    version: LetterVersion
+    confirmed: int
+    demands: list[str]
+
+
+def letter_versions(*, letter: Letter) -> list[VersionRow]:
+    """Every published version, newest first, with how many signed each
+    (folded VersionStats plus unfolded deltas)."""
+    versions = list(
+        LetterVersion.objects.filter(letter=letter).prefetch_related("demands").order_by("-number")
+    )
+    folded = dict(VersionStats.objects.filter(letter=letter).values_list("version_id", "confirmed"))
+    unfolded = dict(
+        CountDelta.objects.filter(letter=letter)
+        .values("version_id")
+        .annotate(n=Sum("confirmed"))
+        .values_list("version_id", "n")
+    )
+    return [
+        VersionRow(
+            v,
+            folded.get(v.pk, 0) + int(unfolded.get(v.pk) or 0),
+            [d.text for d in v.demands.all()],
+        )
+        for v in versions
+    ]
+
+
+def letter_events(*, letter: Letter) -> list[LetterEvent]:
+    return list(LetterEvent.objects.filter(letter=letter).order_by("-created_at", "-id")[:50])
+
+
+def organisers_of(*, letter: Letter) -> list[Organiser]:
+    return list(Organiser.objects.filter(letter=letter).select_related("user").order_by("id"))
+
+
+def invitations_open(*, letter: Letter) -> list[Invitation]:
+    return list(Invitation.objects.filter(letter=letter, accepted_at__isnull=True))
+
+
+def letter_by_preview_token(*, token: str) -> Letter | None:
+    from letters.services.drafting import hash_token
+
+    if not token:
+        return None
+    return (
+        Letter.objects.select_related("current_version")
+        .filter(preview_token_hash=hash_token(token))
+        .exclude(preview_token_hash="")
+        .first()
+    )

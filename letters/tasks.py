@@ -7,11 +7,13 @@ import logging
 import smtplib
 
 from celery import Task, shared_task
+from celery.exceptions import Ignore
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 
 from letters import services
 from letters.emails import build_email
-from letters.models import EmailKind, Signature, SignatureStatus
+from letters.models import EmailKind, Invitation, LetterVersion, Signature, SignatureStatus
 from letters.selectors import letter_text
 from letters.tokens import Purpose, make_token
 
@@ -106,3 +108,93 @@ def signatures_resend_unsent() -> int:
 @shared_task
 def signatures_delete_stale() -> int:
     return services.signatures_delete_stale()
+
+
+@shared_task
+def letters_close_due() -> int:
+    return services.letters_close_due()
+
+
+@shared_task
+def notify_new_version(letter_id: int, number: int, after_id: int = 0) -> int:
+    """Fan out "the text changed" emails in batches of UPDATE_EMAIL_BATCH:
+    each batch enqueues one email task per signer, then the next batch."""
+    ids = services.signatures_to_notify(
+        letter_id=letter_id, number=number, after_id=after_id, limit=settings.UPDATE_EMAIL_BATCH
+    )
+    for signature_id in ids:
+        send_version_email.delay(signature_id, number)
+    if len(ids) == settings.UPDATE_EMAIL_BATCH:
+        notify_new_version.delay(letter_id, number, ids[-1])
+    return len(ids)
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def send_version_email(self: Task, signature_id: int, number: int) -> str:
+    """Tell one signer of an earlier version what changed, with two buttons'
+    links: support the new text, or withdraw.  At most once per version."""
+    signature = Signature.objects.select_related("letter").filter(pk=signature_id).first()
+    if (
+        signature is None
+        or signature.status != SignatureStatus.CONFIRMED
+        or not signature.wants_updates
+        or signature.notified_version >= number
+    ):
+        return "skipped"
+    letter = signature.letter
+    version = LetterVersion.objects.filter(letter=letter, number=number).first()
+    if version is None:
+        return "skipped"
+    context = {
+        "letter_title": letter_text(letter, signature.language).title,
+        "change_note": version.change_note,
+        "review_url": settings.SITE_URL + f"/v/{make_token(signature, Purpose.NEW_VERSION)}/",
+        "withdraw_url": settings.SITE_URL + f"/w/{make_token(signature, Purpose.WITHDRAW)}/",
+    }
+    message = build_email(
+        name="version-changed", to=signature.email, context=context, language=signature.language
+    )
+    _send_or_retry(self, message, signature_id)
+    services.signature_record_notified(signature_id=signature_id, number=number)
+    return "sent"
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def send_invitation_email(self: Task, invitation_id: int, token: str) -> str:
+    invitation = (
+        Invitation.objects.select_related("letter", "invited_by")
+        .filter(pk=invitation_id, accepted_at__isnull=True)
+        .first()
+    )
+    if invitation is None:
+        return "skipped"
+    context = {
+        "letter_title": invitation.letter.title,
+        "role": invitation.get_role_display(),
+        "inviter": invitation.invited_by.get_full_name() if invitation.invited_by else "",
+        "accept_url": settings.SITE_URL + f"/organise/invitations/{token}/",
+    }
+    message = build_email(
+        name="organiser-invitation",
+        to=invitation.email,
+        context=context,
+        language=invitation.letter.language,
+    )
+    _send_or_retry(self, message, invitation_id)
+    return "sent"
+
+
+def _send_or_retry(task: Task, message: EmailMultiAlternatives, ref: int) -> None:
+    """Send; retry transient SMTP errors with backoff; log permanent ones."""
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError) as exc:
+        if _is_permanent(exc):
+            logger.warning("%s %s: permanent SMTP failure %s", task.name, ref, exc)
+            raise Ignore() from exc
+        retries = task.request.retries or 0
+        if retries >= settings.EMAIL_RETRY_MAX:
+            logger.error("%s %s: giving up after %s retries: %s", task.name, ref, retries, exc)
+            raise Ignore() from exc
+        countdown = min(settings.EMAIL_RETRY_BACKOFF_MAX, 2 ** (retries + 1))
+        raise task.retry(exc=exc, countdown=countdown) from exc

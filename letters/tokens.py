@@ -19,11 +19,14 @@ from letters.models import LIVE_STATUSES, Signature
 class Purpose(enum.Enum):
     CONFIRM = "letters.signature.confirm"
     WITHDRAW = "letters.signature.withdraw"
+    NEW_VERSION = "letters.signature.new-version"
 
 
 def _max_age(purpose: Purpose) -> int:
     if purpose is Purpose.CONFIRM:
         return settings.SIGNATURE_CONFIRM_MAX_AGE
+    if purpose is Purpose.NEW_VERSION:
+        return settings.SIGNATURE_WITHDRAW_MAX_AGE
     return settings.SIGNATURE_WITHDRAW_MAX_AGE
 
 

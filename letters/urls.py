@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from letters import views
+from letters.views import public as views
 
 app_name = "letters"
 

@@ -7,6 +7,8 @@ nothing else writes LetterStats.
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -17,34 +19,43 @@ from letters.models import (
     Letter,
     LetterStats,
     LetterStatus,
+    LetterVersion,
     Signature,
     SignatureStatus,
+    VersionStats,
 )
 
 
 def counts_fold(*, letter_id: int) -> tuple[int, int]:
-    """Fold a letter's pending CountDelta rows into its LetterStats row.
+    """Fold a letter's pending CountDelta rows into LetterStats and VersionStats.
 
     Locks the LetterStats row, deletes the deltas it folds (DELETE … RETURNING,
-    so concurrent folds never fold the same row twice) and adds their sum.
+    so concurrent folds never fold the same row twice) and adds their sums.
     """
     with transaction.atomic():
         LetterStats.objects.select_for_update().get_or_create(letter_id=letter_id)
         table = connection.ops.quote_name(CountDelta._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"DELETE FROM {table} WHERE letter_id = %s RETURNING confirmed, public",  # noqa: S608
+                f"DELETE FROM {table} WHERE letter_id = %s "  # noqa: S608
+                "RETURNING version_id, confirmed, public",
                 [letter_id],
             )
             rows = cursor.fetchall()
-        confirmed = sum(r[0] for r in rows)
-        public = sum(r[1] for r in rows)
+        confirmed = sum(r[1] for r in rows)
+        public = sum(r[2] for r in rows)
         if rows:
             LetterStats.objects.filter(pk=letter_id).update(
                 confirmed=F("confirmed") + confirmed,
                 public=F("public") + public,
                 updated_at=timezone.now(),
             )
+            by_version: dict[int, int] = defaultdict(int)
+            for version_id, change, _public in rows:
+                by_version[version_id] += change
+            for version_id, change in by_version.items():
+                VersionStats.objects.get_or_create(version_id=version_id, letter_id=letter_id)
+                VersionStats.objects.filter(pk=version_id).update(confirmed=F("confirmed") + change)
     return confirmed, public
 
 
@@ -56,35 +67,43 @@ def counts_fold_all() -> int:
 
 
 def counts_recount(*, letter_id: int) -> tuple[int, int]:
-    """Repair drift: set LetterStats to the true count minus the deltas not yet
-    folded, read in one statement (one snapshot) under the stats row lock."""
+    """Repair drift: set the stats to the true counts minus the deltas not yet
+    folded, all read in one statement (one snapshot) under the stats row lock."""
     sig = connection.ops.quote_name(Signature._meta.db_table)
     delta = connection.ops.quote_name(CountDelta._meta.db_table)
+    version = connection.ops.quote_name(LetterVersion._meta.db_table)
     with transaction.atomic():
         LetterStats.objects.select_for_update().get_or_create(letter_id=letter_id)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"""SELECT
-                    (SELECT COUNT(*) FROM {sig} WHERE letter_id = %s AND status = %s
-                        AND flagged = %s),
-                    (SELECT COUNT(*) FROM {sig} WHERE letter_id = %s AND status = %s
-                        AND flagged = %s AND display = %s),
-                    (SELECT COALESCE(SUM(confirmed), 0) FROM {delta} WHERE letter_id = %s),
-                    (SELECT COALESCE(SUM(public), 0) FROM {delta} WHERE letter_id = %s)
+                f"""SELECT v.id,
+                    (SELECT COUNT(*) FROM {sig} s WHERE s.version_id = v.id
+                        AND s.status = %s AND s.flagged = %s),
+                    (SELECT COUNT(*) FROM {sig} s WHERE s.version_id = v.id
+                        AND s.status = %s AND s.flagged = %s AND s.display = %s),
+                    (SELECT COALESCE(SUM(d.confirmed), 0) FROM {delta} d
+                        WHERE d.version_id = v.id),
+                    (SELECT COALESCE(SUM(d.public), 0) FROM {delta} d
+                        WHERE d.version_id = v.id)
+                    FROM {version} v WHERE v.letter_id = %s
                 """,  # noqa: S608
                 [
-                    letter_id, SignatureStatus.CONFIRMED, False,
-                    letter_id, SignatureStatus.CONFIRMED, False, Display.PUBLIC,
-                    letter_id, letter_id,
+                    SignatureStatus.CONFIRMED, False,
+                    SignatureStatus.CONFIRMED, False, Display.PUBLIC,
+                    letter_id,
                 ],
             )  # fmt: skip
-            row = cursor.fetchone()
-        assert row is not None
-        confirmed = int(row[0]) - int(row[2])
-        public = int(row[1]) - int(row[3])
+            rows = cursor.fetchall()
+        confirmed = sum(int(r[1]) - int(r[3]) for r in rows)
+        public = sum(int(r[2]) - int(r[4]) for r in rows)
         LetterStats.objects.filter(pk=letter_id).update(
             confirmed=confirmed, public=public, updated_at=timezone.now()
         )
+        for version_id, true_count, _public, pending, _pending_public in rows:
+            VersionStats.objects.update_or_create(
+                version_id=version_id,
+                defaults={"letter_id": letter_id, "confirmed": int(true_count) - int(pending)},
+            )
     return confirmed, public
 
 

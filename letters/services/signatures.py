@@ -229,12 +229,18 @@ def signature_confirm(*, signature: Signature, display: str | None = None) -> bo
     signature.refresh_from_db()
     _request_email(signature.pk, EmailKind.CONFIRMED)  # carries the withdraw link
     if not signature.flagged:
-        CountDelta.objects.create(
-            letter_id=signature.letter_id,
-            confirmed=1,
-            public=1 if signature.display == Display.PUBLIC else 0,
-        )
+        count_change(signature, +1)
     return True
+
+
+def count_change(signature: Signature, sign: int) -> None:
+    """Record that a counted signature entered (+1) or left (-1) the counts."""
+    CountDelta.objects.create(
+        letter_id=signature.letter_id,
+        version_id=signature.version_id,
+        confirmed=sign,
+        public=sign if signature.display == Display.PUBLIC else 0,
+    )
 
 
 @transaction.atomic
@@ -250,7 +256,6 @@ def signature_withdraw(*, signature_id: int) -> bool:
     if signature is None:
         return False
     was_counted = signature.counted
-    was_public = signature.display == Display.PUBLIC
     Signature.objects.filter(pk=signature.pk).update(
         status=SignatureStatus.WITHDRAWN,
         withdrawn_at=timezone.now(),
@@ -264,9 +269,7 @@ def signature_withdraw(*, signature_id: int) -> bool:
         wants_updates=False,
     )
     if was_counted:
-        CountDelta.objects.create(
-            letter_id=signature.letter_id, confirmed=-1, public=-1 if was_public else 0
-        )
+        count_change(signature, -1)
     return True
 
 
@@ -303,3 +306,56 @@ def signatures_delete_stale() -> int:
         status=SignatureStatus.PENDING, created_at__lt=cutoff
     ).delete()
     return deleted
+
+
+@transaction.atomic
+def signature_accept_version(*, signature_id: int) -> bool:
+    """A signer of an earlier version supports the current text: move the
+    signature to the current version (row lock on this signature only); the
+    total is unchanged, the per-version counts move."""
+    signature = (
+        Signature.objects.select_for_update()
+        .select_related("letter")
+        .filter(pk=signature_id, status=SignatureStatus.CONFIRMED)
+        .first()
+    )
+    if signature is None or signature.letter.status != LetterStatus.OPEN:
+        return False
+    current_id = signature.letter.current_version_id
+    if current_id is None or signature.version_id == current_id:
+        return False
+    counted = signature.counted
+    if counted:
+        count_change(signature, -1)
+    Signature.objects.filter(pk=signature.pk).update(version_id=current_id)
+    signature.version_id = current_id
+    if counted:
+        count_change(signature, +1)
+    return True
+
+
+def signatures_to_notify(*, letter_id: int, number: int, after_id: int, limit: int) -> list[int]:
+    """Confirmed signers of versions before `number` who asked for updates and
+    were not yet told about it, by id, for batching."""
+    return list(
+        Signature.objects.filter(
+            letter_id=letter_id,
+            status=SignatureStatus.CONFIRMED,
+            wants_updates=True,
+            version__number__lt=number,
+            notified_version__lt=number,
+            pk__gt=after_id,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def signature_record_notified(*, signature_id: int, number: int) -> bool:
+    """Record that a signer was told about version `number` (conditional: a
+    retried or duplicate task records, and sends, once)."""
+    return bool(
+        Signature.objects.filter(pk=signature_id, notified_version__lt=number).update(
+            notified_version=number
+        )
+    )

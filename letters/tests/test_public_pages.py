@@ -130,7 +130,7 @@ def test_letter_page_refuses_post(client, open_letter):
 
 
 def test_public_signatories_are_paginated_newest_first_without_anonymous_ones(client, open_letter):
-    from letters.views import SIGNATORIES_PER_PAGE
+    from letters.views.public import SIGNATORIES_PER_PAGE
 
     total = SIGNATORIES_PER_PAGE + 5
     for n in range(total):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,11 +16,13 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from letters import selectors, services
+from letters.diff import version_diff_html
 from letters.forms import ConfirmForm, SignForm
 from letters.http import client_ip, public_response, same_origin
 from letters.models import Letter, SignatureStatus
@@ -28,22 +31,39 @@ from letters.tokens import Purpose, make_token, read_token
 SIGNATORIES_ON_LETTER_PAGE = 20
 
 
-def _letter_context(letter: Letter, form: SignForm) -> dict[str, Any]:
+def _diff(older: selectors.VersionRow, newer: selectors.VersionRow) -> str:
+    return version_diff_html(older.version.body, older.demands, newer.version.body, newer.demands)
+
+
+def _letter_context(letter: Letter, form: SignForm | None) -> dict[str, Any]:
+    """Everything the public letter page shows; nothing per visitor."""
     counts = selectors.letter_counts(letter_id=letter.pk)
     signatories = selectors.letter_public_signatories(
         letter=letter, limit=SIGNATORIES_ON_LETTER_PAGE + 1
     )
+    total = counts.confirmed + letter.paper_count
+    versions = selectors.letter_versions(letter=letter) if letter.published_at else []
+    diffs = [(newer, _diff(older, newer)) for newer, older in itertools.pairwise(versions)]
     return {
         "letter": letter,
         "text": selectors.letter_text(letter, get_language() or letter.language),
         "addressees": list(letter.addressees.all()),
         "counts": counts,
+        "total": total,
         "signatories": signatories[:SIGNATORIES_ON_LETTER_PAGE],
         "more_signatories": len(signatories) > SIGNATORIES_ON_LETTER_PAGE,
-        "form": form,
-        "goal_percent": min(100, round(100 * counts.confirmed / letter.goal))
-        if letter.goal
+        "names_hidden_until": letter.show_names_after
+        if letter.list_public_signatories and not selectors.names_visible(letter, counts)
         else None,
+        "form": form,
+        "goal_percent": min(100, round(100 * total / letter.goal)) if letter.goal else None,
+        "letter_url": settings.SITE_URL + letter.get_absolute_url(),
+        "versions": versions,
+        "current_count": versions[0].confirmed if versions else counts.confirmed,
+        "earlier_count": sum(v.confirmed for v in versions[1:]),
+        "diffs": diffs,
+        "events": selectors.letter_events(letter=letter),
+        "now": timezone.now(),
     }
 
 
@@ -211,4 +231,50 @@ def signature_withdraw(request: HttpRequest, token: str) -> HttpResponse:
         request,
         "letters/withdraw.html",
         {"letter": letter, "text": selectors.letter_text(letter, signature.language)},
+    )
+
+
+@require_GET
+def letter_preview(request: HttpRequest, token: str) -> HttpResponse:
+    """A draft shared for review by its secret link: read-only, not indexed,
+    not cached, revocable."""
+    letter = selectors.letter_by_preview_token(token=token)
+    if letter is None:
+        return _invalid_link(request)
+    context = _letter_context(letter, None)
+    context["preview"] = True
+    response = render(request, "letters/detail.html", context)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def signature_new_version(request: HttpRequest, token: str) -> HttpResponse:
+    """A signer of an earlier version sees what changed and may support the
+    new text (POST); withdrawing is the other link in their email."""
+    signature = read_token(token, Purpose.NEW_VERSION)
+    if signature is None:
+        return _invalid_link(request)
+    letter = signature.letter
+    if request.method == "POST":
+        services.signature_accept_version(signature_id=signature.pk)
+        return redirect("signature_new_version", token=token)
+    versions = {v.version.pk: v for v in selectors.letter_versions(letter=letter)}
+    signed = versions.get(signature.version_id)
+    current = versions.get(letter.current_version_id or 0)
+    diff = _diff(signed, current) if signed and current and signed is not current else None
+    return render(
+        request,
+        "letters/new_version.html",
+        {
+            "letter": letter,
+            "text": selectors.letter_text(letter, signature.language),
+            "diff": diff,
+            "up_to_date": signature.version_id == letter.current_version_id,
+            "can_accept": letter.is_open,
+            "withdraw_url": reverse(
+                "signature_withdraw", kwargs={"token": make_token(signature, Purpose.WITHDRAW)}
+            ),
+        },
     )

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from letters.views import organise as views
+
+app_name = "organise"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("new/", views.letter_new, name="new"),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation"),
+    path("<slug:slug>/", views.letter_overview, name="letter"),
+    path("<slug:slug>/edit/", views.letter_edit, name="edit"),
+    path("<slug:slug>/publish/", views.letter_publish, name="publish"),
+    path("<slug:slug>/close/", views.letter_close, name="close"),
+    path("<slug:slug>/archive/", views.letter_archive, name="archive"),
+    path("<slug:slug>/duplicate/", views.letter_duplicate, name="duplicate"),
+    path("<slug:slug>/preview-link/", views.letter_preview_link, name="preview_link"),
+    path("<slug:slug>/paper/", views.letter_paper_count, name="paper"),
+    path("<slug:slug>/translation/", views.letter_translation, name="translation"),
+    path("<slug:slug>/organisers/invite/", views.organiser_invite, name="invite"),
+    path("<slug:slug>/organisers/<int:organiser_id>/role/", views.organiser_role, name="role"),
+    path(
+        "<slug:slug>/organisers/<int:organiser_id>/remove/",
+        views.organiser_remove,
+        name="remove",
+    ),
+    path("<slug:slug>/signatures/", views.signatures, name="signatures"),
+    path(
+        "<slug:slug>/signatures/<int:signature_id>/invalidate/",
+        views.signature_invalidate,
+        name="invalidate",
+    ),
+    path(
+        "<slug:slug>/signatures/invalidate/",
+        views.signatures_invalidate_matching,
+        name="invalidate_matching",
+    ),
+]
