@@ -45,6 +45,12 @@ def _isolated_cache(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Personas log in with real passwords; hashing them need not be slow."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery() -> Iterator[None]:
     celery_app.conf.task_always_eager = True
     yield
