@@ -6,11 +6,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import get_language
@@ -94,3 +95,19 @@ def same_origin(request: HttpRequest) -> bool:
     allowed = {request.build_absolute_uri("/").rstrip("/"), settings.SITE_URL}
     allowed.update(settings.CSRF_TRUSTED_ORIGINS)
     return origin.rstrip("/") in allowed
+
+
+def language_from_query(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Honour `?lang=de` (the language switcher) over Accept-Language.  The
+    language is part of the URL, so shared caches keep one copy per language
+    and no cookie is needed."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        lang = request.GET.get("lang", "")
+        if lang in dict(settings.LANGUAGES):
+            translation.activate(lang)
+            request.LANGUAGE_CODE = lang
+        return view(request, *args, **kwargs)
+
+    return wrapped

@@ -157,3 +157,15 @@ def test_public_signatories_are_paginated_newest_first_without_anonymous_ones(cl
         "See all public signatories" in client.get(open_letter.get_absolute_url()).content.decode()
     )
     assert client.get(url, {"before": "nonsense"}).status_code == 400
+
+
+def test_the_language_switcher_overrides_accept_language_per_url(client, open_letter):
+    url = open_letter.get_absolute_url()
+    german = client.get(url + "?lang=de", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Beenden Sie den Vertrag" in german
+    assert 'href="?lang=en"' in german
+    assert "Stop the contract" in english
+    assert 'href="?lang=de"' in english
+    assert "Beenden Sie den Vertrag" not in english  # separate cache entries per language

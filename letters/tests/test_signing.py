@@ -49,7 +49,9 @@ def test_coworker_signs_and_gets_a_discreet_confirmation_email(client, open_lett
     response = sign(client, open_letter, email="Cora+letters@Example.ORG")
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("letters:check_inbox", args=[open_letter.slug])
+    assert (
+        response["Location"] == reverse("letters:check_inbox", args=[open_letter.slug]) + "?lang=en"
+    )
     signature = Signature.objects.get()
     assert signature.email == "cora@example.org"  # canonical: lower-cased, +tag stripped
     assert signature.status == SignatureStatus.PENDING

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from letters import selectors, services
 from letters.diff import version_diff_html
 from letters.forms import ConfirmForm, SignForm
-from letters.http import client_ip, public_response, same_origin
+from letters.http import client_ip, language_from_query, public_response, same_origin
 from letters.models import Letter, SignatureStatus
 from letters.tokens import Purpose, make_token, read_token
 
@@ -68,6 +68,7 @@ def _letter_context(letter: Letter, form: SignForm | None) -> dict[str, Any]:
 
 
 @require_GET
+@language_from_query
 def letter_index(request: HttpRequest) -> HttpResponse:
     def build() -> tuple[bytes, str]:
         letters = list(selectors.letters_open()[:100])
@@ -80,6 +81,7 @@ def letter_index(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@language_from_query
 def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     letter = selectors.letter_public_get(slug=slug)
 
@@ -110,6 +112,7 @@ def _cursor(signatory: selectors.PublicSignatory) -> str:
 
 
 @require_GET
+@language_from_query
 def letter_signatories(request: HttpRequest, slug: str) -> HttpResponse:
     """Public signatories, newest first, keyset-paginated (no OFFSET, no COUNT)."""
     letter = selectors.letter_public_get(slug=slug)
@@ -141,6 +144,7 @@ def letter_signatories(request: HttpRequest, slug: str) -> HttpResponse:
 
 @csrf_exempt  # the letter page is cached for everyone; see letters.http.same_origin
 @require_POST
+@language_from_query
 def letter_sign(request: HttpRequest, slug: str) -> HttpResponse:
     letter = selectors.letter_public_get(slug=slug)
     if not same_origin(request):
@@ -149,7 +153,7 @@ def letter_sign(request: HttpRequest, slug: str) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         if data["website"]:  # a bot filled the honeypot: store nothing, answer the same
-            return redirect("letters:check_inbox", slug=letter.slug)
+            return _to_check_inbox(letter)
         try:
             services.signature_create(
                 letter=letter,
@@ -167,11 +171,17 @@ def letter_sign(request: HttpRequest, slug: str) -> HttpResponse:
         except services.ServiceError as exc:
             form.add_error(exc.field, exc.message)
         else:
-            return redirect("letters:check_inbox", slug=letter.slug)
+            return _to_check_inbox(letter)
     return render(request, "letters/detail.html", _letter_context(letter, form), status=400)
 
 
+def _to_check_inbox(letter: Letter) -> HttpResponse:
+    url = reverse("letters:check_inbox", kwargs={"slug": letter.slug})
+    return redirect(f"{url}?lang={get_language() or letter.language}")
+
+
 @require_GET
+@language_from_query
 def check_inbox(request: HttpRequest, slug: str) -> HttpResponse:
     letter = selectors.letter_public_get(slug=slug)
 
