@@ -498,3 +498,48 @@ def test_a_viewer_cannot_invalidate(team):
     )
     assert client_for(team["viewer"]).post(url, {"reason": "x"}).status_code == 403
     assert Signature.objects.get(pk=fake.pk).status == SignatureStatus.CONFIRMED
+
+
+@pytest.mark.parametrize("persona", ["visitor", "outsider", "viewer", "editor", "owner"])
+def test_urls_about_one_organiser_or_signature_check_the_role(team, outsider, persona):
+    letter = team["letter"]
+    target = Organiser.objects.get(letter=letter, user=team["editor"])
+    fake = confirmed_signature(letter, name="Fake", email="fake@example.org")
+    users = {"visitor": None, "outsider": outsider, **team}
+    client = client_for(users[persona])
+    role_url = reverse("organise:role", kwargs={"slug": letter.slug, "organiser_id": target.pk})
+    remove_url = reverse(
+        "organise:remove", kwargs={"slug": letter.slug, "organiser_id": target.pk}
+    )
+    invalidate_url = reverse(
+        "organise:invalidate", kwargs={"slug": letter.slug, "signature_id": fake.pk}
+    )
+
+    statuses = [
+        client.post(role_url, {"role": OrganiserRole.EDITOR}).status_code,
+        client.post(invalidate_url, {"reason": "test"}).status_code,
+        client.post(remove_url).status_code,
+    ]
+
+    expected = {
+        "visitor": [302, 302, 302],
+        "outsider": [404, 404, 404],
+        "viewer": [403, 403, 403],
+        "editor": [403, 302, 302],  # an editor may invalidate, and leave (remove self)
+        "owner": [302, 302, 302],
+    }[persona]
+    assert statuses == expected
+    for url in (role_url, remove_url, invalidate_url):
+        assert client_for(team["owner"]).get(url).status_code == 405
+
+
+def test_new_letter_and_invitation_pages_need_an_account(organiser):
+    for url in (reverse("organise:new"), reverse("organise:invitation", args=["whatever"])):
+        response = Client().get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("account_login"))
+    client = client_for(organiser)
+    assert client.get(reverse("organise:new")).status_code == 200
+    assert client.put(reverse("organise:new")).status_code == 405
+    assert client.get(reverse("organise:invitation", args=["whatever"])).status_code == 404
+    assert client.put(reverse("organise:invitation", args=["whatever"])).status_code == 405
