@@ -278,6 +278,7 @@ SIGNATURE_WITHDRAW_MAX_AGE: int = env.int("SIGNATURE_WITHDRAW_MAX_AGE", default=
 SIGNATURE_MAX_EMAILS: int = env.int("SIGNATURE_MAX_EMAILS", default=5)
 SIGNATURE_PENDING_MAX_AGE: int = env.int("SIGNATURE_PENDING_MAX_AGE", default=7 * 86400)
 SIGNATURE_UNSENT_GRACE: int = env.int("SIGNATURE_UNSENT_GRACE", default=120)
+SIGNATURE_SWEEP_INTERVAL: int = env.int("SIGNATURE_SWEEP_INTERVAL", default=60)
 SIGN_RATE_BURST: str = env.str("SIGN_RATE_BURST", default="10/60")
 SIGN_RATE_SUSTAINED: str = env.str("SIGN_RATE_SUSTAINED", default="60/86400")
 SIGN_RATE_ALLOWLIST: list[str] = env.list("SIGN_RATE_ALLOWLIST", default=[])
@@ -292,7 +293,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "signatures-resend-unsent": {
         "task": "letters.tasks.signatures_resend_unsent",
-        "schedule": 60.0,
+        "schedule": float(SIGNATURE_SWEEP_INTERVAL),
     },
     "letters-close-due": {"task": "letters.tasks.letters_close_due", "schedule": 60.0},
     "signatures-delete-stale": {
