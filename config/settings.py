@@ -272,6 +272,8 @@ COUNT_INTERVAL: int = env.int("COUNT_INTERVAL", default=5)
 COUNT_RECOUNT_INTERVAL: int = env.int("COUNT_RECOUNT_INTERVAL", default=600)
 # Moderation dry runs report exact numbers only from this many up.
 MODERATION_MIN_REPORTED: int = env.int("MODERATION_MIN_REPORTED", default=5)
+# Counts by group (team, location, day) below this are suppressed.
+EXPORT_MIN_GROUP: int = env.int("EXPORT_MIN_GROUP", default=5)
 UPDATE_EMAIL_BATCH: int = env.int("UPDATE_EMAIL_BATCH", default=500)
 SIGNATURE_CONFIRM_MAX_AGE: int = env.int("SIGNATURE_CONFIRM_MAX_AGE", default=3 * 86400)
 SIGNATURE_WITHDRAW_MAX_AGE: int = env.int("SIGNATURE_WITHDRAW_MAX_AGE", default=400 * 86400)
@@ -296,6 +298,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(SIGNATURE_SWEEP_INTERVAL),
     },
     "letters-close-due": {"task": "letters.tasks.letters_close_due", "schedule": 60.0},
+    "letters-mark-overdue": {"task": "letters.tasks.letters_mark_overdue", "schedule": 300.0},
     "signatures-delete-stale": {
         "task": "letters.tasks.signatures_delete_stale",
         "schedule": 3600.0,

@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from letters import api
+from letters.views import delivery
 from letters.views import public as views
 
 urlpatterns = [
@@ -15,6 +16,8 @@ urlpatterns = [
     path("w/<str:token>/", views.signature_withdraw, name="signature_withdraw"),
     path("v/<str:token>/", views.signature_new_version, name="signature_new_version"),
     path("p/<str:token>/", views.letter_preview, name="letter_preview"),
+    path("l/<str:token>/", delivery.leadership, name="leadership"),
+    path("u/<str:token>/", delivery.unsubscribe, name="unsubscribe"),
     path("organise/", include("letters.organise_urls")),
     path("api/letters/", api.letters_list, name="api_letters"),
     path("api/letters/<slug:slug>/", api.letter_detail, name="api_letter"),

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from letters.views import delivery
 from letters.views import organise as views
 
 app_name = "organise"
@@ -26,6 +27,17 @@ urlpatterns = [
         views.organiser_remove,
         name="remove",
     ),
+    path("<slug:slug>/deliver/", delivery.deliver, name="deliver"),
+    path("<slug:slug>/delivery/", delivery.delivery_overview, name="delivery"),
+    path("<slug:slug>/delivery/email-link/", delivery.link_email, name="link_email"),
+    path(
+        "<slug:slug>/delivery/links/<int:link_id>/revoke/",
+        delivery.link_revoke,
+        name="link_revoke",
+    ),
+    path("<slug:slug>/response/", delivery.record_response, name="response"),
+    path("<slug:slug>/update/", delivery.post_update, name="update"),
+    path("<slug:slug>/packet/", delivery.packet, name="packet"),
     path("<slug:slug>/signatures/", views.signatures, name="signatures"),
     path(
         "<slug:slug>/signatures/<int:signature_id>/invalidate/",

@@ -14,6 +14,7 @@ from django.http import Http404
 from letters.models import (
     PUBLIC_STATUSES,
     CountDelta,
+    Delivery,
     Display,
     Invitation,
     Letter,
@@ -23,10 +24,12 @@ from letters.models import (
     LetterVersion,
     Organiser,
     OrganiserRole,
+    Response,
     Signature,
     SignatureStatus,
     VersionStats,
 )
+from letters.suppression import Cell, suppress
 
 
 @dataclass(frozen=True)
@@ -267,3 +270,72 @@ def letter_by_preview_token(*, token: str) -> Letter | None:
         .exclude(preview_token_hash="")
         .first()
     )
+
+
+def letter_group_counts(*, letter: Letter, field: str, threshold: int) -> list[Cell]:
+    """Confirmed, counted signatures by team or location, small groups
+    suppressed (anonymous signers are counted in their group, never named)."""
+    assert field in {"team", "location"}
+    rows = (
+        Signature.objects.filter(letter=letter, status=SignatureStatus.CONFIRMED, flagged=False)
+        .values(field)
+        .annotate(n=Count("id"))
+        .values_list(field, "n")
+    )
+    counts: dict[str, int] = {}
+    for label, n in rows:
+        key = (label or "").strip() or "—"
+        counts[key] = counts.get(key, 0) + n
+    return suppress(counts, threshold)
+
+
+def letter_latest_delivery(*, letter: Letter) -> Delivery | None:
+    return (
+        Delivery.objects.filter(letter=letter)
+        .select_related("version")
+        .order_by("-delivered_at", "-id")
+        .first()
+    )
+
+
+def letter_deliveries(*, letter: Letter) -> list[Delivery]:
+    return list(
+        Delivery.objects.filter(letter=letter).prefetch_related("links").order_by("-delivered_at")
+    )
+
+
+@dataclass(frozen=True)
+class AnsweredDemand:
+    text: str
+    answer: str
+    answer_label: str
+
+
+@dataclass(frozen=True)
+class ResponseView:
+    response: Response
+    demands: list[AnsweredDemand]
+
+
+def letter_responses(*, letter: Letter) -> list[ResponseView]:
+    """Every response, newest first, with each demand of the delivered
+    version and its answer."""
+    responses = list(
+        Response.objects.filter(letter=letter)
+        .prefetch_related("answers__demand")
+        .order_by("-created_at", "-id")
+    )
+    return [
+        ResponseView(
+            r,
+            [
+                AnsweredDemand(a.demand.text, a.answer, a.get_answer_display())
+                for a in sorted(r.answers.all(), key=lambda a: a.demand.position)
+            ],
+        )
+        for r in responses
+    ]
+
+
+def version_fingerprint(version: LetterVersion) -> str:
+    return version.fingerprint(list(version.demands.values_list("text", flat=True)))

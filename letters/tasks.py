@@ -10,10 +10,23 @@ from celery import Task, shared_task
 from celery.exceptions import Ignore
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.utils import translation
+from django.utils.translation import gettext
 
 from letters import services
 from letters.emails import build_email
-from letters.models import EmailKind, Invitation, LetterVersion, Signature, SignatureStatus
+from letters.models import (
+    EmailKind,
+    EventEmail,
+    Invitation,
+    LeadershipLink,
+    Letter,
+    LetterEvent,
+    LetterVersion,
+    Organiser,
+    Signature,
+    SignatureStatus,
+)
 from letters.selectors import letter_text
 from letters.tokens import Purpose, make_token
 
@@ -198,3 +211,141 @@ def _send_or_retry(task: Task, message: EmailMultiAlternatives, ref: int) -> Non
             raise Ignore() from exc
         countdown = min(settings.EMAIL_RETRY_BACKOFF_MAX, 2 ** (retries + 1))
         raise task.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task
+def letters_mark_overdue() -> int:
+    return services.letters_mark_overdue()
+
+
+@shared_task
+def notify_event(event_id: int, after_id: int = 0) -> int:
+    """Fan out one timeline event to opted-in confirmed signers, in batches."""
+    event = LetterEvent.objects.filter(pk=event_id).first()
+    if event is None:
+        return 0
+    ids = services.signatures_to_tell(
+        letter_id=event.letter_id, after_id=after_id, limit=settings.UPDATE_EMAIL_BATCH
+    )
+    for signature_id in ids:
+        send_event_email.delay(event_id, signature_id)
+    if len(ids) == settings.UPDATE_EMAIL_BATCH:
+        notify_event.delay(event_id, ids[-1])
+    return len(ids)
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def send_event_email(self: Task, event_id: int, signature_id: int) -> str:
+    """Tell one signer about one event, at most once (EventEmail's unique
+    constraint is checked before and recorded after sending)."""
+    event = LetterEvent.objects.select_related("letter").filter(pk=event_id).first()
+    signature = Signature.objects.filter(
+        pk=signature_id, status=SignatureStatus.CONFIRMED, wants_updates=True
+    ).first()
+    if event is None or signature is None:
+        return "skipped"
+    if EventEmail.objects.filter(event_id=event_id, signature_id=signature_id).exists():
+        return "duplicate"
+    letter = event.letter
+    unsubscribe_url = settings.SITE_URL + f"/u/{make_token(signature, Purpose.UNSUBSCRIBE)}/"
+    with translation.override(signature.language):
+        kind = event.get_kind_display()
+    message = build_email(
+        name="letter-event",
+        to=signature.email,
+        context={
+            "letter_title": letter_text(letter, signature.language).title,
+            "letter_url": settings.SITE_URL + letter.get_absolute_url(),
+            "kind": kind,
+            "text": event.text,
+            "unsubscribe_url": unsubscribe_url,
+        },
+        language=signature.language,
+    )
+    message.extra_headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    message.extra_headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    _send_or_retry(self, message, signature_id)
+    services.event_email_record(event_id=event_id, signature_id=signature_id)
+    return "sent"
+
+
+def _organiser_emails(letter_id: int) -> list[tuple[str, str]]:
+    return list(
+        Organiser.objects.filter(letter_id=letter_id, user__is_active=True).values_list(
+            "user__email", "letter__language"
+        )
+    )
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def notify_organisers(self: Task, event_id: int) -> int:
+    """Tell the letter's organisers that leadership acknowledged or responded."""
+    event = LetterEvent.objects.select_related("letter").filter(pk=event_id).first()
+    if event is None:
+        return 0
+    recipients = _organiser_emails(event.letter_id)
+    for email, language in recipients:
+        with translation.override(language):
+            kind = event.get_kind_display()
+        message = build_email(
+            name="organiser-news",
+            to=email,
+            context={
+                "letter_title": event.letter.title,
+                "news": kind,
+                "text": event.text,
+                "url": settings.SITE_URL + f"/organise/{event.letter.slug}/",
+            },
+            language=language,
+        )
+        _send_or_retry(self, message, event_id)
+    return len(recipients)
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def notify_milestone(self: Task, letter_id: int, threshold: int) -> int:
+    letter = Letter.objects.filter(pk=letter_id).first()
+    if letter is None:
+        return 0
+    recipients = _organiser_emails(letter_id)
+    for email, language in recipients:
+        with translation.override(language):
+            news = gettext("%(n)s people have signed") % {"n": threshold}
+        message = build_email(
+            name="organiser-news",
+            to=email,
+            context={
+                "letter_title": letter.title,
+                "news": news,
+                "text": "",
+                "url": settings.SITE_URL + f"/organise/{letter.slug}/",
+            },
+            language=language,
+        )
+        _send_or_retry(self, message, letter_id)
+    return len(recipients)
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def send_leadership_link(self: Task, link_id: int, email: str, token: str) -> str:
+    link = (
+        LeadershipLink.objects.select_related("delivery__letter")
+        .filter(pk=link_id, revoked_at__isnull=True)
+        .first()
+    )
+    if link is None:
+        return "skipped"
+    letter = link.delivery.letter
+    message = build_email(
+        name="leadership-link",
+        to=email,
+        context={
+            "name": link.name,
+            "letter_title": letter.title,
+            "url": settings.SITE_URL + f"/l/{token}/",
+            "expires_at": link.expires_at,
+        },
+        language=letter.language,
+    )
+    _send_or_retry(self, message, link_id)
+    return "sent"

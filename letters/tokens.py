@@ -20,12 +20,13 @@ class Purpose(enum.Enum):
     CONFIRM = "letters.signature.confirm"
     WITHDRAW = "letters.signature.withdraw"
     NEW_VERSION = "letters.signature.new-version"
+    UNSUBSCRIBE = "letters.signature.unsubscribe"
 
 
 def _max_age(purpose: Purpose) -> int:
     if purpose is Purpose.CONFIRM:
         return settings.SIGNATURE_CONFIRM_MAX_AGE
-    if purpose is Purpose.NEW_VERSION:
+    if purpose in (Purpose.NEW_VERSION, Purpose.UNSUBSCRIBE):
         return settings.SIGNATURE_WITHDRAW_MAX_AGE
     return settings.SIGNATURE_WITHDRAW_MAX_AGE
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from letters.views import public as views
+from letters.views.delivery import LetterFeed
 
 app_name = "letters"
 
@@ -12,4 +13,5 @@ urlpatterns = [
     path("<slug:slug>/sign/", views.letter_sign, name="sign"),
     path("<slug:slug>/signatories/", views.letter_signatories, name="signatories"),
     path("<slug:slug>/check-inbox/", views.check_inbox, name="check_inbox"),
+    path("<slug:slug>/feed/", LetterFeed(), name="feed"),
 ]

@@ -8,6 +8,7 @@ nothing else writes LetterStats.
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -56,7 +57,22 @@ def counts_fold(*, letter_id: int) -> tuple[int, int]:
             for version_id, change in by_version.items():
                 VersionStats.objects.get_or_create(version_id=version_id, letter_id=letter_id)
                 VersionStats.objects.filter(pk=version_id).update(confirmed=F("confirmed") + change)
+            if confirmed > 0:
+                _note_milestones(letter_id)
     return confirmed, public
+
+
+def _note_milestones(letter_id: int) -> None:
+    """Tell organisers, once, when the count passes 10, 100 and the goal
+    (checked when deltas are folded, so at most once per COUNT_INTERVAL)."""
+    from letters.services.delivery import milestones_reached
+    from letters.tasks import notify_milestone
+
+    total, goal = (
+        LetterStats.objects.filter(pk=letter_id).values_list("confirmed", "letter__goal").get()
+    )
+    for threshold in milestones_reached(letter_id=letter_id, confirmed=total, goal=goal):
+        transaction.on_commit(partial(notify_milestone.delay, letter_id, threshold))
 
 
 def counts_fold_all() -> int:

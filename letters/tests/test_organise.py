@@ -508,9 +508,7 @@ def test_urls_about_one_organiser_or_signature_check_the_role(team, outsider, pe
     users = {"visitor": None, "outsider": outsider, **team}
     client = client_for(users[persona])
     role_url = reverse("organise:role", kwargs={"slug": letter.slug, "organiser_id": target.pk})
-    remove_url = reverse(
-        "organise:remove", kwargs={"slug": letter.slug, "organiser_id": target.pk}
-    )
+    remove_url = reverse("organise:remove", kwargs={"slug": letter.slug, "organiser_id": target.pk})
     invalidate_url = reverse(
         "organise:invalidate", kwargs={"slug": letter.slug, "signature_id": fake.pk}
     )

@@ -63,6 +63,10 @@ def _letter_context(letter: Letter, form: SignForm | None) -> dict[str, Any]:
         "earlier_count": sum(v.confirmed for v in versions[1:]),
         "diffs": diffs,
         "events": selectors.letter_events(letter=letter),
+        "responses": selectors.letter_responses(letter=letter),
+        "fingerprint": selectors.version_fingerprint(letter.current_version)
+        if letter.current_version
+        else "",
         "now": timezone.now(),
     }
 

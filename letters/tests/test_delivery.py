@@ -1,0 +1,374 @@
+"""Delivery to leadership, the leadership page, responses, the deadline,
+notifications to signers and organisers, the packet and the feed."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from letters import services, tasks
+from letters.models import (
+    Answer,
+    Display,
+    EventKind,
+    LeadershipLink,
+    Letter,
+    LetterStatus,
+    Organiser,
+    OrganiserRole,
+    Signature,
+)
+from letters.suppression import suppress
+from letters.tests.factories import confirmed_signature, make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def signed(open_letter) -> Letter:
+    confirmed_signature(open_letter, name="Pia Public", email="pia@example.org", team="Data")
+    hidden = confirmed_signature(
+        open_letter,
+        name="Zed Hidden",
+        email="zed.hidden@example.org",
+        display=Display.ANONYMOUS,
+        team="Secret Squad",
+        location="Basement",
+    )
+    Signature.objects.filter(pk=hidden.pk).update(wants_updates=True)
+    mail.outbox.clear()
+    return open_letter
+
+
+def deliver(letter: Letter, by: Any, **kwargs: Any) -> tuple[Any, list[services.IssuedLink]]:
+    return services.letter_deliver(
+        letter=letter,
+        by=by,
+        method="in_person",
+        delivered_at=timezone.now(),
+        recipients=[services.Recipient("Casey Chief", "CEO")],
+        **kwargs,
+    )
+
+
+def demand_ids(letter: Letter) -> list[int]:
+    assert letter.current_version is not None
+    return list(letter.current_version.demands.values_list("id", flat=True))
+
+
+# --- Transitions ------------------------------------------------------------------
+
+
+def test_the_status_goes_delivered_acknowledged_responded_with_events(signed, organiser):
+    _delivery, (issued,) = deliver(signed, organiser)
+    assert Letter.objects.get(pk=signed.pk).status == LetterStatus.DELIVERED
+
+    services.letter_acknowledge(link=issued.link)
+    with pytest.raises(services.ServiceError):
+        services.letter_acknowledge(link=issued.link)  # only once
+    ids = demand_ids(signed)
+    services.letter_respond(
+        letter=signed,
+        statement="We hear you.",
+        answers={ids[0]: Answer.ACCEPTED, ids[1]: Answer.DECLINED},
+        link=issued.link,
+    )
+
+    signed.refresh_from_db()
+    assert signed.status == LetterStatus.RESPONDED
+    kinds = list(signed.events.order_by("id").values_list("kind", flat=True))
+    assert kinds[-3:] == [EventKind.DELIVERED, EventKind.ACKNOWLEDGED, EventKind.RESPONSE]
+    answers = dict(signed.responses.get().answers.values_list("demand_id", "answer"))
+    assert answers == {ids[0]: "accepted", ids[1]: "declined", ids[2]: "no_answer"}
+
+
+def test_a_closed_letter_can_be_delivered_and_a_draft_cannot(organiser, open_letter):
+    services.letter_close(letter=open_letter)
+    deliver(open_letter, organiser)
+    assert Letter.objects.get(pk=open_letter.pk).status == LetterStatus.DELIVERED
+
+    draft = services.letter_create(
+        slug="draft", title="Draft", body="b", demands=["d"], addressees=[], owner=organiser
+    )
+    with pytest.raises(services.ServiceError):
+        deliver(draft, organiser)
+    assert Letter.objects.get(pk=draft.pk).status == LetterStatus.DRAFT
+
+
+def test_an_open_letter_cannot_be_answered_before_delivery(open_letter):
+    with pytest.raises(services.ServiceError):
+        services.letter_respond(letter=open_letter, statement="x", answers={}, source="All-hands")
+    assert Letter.objects.get(pk=open_letter.pk).status == LetterStatus.OPEN
+
+
+# --- Leadership links -------------------------------------------------------------------
+
+
+def test_leadership_link_matrix_valid_revoked_expired_tampered(signed, organiser):
+    _d, (valid, revoked, expired) = services.letter_deliver(
+        letter=signed,
+        by=organiser,
+        method="email",
+        delivered_at=timezone.now(),
+        recipients=[services.Recipient(n) for n in ("Val", "Rev", "Exp")],
+    )
+    services.leadership_link_revoke(letter=signed, by=organiser, link_id=revoked.link.pk)
+    LeadershipLink.objects.filter(pk=expired.link.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    client = Client()
+
+    ok = client.get(f"/l/{valid.token}/")
+    assert ok.status_code == 200
+    assert ok["Cache-Control"] == "private, no-store"
+    bad = [
+        client.get(f"/l/{token}/")
+        for token in (revoked.token, expired.token, valid.token[:-2] + "xx", "nothing")
+    ]
+    assert {r.status_code for r in bad} == {404}
+    assert len({r.content for r in bad}) == 1
+    assert "This link is no longer valid" in bad[0].content.decode()
+    post = client.post(f"/l/{revoked.token}/", {"action": "acknowledge"})
+    assert post.status_code == 404
+    assert Letter.objects.get(pk=signed.pk).status == LetterStatus.DELIVERED
+
+
+def test_leadership_never_sees_an_anonymous_signer(signed, organiser):
+    _d, (issued,) = deliver(signed, organiser)
+
+    page = Client().get(f"/l/{issued.token}/").content.decode()
+
+    assert "Pia Public" in page
+    assert "and 1 more who withheld their name" in page
+    for secret in ("Zed Hidden", "zed.hidden@example.org", "Secret Squad", "Basement"):
+        assert secret not in page
+    assert "pia@example.org" not in page
+
+
+def test_leadership_acknowledges_and_responds_through_the_page(signed, organiser):
+    _d, (issued,) = deliver(signed, organiser)
+    client = Client()
+    ids = demand_ids(signed)
+
+    client.post(f"/l/{issued.token}/", {"action": "acknowledge"})
+    response = client.post(
+        f"/l/{issued.token}/",
+        {
+            "action": "respond",
+            "statement": "We will review the contract.",
+            f"demand_{ids[0]}": "considering",
+            f"demand_{ids[1]}": "declined",
+            f"demand_{ids[2]}": "accepted",
+        },
+    )
+
+    assert response.status_code == 302
+    public = Client().get(signed.get_absolute_url()).content.decode()
+    assert "Leadership&#x27;s response" in public or "Leadership's response" in public
+    assert "We will review the contract." in public
+    assert "Under consideration" in public
+    assert "Declined" in public
+
+
+def test_the_emailed_link_goes_through_celery(signed, organiser):
+    _d, (issued,) = deliver(signed, organiser)
+    client = Client()
+    client.force_login(organiser)
+
+    client.post(
+        reverse("organise:link_email", kwargs={"slug": signed.slug}),
+        {"link_id": issued.link.pk, "token": issued.token, "email": "casey@example.org"},
+    )
+
+    to_casey = [m for m in mail.outbox if m.to == ["casey@example.org"]]
+    assert len(to_casey) == 1
+    assert f"/l/{issued.token}/" in str(to_casey[0].body)
+
+
+def test_organisers_record_a_response_received_elsewhere_with_its_source(signed, organiser):
+    deliver(signed, organiser)
+    client = Client()
+    client.force_login(organiser)
+    url = reverse("organise:response", kwargs={"slug": signed.slug})
+
+    missing = client.post(url, {"statement": "Said at all-hands", "source": ""})
+    assert 'id="id_source_error"' in missing.content.decode()
+    client.post(url, {"statement": "Said at all-hands", "source": "All-hands, 3 June"})
+
+    response = signed.responses.get()
+    assert response.source == "All-hands, 3 June"
+    assert response.recorded_by == organiser
+
+
+# --- Notifications --------------------------------------------------------------------
+
+
+def test_opted_in_signers_are_emailed_once_per_event_with_one_click_unsubscribe(signed, organiser):
+    deliver(signed, organiser)
+
+    (message,) = [m for m in mail.outbox if m.to == ["zed.hidden@example.org"]]
+    assert "Pia Public" not in str(message.body)
+    unsubscribe = message.extra_headers["List-Unsubscribe"].strip("<>")
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    event = signed.events.get(kind=EventKind.DELIVERED)
+    signature = Signature.objects.get(email="zed.hidden@example.org")
+
+    again = tasks.send_event_email.apply(args=(event.pk, signature.pk)).result  # a retry
+    assert again == "duplicate"
+    assert len([m for m in mail.outbox if m.to == ["zed.hidden@example.org"]]) == 1
+
+    path = re.sub(r"^https?://[^/]+", "", unsubscribe)
+    Client().get(path)
+    assert Signature.objects.get(pk=signature.pk).wants_updates  # GET changes nothing
+    one_click = Client(enforce_csrf_checks=True).post(path, {"List-Unsubscribe": "One-Click"})
+    assert one_click.status_code == 200
+    assert not Signature.objects.get(pk=signature.pk).wants_updates
+
+
+def test_organiser_updates_reach_opted_in_signers(signed, organiser):
+    client = Client()
+    client.force_login(organiser)
+    client.post(
+        reverse("organise:update", kwargs={"slug": signed.slug}), {"text": "Meeting on Friday"}
+    )
+
+    (message,) = [m for m in mail.outbox if m.to == ["zed.hidden@example.org"]]
+    assert "Meeting on Friday" in str(message.body)
+    assert signed.events.filter(kind=EventKind.UPDATE, text="Meeting on Friday").exists()
+
+
+def test_organisers_are_told_when_leadership_responds_and_at_milestones(signed, organiser):
+    _d, (issued,) = deliver(signed, organiser)
+    mail.outbox.clear()
+    services.letter_acknowledge(link=issued.link)
+    assert [m.to for m in mail.outbox if m.to == [organiser.email]] == [[organiser.email]]
+
+    mail.outbox.clear()
+    for n in range(10):
+        confirmed_signature(signed, name=f"S{n}", email=f"s{n}@example.org")
+    services.counts_fold(letter_id=signed.pk)
+    services.counts_fold(letter_id=signed.pk)
+
+    to_organiser = [m for m in mail.outbox if m.to == [organiser.email]]
+    assert len(to_organiser) == 1  # 12 signatures: the 10 milestone, once
+    assert "10 people have signed" in str(to_organiser[0].body)
+
+
+def test_a_passed_deadline_is_marked_once_on_the_timeline(signed, organiser):
+    deliver(signed, organiser, respond_by=timezone.now() + timedelta(days=1))
+    page = Client().get(signed.get_absolute_url()).content.decode()
+    assert "Leadership was asked to respond by" in page
+    Letter.objects.filter(pk=signed.pk).update(respond_by=timezone.now() - timedelta(minutes=1))
+
+    assert services.letters_mark_overdue() == 1
+    assert services.letters_mark_overdue() == 0
+    assert signed.events.filter(kind=EventKind.DEADLINE_PASSED).count() == 1
+
+
+# --- Packet, feed, suppression ----------------------------------------------------------
+
+
+def test_the_packet_suppresses_small_groups_and_never_names_anonymous_signers(signed, organiser):
+    for n in range(6):
+        confirmed_signature(signed, name=f"D{n}", email=f"d{n}@example.org", team="Data")
+    for n in range(5):
+        confirmed_signature(signed, name=f"E{n}", email=f"e{n}@example.org", team="Design")
+    deliver(signed, organiser)
+    client = Client()
+    client.force_login(organiser)
+
+    page = client.get(reverse("organise:packet", kwargs={"slug": signed.slug})).content.decode()
+
+    assert '<th scope="row">Data</th><td>7</td>' in page
+    for secret in ("Zed Hidden", "Secret Squad", "Basement"):  # a group of one: not shown
+        assert secret not in page
+    # Complementary suppression: with the total (13) known, showing Design (5)
+    # would reveal that the hidden team has 1; the smallest shown group goes too.
+    assert '<th scope="row">Design</th>' not in page
+    fingerprint = re.search(r'data-testid="fingerprint">([0-9a-f]{64})<', page)
+    assert fingerprint
+    public = Client().get(signed.get_absolute_url()).content.decode()
+    assert fingerprint.group(1) in public  # anyone can check what was delivered
+
+
+def test_complementary_suppression_hides_a_second_cell():
+    cells = {c.label: c.count for c in suppress({"A": 20, "B": 9, "C": 2}, 5)}
+    assert cells == {"A": 20, "B": None, "C": None}
+    assert {c.label: c.count for c in suppress({"A": 20, "B": 9}, 5)} == {"A": 20, "B": 9}
+    both_small = {c.label: c.count for c in suppress({"A": 3, "B": 2, "C": 30}, 5)}
+    assert both_small == {"A": None, "B": None, "C": 30}
+
+
+def test_the_atom_feed_carries_the_timeline(signed, organiser):
+    deliver(signed, organiser)
+
+    feed = Client().get(reverse("letters:feed", kwargs={"slug": signed.slug}))
+
+    assert feed["Content-Type"].startswith("application/atom+xml")
+    body = feed.content.decode()
+    assert "<feed" in body
+    assert "Delivered" in body
+    assert "Zed Hidden" not in body
+
+
+# --- Who may do what ------------------------------------------------------------------------
+
+DELIVERY_URLS = [
+    ("organise:delivery", "get", OrganiserRole.VIEWER, 200),
+    ("organise:packet", "get", OrganiserRole.VIEWER, 200),
+    ("organise:deliver", "get", OrganiserRole.EDITOR, 200),
+    ("organise:response", "get", OrganiserRole.EDITOR, 302),  # not delivered yet: redirect
+    ("organise:update", "post", OrganiserRole.EDITOR, 302),
+    ("organise:link_email", "post", OrganiserRole.EDITOR, 302),
+]
+RANK = {OrganiserRole.VIEWER: 0, OrganiserRole.EDITOR: 1, OrganiserRole.OWNER: 2}
+
+
+@pytest.mark.parametrize(("name", "method", "needed", "ok"), DELIVERY_URLS)
+@pytest.mark.parametrize("persona", ["visitor", "outsider", "viewer", "editor", "owner"])
+def test_delivery_urls_check_the_role(
+    open_letter, organiser, outsider, persona, name, method, needed, ok
+):
+    users: dict[str, Any] = {"visitor": None, "outsider": outsider, "owner": organiser}
+    for role in ("viewer", "editor"):
+        users[role] = make_user(email=f"{role}@example.org")
+        Organiser.objects.create(letter=open_letter, user=users[role], role=role)
+    client = Client()
+    if users[persona] is not None:
+        client.force_login(users[persona])
+    url = reverse(name, kwargs={"slug": open_letter.slug})
+
+    status = getattr(client, method)(url).status_code
+
+    if persona == "visitor":
+        assert status == 302
+    elif persona == "outsider":
+        assert status == 404
+    elif RANK[OrganiserRole(persona)] < RANK[needed]:
+        assert status == 403
+    else:
+        assert status == ok
+    if persona == "owner":
+        wrong = "get" if method == "post" else "put"
+        assert getattr(client, wrong)(url).status_code == 405
+
+
+def test_link_revoke_needs_an_editor_and_post(signed, organiser):
+    _d, (issued,) = deliver(signed, organiser)
+    viewer = make_user(email="viewer@example.org")
+    Organiser.objects.create(letter=signed, user=viewer, role=OrganiserRole.VIEWER)
+    url = reverse("organise:link_revoke", kwargs={"slug": signed.slug, "link_id": issued.link.pk})
+    client = Client()
+    client.force_login(viewer)
+    assert client.post(url).status_code == 403
+    client.force_login(organiser)
+    assert client.get(url).status_code == 405
+    assert client.post(url).status_code == 302
+    assert LeadershipLink.objects.get(pk=issued.link.pk).revoked_at is not None
