@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.http import Http404
 
 from letters.models import (
@@ -339,3 +340,37 @@ def letter_responses(*, letter: Letter) -> list[ResponseView]:
 
 def version_fingerprint(version: LetterVersion) -> str:
     return version.fingerprint(list(version.demands.values_list("text", flat=True)))
+
+
+def letter_day_counts(*, letter: Letter) -> dict[str, int]:
+    """Confirmed, counted signatures per day of confirmation (ISO dates, in
+    the site's time zone), oldest first.  Raw: callers suppress small cells
+    before showing them to anyone but an admin."""
+    rows = (
+        Signature.objects.filter(letter=letter, status=SignatureStatus.CONFIRMED, flagged=False)
+        .annotate(day=TruncDate("confirmed_at"))
+        .values("day")
+        .annotate(n=Count("id"))
+        .order_by("day")
+        .values_list("day", "n")
+    )
+    return {day.isoformat(): n for day, n in rows if day is not None}
+
+
+def letter_status_counts(*, letter: Letter) -> dict[str, int]:
+    """Signatures per status (flagged ones reported apart as "flagged")."""
+    rows = (
+        Signature.objects.filter(letter=letter)
+        .values("status", "flagged")
+        .annotate(n=Count("id"))
+        .values_list("status", "flagged", "n")
+    )
+    counts = dict.fromkeys(SignatureStatus.values, 0) | {"flagged": 0}
+    for status, flagged, n in rows:
+        counts["flagged" if flagged and status == SignatureStatus.CONFIRMED else status] += n
+    return counts
+
+
+def letter_version_counts(*, letter: Letter) -> dict[int, int]:
+    """Confirmed signatures per version number."""
+    return {row.version.number: row.confirmed for row in letter_versions(letter=letter)}
