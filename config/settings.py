@@ -36,7 +36,7 @@ SITE_URL: str = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.UndersignedAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -272,6 +272,9 @@ COUNT_INTERVAL: int = env.int("COUNT_INTERVAL", default=5)
 COUNT_RECOUNT_INTERVAL: int = env.int("COUNT_RECOUNT_INTERVAL", default=600)
 # Moderation dry runs report exact numbers only from this many up.
 MODERATION_MIN_REPORTED: int = env.int("MODERATION_MIN_REPORTED", default=5)
+# Personal data of signatures is erased this many days after a letter is
+# closed or delivered (counts are kept).
+RETENTION_DAYS: int = env.int("RETENTION_DAYS", default=90)
 # Counts by group (team, location, day) below this are suppressed.
 EXPORT_MIN_GROUP: int = env.int("EXPORT_MIN_GROUP", default=5)
 UPDATE_EMAIL_BATCH: int = env.int("UPDATE_EMAIL_BATCH", default=500)
@@ -299,6 +302,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "letters-close-due": {"task": "letters.tasks.letters_close_due", "schedule": 60.0},
     "letters-mark-overdue": {"task": "letters.tasks.letters_mark_overdue", "schedule": 300.0},
+    "signatures-erase-retained": {
+        "task": "letters.tasks.signatures_erase_retained",
+        "schedule": 3600.0,
+    },
     "signatures-delete-stale": {
         "task": "letters.tasks.signatures_delete_stale",
         "schedule": 3600.0,

@@ -273,6 +273,9 @@ class Signature(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     invalidated_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(
+        null=True, blank=True, help_text="Personal data erased (retention); still counted."
+    )
     notified_version = models.PositiveIntegerField(
         default=0, help_text="The latest version number this signer was told about."
     )
@@ -281,7 +284,7 @@ class Signature(models.Model):
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(
                 fields=["letter", "email"],
-                condition=Q(status__in=LIVE_STATUSES),
+                condition=Q(status__in=LIVE_STATUSES) & ~Q(email=""),
                 name="signature_live_email_unique",
             ),
             models.CheckConstraint(
@@ -290,7 +293,7 @@ class Signature(models.Model):
                 name="signature_withdrawn_erased",
             ),
             models.CheckConstraint(
-                condition=~Q(status__in=LIVE_STATUSES) | ~Q(email=""),
+                condition=~Q(status__in=LIVE_STATUSES) | ~Q(email="") | Q(erased_at__isnull=False),
                 name="signature_live_has_email",
             ),
         ]

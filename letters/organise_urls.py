@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from letters.views import delivery
+from letters.views import delivery, exports
 from letters.views import organise as views
 
 app_name = "organise"
@@ -19,6 +19,7 @@ urlpatterns = [
     path("<slug:slug>/duplicate/", views.letter_duplicate, name="duplicate"),
     path("<slug:slug>/preview-link/", views.letter_preview_link, name="preview_link"),
     path("<slug:slug>/paper/", views.letter_paper_count, name="paper"),
+    path("<slug:slug>/erase/", views.letter_erase_identities, name="erase"),
     path("<slug:slug>/translation/", views.letter_translation, name="translation"),
     path("<slug:slug>/organisers/invite/", views.organiser_invite, name="invite"),
     path("<slug:slug>/organisers/<int:organiser_id>/role/", views.organiser_role, name="role"),
@@ -38,6 +39,8 @@ urlpatterns = [
     path("<slug:slug>/response/", delivery.record_response, name="response"),
     path("<slug:slug>/update/", delivery.post_update, name="update"),
     path("<slug:slug>/packet/", delivery.packet, name="packet"),
+    path("<slug:slug>/export/counts/", exports.export_counts, name="export_counts"),
+    path("<slug:slug>/export/signatories/", exports.export_signatories, name="export_signatories"),
     path("<slug:slug>/signatures/", views.signatures, name="signatures"),
     path(
         "<slug:slug>/signatures/<int:signature_id>/invalidate/",

@@ -349,3 +349,8 @@ def send_leadership_link(self: Task, link_id: int, email: str, token: str) -> st
     )
     _send_or_retry(self, message, link_id)
     return "sent"
+
+
+@shared_task
+def signatures_erase_retained() -> int:
+    return services.signatures_erase_retained()

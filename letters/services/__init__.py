@@ -57,6 +57,7 @@ from letters.services.organisers import (
     organiser_remove,
     organiser_set_role,
 )
+from letters.services.retention import letter_erase_identities, signatures_erase_retained
 from letters.services.signatures import (
     SignOutcome,
     count_change,
@@ -101,6 +102,7 @@ __all__ = [
     "letter_deliver",
     "letter_duplicate",
     "letter_edit",
+    "letter_erase_identities",
     "letter_post_update",
     "letter_preview_link_create",
     "letter_preview_link_revoke",
@@ -124,6 +126,7 @@ __all__ = [
     "signature_unsubscribe",
     "signature_withdraw",
     "signatures_delete_stale",
+    "signatures_erase_retained",
     "signatures_invalidate_matching",
     "signatures_matching_count",
     "signatures_resend_unsent",

@@ -373,3 +373,17 @@ def signatures_invalidate_matching(request: HttpRequest, slug: str) -> HttpRespo
         "organise/invalidate.html",
         {"letter": letter, "form": form, "dry_run": dry_run},
     )
+
+
+@login_required
+@require_POST
+def letter_erase_identities(request: HttpRequest, slug: str) -> HttpResponse:
+    """The owners' emergency button: erase every signer's personal data now
+    (counts stay).  The form asks to type the letter's address to confirm."""
+    letter, _role = _letter_for(request, slug, OWNER)
+    if request.POST.get("confirm") != letter.slug:
+        messages.error(request, _("Type the letter's address to confirm."))
+        return _overview(letter.slug)
+    erased = services.letter_erase_identities(letter=letter, by=request.user)
+    messages.success(request, _("Erased the identities of %(n)d signatures.") % {"n": erased})
+    return _overview(letter.slug)

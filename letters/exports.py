@@ -1,0 +1,161 @@
+"""Count exports (CSV and JSON), streamed: rows are produced one at a time
+from server-side cursors, so memory stays flat whatever the letter's size.
+
+Group counts (team, location, day) go through `suppress`: cells below
+EXPORT_MIN_GROUP are reported as suppressed, with complementary suppression.
+No export carries a signer's email; the signatory list holds public signers
+only.  Callers audit every export (`letters.services.audit`).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.conf import settings
+from django.http import StreamingHttpResponse
+
+from letters import selectors
+from letters.models import Display, Letter, Signature, SignatureStatus
+from letters.suppression import suppress
+
+KINDS = ("status", "day", "version", "team", "location")
+FORMATS = ("csv", "json")
+COUNT_FIELDS = ["letter", "kind", "key", "count", "suppressed"]
+SUMMARY_FIELDS = [
+    "letter", "title", "status", "confirmed", "public", "anonymous", "pending",
+    "withdrawn", "invalidated", "flagged", "paper",
+]  # fmt: skip
+SIGNATORY_FIELDS = ["name", "job_title", "team", "location", "comment", "confirmed_at"]
+DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """Spreadsheet formula injection: a text cell that starts with = + - @
+    (or a tab or carriage return) is prefixed with an apostrophe."""
+    if isinstance(value, str) and value.startswith(DANGEROUS_PREFIXES):
+        return "'" + value
+    return value
+
+
+def count_rows(letter: Letter, kind: str, threshold: int | None = None) -> Iterator[dict[str, Any]]:
+    """One letter's counts of one kind.  Group kinds are suppressed."""
+    if kind not in KINDS:
+        raise ValueError(kind)
+    threshold = settings.EXPORT_MIN_GROUP if threshold is None else threshold
+    if kind == "status":
+        raw = selectors.letter_status_counts(letter=letter)
+        for key, n in raw.items():
+            yield {"letter": letter.slug, "kind": kind, "key": key, "count": n, "suppressed": False}
+        return
+    if kind == "version":
+        for number, n in sorted(selectors.letter_version_counts(letter=letter).items()):
+            yield {
+                "letter": letter.slug, "kind": kind, "key": str(number), "count": n,
+                "suppressed": False,
+            }  # fmt: skip
+        return
+    if kind == "day":
+        raw = selectors.letter_day_counts(letter=letter)
+        cells = sorted(suppress(raw, threshold), key=lambda c: c.label)
+    else:
+        cells = selectors.letter_group_counts(letter=letter, field=kind, threshold=threshold)
+    for cell in cells:
+        yield {
+            "letter": letter.slug,
+            "kind": kind,
+            "key": cell.label,
+            "count": cell.count,
+            "suppressed": cell.count is None,
+        }
+
+
+def letters_count_rows(
+    letters: Iterable[Letter], kinds: Iterable[str], threshold: int | None = None
+) -> Iterator[dict[str, Any]]:
+    kinds = list(kinds)
+    for letter in letters:
+        for kind in kinds:
+            yield from count_rows(letter, kind, threshold)
+
+
+def summary_rows(letters: Iterable[Letter]) -> Iterator[dict[str, Any]]:
+    """The cross-letter summary for admins: one row per letter."""
+    for letter in letters:
+        status = selectors.letter_status_counts(letter=letter)
+        counts = selectors.letter_counts(letter_id=letter.pk)
+        yield {
+            "letter": letter.slug,
+            "title": letter.title,
+            "status": letter.status,
+            "confirmed": counts.confirmed,
+            "public": counts.public,
+            "anonymous": counts.anonymous,
+            "pending": status[SignatureStatus.PENDING],
+            "withdrawn": status[SignatureStatus.WITHDRAWN],
+            "invalidated": status[SignatureStatus.INVALIDATED],
+            "flagged": status["flagged"],
+            "paper": letter.paper_count,
+        }
+
+
+def signatory_rows(letter: Letter) -> Iterator[dict[str, Any]]:
+    """Public confirmed signers (never anonymous ones, never emails), oldest
+    first, read through a server-side cursor in chunks."""
+    rows = (
+        Signature.objects.filter(
+            letter=letter,
+            status=SignatureStatus.CONFIRMED,
+            display=Display.PUBLIC,
+            flagged=False,
+        )
+        .order_by("confirmed_at", "id")
+        .values_list(*SIGNATORY_FIELDS)
+        .iterator(chunk_size=5000)
+    )
+    for row in rows:
+        record = dict(zip(SIGNATORY_FIELDS, row, strict=True))
+        record["confirmed_at"] = record["confirmed_at"].isoformat()
+        yield record
+
+
+class _Echo:
+    """A write-only file that hands back what is written (for csv.writer)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def stream_csv(rows: Iterable[dict[str, Any]], fields: list[str]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(fields)
+    for row in rows:
+        yield writer.writerow([neutralise(row.get(f)) for f in fields])
+
+
+def stream_json(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    yield "["
+    first = True
+    for row in rows:
+        yield ("\n" if first else ",\n") + json.dumps(row, ensure_ascii=False)
+        first = False
+    yield "\n]\n"
+
+
+def stream(rows: Iterable[dict[str, Any]], fields: list[str], fmt: str) -> Iterator[str]:
+    if fmt not in FORMATS:
+        raise ValueError(fmt)
+    return stream_csv(rows, fields) if fmt == "csv" else stream_json(rows)
+
+
+def http_response(
+    rows: Iterable[dict[str, Any]], fields: list[str], fmt: str, filename: str
+) -> StreamingHttpResponse:
+    """A streamed download (nothing is built in memory first)."""
+    content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+    response = StreamingHttpResponse(stream(rows, fields, fmt), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,254 @@
+"""Exports (organisers, admin, command), suppression, retention, the admin."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from allauth.mfa.models import Authenticator
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from letters import exports, services
+from letters.models import AuditLog, Display, Letter, LetterEvent, Signature
+from letters.selectors import letter_counts
+from letters.suppression import suppress
+from letters.tests.factories import confirmed_signature, make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def letter_with_groups(open_letter) -> Letter:
+    for n in range(6):
+        confirmed_signature(open_letter, name=f"D{n}", email=f"d{n}@example.org", team="Data")
+    confirmed_signature(open_letter, name='=HYPERLINK("x")', email="f@example.org", team="Finance")
+    confirmed_signature(
+        open_letter, name="Quiet One", email="q@example.org", team="Legal",
+        display=Display.ANONYMOUS,
+    )  # fmt: skip
+    return open_letter
+
+
+def organiser_client(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_organiser_exports_counts_as_csv_with_small_groups_suppressed(
+    letter_with_groups, organiser
+):
+    url = reverse("organise:export_counts", kwargs={"slug": letter_with_groups.slug})
+
+    response = organiser_client(organiser).get(url, {"format": "csv", "kind": "team"})
+
+    assert response.streaming
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    by_key = {r["key"]: r for r in rows}
+    assert by_key["Data"]["count"] == "6"
+    assert by_key["Finance"]["suppressed"] == "True"
+    assert by_key["Finance"]["count"] == ""
+    assert by_key["Legal"]["count"] == ""
+    entry = AuditLog.objects.get(action="export.counts")
+    assert entry.actor == organiser
+    assert entry.letter == letter_with_groups
+
+
+def test_json_export_has_every_kind(letter_with_groups, organiser):
+    url = reverse("organise:export_counts", kwargs={"slug": letter_with_groups.slug})
+    response = organiser_client(organiser).get(url, {"format": "json"})
+
+    data = json.loads(b"".join(response.streaming_content))
+    assert {row["kind"] for row in data} == set(exports.KINDS)
+    status = {r["key"]: r["count"] for r in data if r["kind"] == "status"}
+    assert status["confirmed"] == 8
+    versions = {r["key"]: r["count"] for r in data if r["kind"] == "version"}
+    assert versions == {"1": 8}
+
+
+def test_signatory_list_holds_public_signers_only_and_neutralises_formulas(
+    letter_with_groups, organiser
+):
+    url = reverse("organise:export_signatories", kwargs={"slug": letter_with_groups.slug})
+
+    body = b"".join(organiser_client(organiser).get(url).streaming_content).decode()
+
+    assert "Quiet One" not in body
+    assert "@example.org" not in body
+    assert "'=HYPERLINK" in body  # neutralised, not a live formula
+    assert AuditLog.objects.filter(action="export.signatories").exists()
+
+
+def test_exports_need_an_organiser_of_the_letter(letter_with_groups, outsider):
+    for name in ("organise:export_counts", "organise:export_signatories"):
+        url = reverse(name, kwargs={"slug": letter_with_groups.slug})
+        assert organiser_client(outsider).get(url).status_code == 404
+        assert Client().get(url).status_code == 302
+    bad = reverse("organise:export_counts", kwargs={"slug": letter_with_groups.slug})
+    owner = Letter.objects.get(pk=letter_with_groups.pk).organisers.get()
+    assert organiser_client(owner).get(bad, {"format": "xml"}).status_code == 400
+    assert organiser_client(owner).post(bad).status_code == 405
+
+
+def test_export_counts_command_writes_a_file_and_a_summary(letter_with_groups, tmp_path):
+    out = tmp_path / "counts.csv"
+    call_command("export_counts", "--letter", letter_with_groups.slug, "--kind", "team",
+                 "--output", str(out))  # fmt: skip
+    rows = list(csv.DictReader(out.open()))
+    assert {r["key"] for r in rows} == {"Data", "Finance", "Legal"}
+
+    summary = io.StringIO()
+    call_command("export_counts", "--summary", "--format", "json", stdout=summary)
+    (row,) = json.loads(summary.getvalue())
+    assert (row["letter"], row["confirmed"], row["anonymous"]) == (letter_with_groups.slug, 8, 1)
+    assert AuditLog.objects.filter(action="export.command").count() == 2
+
+
+def test_cells_that_start_a_formula_are_neutralised():
+    assert exports.neutralise("=1+1") == "'=1+1"
+    assert exports.neutralise("+49 30") == "'+49 30"
+    assert exports.neutralise("-x") == "'-x"
+    assert exports.neutralise("@SUM(A1)") == "'@SUM(A1)"
+    assert exports.neutralise("Data") == "Data"
+    assert exports.neutralise(5) == 5
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    counts=st.dictionaries(st.text(min_size=1, max_size=4), st.integers(0, 40), max_size=8),
+    threshold=st.integers(2, 10),
+)
+def test_no_hidden_cell_can_be_worked_out_from_the_total_and_the_shown_cells(counts, threshold):
+    cells = suppress(counts, threshold)
+    hidden = [c for c in cells if c.count is None]
+    shown = {c.label: c.count for c in cells if c.count is not None}
+    # Every small, non-empty group is hidden.
+    for label, n in counts.items():
+        if 0 < n < threshold:
+            assert label not in shown
+    # Shown counts are the true counts.
+    for label, n in shown.items():
+        assert counts[label] == n
+    # Never exactly one hidden cell: total minus the shown cells would reveal it.
+    assert len(hidden) != 1 or not shown
+
+
+def test_retention_erases_personal_data_and_keeps_counts(letter_with_groups, organiser):
+    services.letter_close(letter=letter_with_groups, by=organiser)
+    LetterEvent.objects.filter(letter=letter_with_groups).update(
+        created_at=timezone.now() - timedelta(days=91)
+    )
+    services.counts_fold(letter_id=letter_with_groups.pk)
+
+    erased = services.signatures_erase_retained()
+
+    assert erased == 8
+    assert not Signature.objects.filter(letter=letter_with_groups).exclude(name="").exists()
+    assert not Signature.objects.exclude(email="").exists()
+    assert letter_counts(letter_id=letter_with_groups.pk).confirmed == 8
+    services.counts_recount(letter_id=letter_with_groups.pk)
+    assert letter_counts(letter_id=letter_with_groups.pk).confirmed == 8
+    assert services.signatures_erase_retained() == 0
+
+
+def test_retention_leaves_recently_closed_letters_alone(letter_with_groups, organiser):
+    services.letter_close(letter=letter_with_groups, by=organiser)
+    assert services.signatures_erase_retained() == 0
+
+
+def test_owners_can_erase_all_identities_at_once(letter_with_groups, organiser):
+    url = reverse("organise:erase", kwargs={"slug": letter_with_groups.slug})
+    client = organiser_client(organiser)
+
+    client.post(url, {"confirm": "wrong"})
+    assert Signature.objects.exclude(name="").count() == 8
+    client.post(url, {"confirm": letter_with_groups.slug})
+
+    assert Signature.objects.exclude(name="").count() == 0
+    assert letter_counts(letter_id=letter_with_groups.pk).confirmed == 8
+    assert AuditLog.objects.get(action="letter.erase_identities").details["count"] == "8"
+    page = Client().get(letter_with_groups.get_absolute_url())
+    assert page.status_code == 200
+
+
+# --- The admin -----------------------------------------------------------------------
+
+
+def staff(with_mfa: bool) -> Any:
+    user = make_user(email=f"staff{int(with_mfa)}@example.org")
+    user.is_staff = user.is_superuser = True
+    user.save()
+    if with_mfa:
+        Authenticator.objects.create(
+            user=user, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"}
+        )
+    return user
+
+
+def test_staff_need_mfa_to_reach_the_admin(db):
+    without, with_mfa = staff(False), staff(True)
+
+    refused = organiser_client(without).get("/admin/", follow=True)
+    allowed = organiser_client(with_mfa).get("/admin/")
+    anonymous = Client().get("/admin/", follow=True)
+
+    assert refused.redirect_chain[-1][0] == reverse("mfa_index")  # set up MFA first
+    assert allowed.status_code == 200
+    assert "Site administration" in allowed.content.decode()
+    assert anonymous.redirect_chain[-1][0].startswith(reverse("account_login"))
+
+
+def test_admin_lists_show_no_personal_data_and_opening_one_is_audited(letter_with_groups):
+    admin_user = staff(True)
+    client = organiser_client(admin_user)
+    listing = client.get("/admin/letters/signature/").content.decode()
+    assert "d0@example.org" not in listing
+    assert "Quiet One" not in listing
+    signature = Signature.objects.get(email="q@example.org")
+
+    page = client.get(f"/admin/letters/signature/{signature.pk}/change/").content.decode()
+
+    assert "Quiet One" in page  # an admin may see it, and it is written down
+    entry = AuditLog.objects.get(action="admin.view_signature")
+    assert entry.actor == admin_user
+    assert entry.target == f"signature {signature.pk}"
+
+
+def test_admin_action_streams_counts_of_the_selected_letters(letter_with_groups):
+    client = organiser_client(staff(True))
+
+    response = client.post(
+        "/admin/letters/letter/",
+        {"action": "export_counts_csv", "_selected_action": [letter_with_groups.pk]},
+    )
+
+    assert response.streaming
+    body = b"".join(response.streaming_content).decode()
+    assert f"{letter_with_groups.slug},team,Data,6,False" in body
+    assert AuditLog.objects.filter(action="export.admin").exists()
+
+
+def test_the_signatory_export_is_a_lazy_stream(letter_with_groups):
+    """Nothing is read before it is needed: taking the header runs no query,
+    and each further row comes from the server-side cursor."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        stream = exports.stream(
+            exports.signatory_rows(letter_with_groups), exports.SIGNATORY_FIELDS, "csv"
+        )
+        header = next(stream)
+    assert header.startswith("name,job_title")
+    assert len(queries) == 0
+    rows = list(stream)
+    assert len(rows) == 7  # public signers only
