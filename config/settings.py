@@ -12,6 +12,7 @@ from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from psycopg_pool import ConnectionPool
 from django.utils.csp import CSP  # type: ignore[import-untyped,unused-ignore]
 from django.utils.translation import gettext_lazy as _
 
@@ -101,6 +102,9 @@ if _db["ENGINE"] in {
     _db.setdefault("OPTIONS", {})
     if env.bool("DATABASE_POOL", default=True):
         _db["OPTIONS"]["pool"] = {
+            # Check a pooled connection before handing it out, so a database
+            # restart costs no failed request.
+            "check": ConnectionPool.check_connection,
             "min_size": env.int("DATABASE_POOL_MIN", default=1),
             "max_size": env.int("DATABASE_POOL_MAX", default=8),
             "timeout": env.int("DATABASE_POOL_TIMEOUT", default=10),
@@ -160,6 +164,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_VISIBILITY_TIMEOUT: int = env.int("CELERY_VISIBILITY_TIMEOUT", default=900)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # kombu looks for expired unacked messages only every interval × throttle
+    # seconds (100 s by default); look often enough that a killed worker's
+    # task comes back soon after the visibility timeout.
+    "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 4)),
+    "unacked_restore_throttle": 1,
     "socket_timeout": 5,
     "socket_connect_timeout": 5,
 }

@@ -1,0 +1,621 @@
+"""Fault fixtures: private Redis, PostgreSQL and SMTP servers, and the site's
+real processes (gunicorn, Celery worker, Celery beat) started against them.
+
+Nothing here touches the machine's shared servers or pytest-django's test
+database (so these tests never request the `db` fixtures):
+
+- one PostgreSQL cluster per session, made with Debian's `initdb`/`pg_ctl` in
+  a temporary directory (trust auth, 127.0.0.1 on a free port), holding a
+  template database that is migrated and has the demo letter loaded; each test
+  clones its own database from that template;
+- one `redis-server` per test on a free port (no persistence), which a test
+  may stop and start again on the same port;
+- an aiosmtpd SMTP sink per test (started when the test says so, on a port
+  reserved up front, so a test can run for a while with no SMTP server);
+- a unique Celery queue and cache prefix per test.
+
+The site is driven over plain HTTP (urllib) and the database read with
+psycopg.  Settings are shortened through the environment (visibility
+timeout, sweep interval, grace, retry backoff) so faults heal in seconds.
+
+They run with the rest of `make test` (tests/ is in testpaths).  On their own:
+`make test PYTEST_ARGS=tests/faults`, or without make and without any shared
+server: `DEBUG=1 .venv/bin/python -m pytest tests/faults` (needs only
+`redis-server`, Debian's PostgreSQL server binaries and root, for `runuser`).
+On failure, the tail of every process log is printed with the report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email
+import email.policy
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import psycopg
+import pytest
+from aiosmtpd.controller import Controller
+from celery import Celery
+
+from conftest import ReceivedMail, SmtpSink
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+DEMO_SLUG = "northwind-ice"
+TEMPLATE_DB = "faults_template"
+VISIBILITY_TIMEOUT = 8
+SECRET_KEY = "faults-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-faults"
+
+# Production-like values, shortened so that faults heal within seconds.
+COMMON_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": SECRET_KEY,
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "EMAIL_URL": "smtp://127.0.0.1:1",
+    "SITE_URL": "http://127.0.0.1:8000",
+    "COUNT_INTERVAL": "1",
+    "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+    "SIGNATURE_SWEEP_INTERVAL": "2",
+    "SIGNATURE_UNSENT_GRACE": "1",
+    "EMAIL_RETRY_BACKOFF_MAX": "2",
+    "EMAIL_TIMEOUT": "15",
+    "LOG_LEVEL": "INFO",
+    "PYTHONUNBUFFERED": "1",
+}
+# Inherited variables that would point a subprocess at the shared servers or
+# change the behaviour under test.
+_DROPPED_PREFIXES = ("DATABASE_", "REDIS_", "EMAIL_", "CELERY_", "SIGNATURE_", "SIGN_RATE_")
+_DROPPED = {"CACHE_KEY_PREFIX", "TEST_DATABASE_NAME", "DJANGO_ALLOW_ASYNC_UNSAFE", "COUNT_INTERVAL"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until[T](check: Callable[[], T], *, timeout: float, what: str, interval: float = 0.1) -> T:
+    """Call `check` until it returns something truthy; fail after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what}: not within {timeout} s")
+        time.sleep(interval)
+
+
+def subprocess_env(**values: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in _DROPPED and not key.startswith(_DROPPED_PREFIXES)
+    }
+    env.setdefault("VAR_DIR", str(BASE_DIR / "var" / "test"))
+    env.update(COMMON_ENV)
+    env.update(values)
+    return env
+
+
+def manage(*args: str, env: dict[str, str], timeout: float = 120) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+# --- Processes --------------------------------------------------------------------
+
+
+@dataclass
+class Proc:
+    """A subprocess in its own session (so its whole process group can be
+    signalled), logging to a file."""
+
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+    log_file: IO[bytes]
+
+    @classmethod
+    def start(cls, name: str, argv: list[str], *, env: dict[str, str], log_path: Path) -> Proc:
+        log_file = open(log_path, "ab")  # noqa: SIM115 -- closed in stop()
+        popen = subprocess.Popen(
+            argv,
+            cwd=BASE_DIR,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return cls(name=name, popen=popen, log_path=log_path, log_file=log_file)
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def signal_group(self, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, sig)
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group (a worker and its pool children)."""
+        self.signal_group(signal.SIGKILL)
+        self.popen.wait(timeout=10)
+
+    def stop(self, timeout: float = 5) -> None:
+        if self.alive():
+            self.signal_group(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.popen.wait(timeout=timeout)
+        self.signal_group(signal.SIGKILL)  # stragglers of the group, if any
+        try:
+            self.popen.wait(timeout=10)
+        finally:
+            self.log_file.close()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log().splitlines()[-lines:])
+
+
+class RedisServer:
+    """A private `redis-server` on a fixed port, startable again after a stop."""
+
+    def __init__(self, port: int, workdir: Path) -> None:
+        self.port = port
+        self.workdir = workdir
+        self.proc: Proc | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def command(self, *words: str) -> bytes | None:
+        """One inline command over a raw socket; None if nothing answers."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                sock.sendall(" ".join(words).encode() + b"\r\n")
+                return sock.recv(1024)
+        except OSError:
+            return None
+
+    def ping(self) -> bool:
+        return self.command("PING") == b"+PONG\r\n"
+
+    def start(self) -> None:
+        self.proc = Proc.start(
+            "redis",
+            [
+                "redis-server", "--save", "", "--appendonly", "no", "--port", str(self.port),
+                "--bind", "127.0.0.1", "--daemonize", "no", "--dir", str(self.workdir),
+            ],
+            env=dict(os.environ),
+            log_path=self.workdir / "redis.log",
+        )  # fmt: skip
+        wait_until(self.ping, timeout=10, what=f"redis-server on port {self.port} answering")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.stop()
+            self.proc = None
+        wait_until(lambda: not self.ping(), timeout=10, what="redis-server stopped")
+
+
+def _pg_bin() -> Path:
+    found = [p.parent for p in Path("/usr/lib/postgresql").glob("*/bin/initdb")]
+    if not found:
+        raise RuntimeError(
+            "PostgreSQL server binaries are missing under /usr/lib/postgresql/*/bin "
+            "(fault tests make a private cluster). Debian: apt-get install postgresql"
+        )
+    return max(found, key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0)
+
+
+class PostgresCluster:
+    """A private PostgreSQL cluster in a temporary directory, run by the
+    `postgres` OS user (we run as root), trust auth on 127.0.0.1:<free port>."""
+
+    def __init__(self) -> None:
+        self.bin = _pg_bin()
+        # Not under pytest's tmp_path: its parents are private to root.
+        self.root = Path(tempfile.mkdtemp(prefix="undersigned-faults-pg-"))
+        self.data = self.root / "data"
+        self.log = self.root / "postgres.log"
+        self.port = free_port()
+        shutil.chown(self.root, "postgres", "postgres")
+
+    def _run(self, tool: str, *args: str, timeout: float = 60) -> None:
+        result = subprocess.run(
+            ["runuser", "-u", "postgres", "--", str(self.bin / tool), *args],
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if result.returncode != 0:
+            log = self.log.read_text(errors="replace") if self.log.exists() else ""
+            raise RuntimeError(f"{tool} {args} failed:\n{result.stdout}{result.stderr}\n{log}")
+
+    def init(self) -> None:
+        self._run(
+            "initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
+            "--locale=C", "--no-sync",
+        )  # fmt: skip
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        self._run(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "30",
+            "-o", options, "start",
+        )  # fmt: skip
+
+    def restart(self) -> None:
+        """`pg_ctl restart -m fast`: every connection is cut; the options of the
+        last start are kept (postmaster.opts).  Returns once it accepts again."""
+        self._run(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-m", "fast", "-w", "-t", "30",
+            "restart",
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "30", "stop")
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def execute(self, sql: str) -> None:
+        with psycopg.connect(self.url(), autocommit=True, connect_timeout=5) as conn:
+            conn.execute(sql.encode())
+
+    def destroy(self) -> None:
+        try:
+            if (self.data / "postmaster.pid").exists():
+                self.stop()
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PostgresCluster]:
+    """The private cluster, with a template database: migrated, demo letter loaded."""
+    cluster = PostgresCluster()
+    try:
+        cluster.init()
+        cluster.start()
+        cluster.execute(f"CREATE DATABASE {TEMPLATE_DB}")
+        env = subprocess_env(DATABASE_URL=cluster.url(TEMPLATE_DB))
+        manage("migrate", "--noinput", "-v", "0", env=env)
+        manage("load_demo", env=env)
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+# --- SMTP ---------------------------------------------------------------------------
+
+
+@dataclass
+class FaultSink(SmtpSink):
+    """SmtpSink that also counts RCPT attempts per address and can be slow in
+    DATA the first time.  A message whose client vanished while we were slow
+    (the sender never saw it accepted) is kept apart in `orphaned`."""
+
+    slow_first_data: float = 0.0
+    rcpt_attempts: dict[str, int] = field(default_factory=dict)
+    orphaned: list[ReceivedMail] = field(default_factory=list)
+    data_started: threading.Event = field(default_factory=threading.Event)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        with self.lock:
+            key = address.lower()
+            self.rcpt_attempts[key] = self.rcpt_attempts.get(key, 0) + 1
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        first = not self.data_started.is_set()
+        self.data_started.set()
+        if first and self.slow_first_data:
+            try:
+                await asyncio.sleep(self.slow_first_data)
+            except asyncio.CancelledError:  # the client went away before our answer
+                msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+                with self.lock:
+                    self.orphaned.append(
+                        ReceivedMail(msg, list(envelope.rcpt_tos), time.monotonic())
+                    )
+                raise
+        return await super().handle_DATA(server, session, envelope)
+
+    def copies(self, address: str) -> int:
+        """Every copy the server got, whether or not the sender saw it accepted."""
+        with self.lock:
+            orphans = [m for m in self.orphaned if address in m.envelope_to]
+        return len(self.to(address)) + len(orphans)
+
+    def attempts(self, address: str) -> int:
+        with self.lock:
+            return self.rcpt_attempts.get(address.lower(), 0)
+
+
+# --- HTTP -----------------------------------------------------------------------------
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def http(
+    method: str,
+    url: str,
+    *,
+    data: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 20,
+) -> Answer:
+    """One request, redirects not followed; HTTP errors are answers too."""
+    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with _opener.open(request, timeout=timeout) as response:
+            return Answer(response.status, dict(response.headers), response.read())
+    except urllib.error.HTTPError as exc:
+        return Answer(exc.code, dict(exc.headers), exc.read())
+
+
+# --- The stack ------------------------------------------------------------------------
+
+
+class FaultStack:
+    """One test's private world: its database, Redis, SMTP port, queue, and
+    the processes it starts (all stopped at teardown)."""
+
+    def __init__(self, *, cluster: PostgresCluster, workdir: Path) -> None:
+        self.cluster = cluster
+        self.workdir = workdir
+        self.uid = uuid.uuid4().hex[:10]
+        self.queue = f"faults-{self.uid}"
+        self.database = f"faults_{self.uid}"
+        self.redis = RedisServer(free_port(), workdir)
+        self.web_port = free_port()
+        self.smtp_port = free_port()
+        self.processes: list[Proc] = []
+        self.controllers: list[Controller] = []
+        self._client: Celery | None = None
+        self._counter = 0
+
+    # set-up and teardown
+
+    def open(self) -> None:
+        self.cluster.execute(f"CREATE DATABASE {self.database} TEMPLATE {TEMPLATE_DB}")
+        self.redis.start()
+
+    def close(self, *, show_logs: bool) -> None:
+        if show_logs:
+            for proc in self.processes:
+                print(f"\n----- {proc.name} ({proc.log_path}) -----\n{proc.tail()}")
+        for proc in reversed(self.processes):
+            proc.stop()
+        for controller in self.controllers:
+            controller.stop()
+        if self._client is not None:
+            self._client.close()
+        self.redis.stop()
+        self.cluster.execute(f"DROP DATABASE IF EXISTS {self.database} WITH (FORCE)")
+
+    # addresses
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    @property
+    def database_url(self) -> str:
+        return self.cluster.url(self.database)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return subprocess_env(
+            DATABASE_URL=self.database_url,
+            REDIS_URL=self.redis.url,
+            EMAIL_URL=f"smtp://127.0.0.1:{self.smtp_port}",
+            SITE_URL=self.base_url,
+            CELERY_QUEUE=self.queue,
+            CACHE_KEY_PREFIX=self.queue,
+            **extra,
+        )
+
+    # servers and processes
+
+    def start_smtp(self, sink: FaultSink | None = None) -> FaultSink:
+        """The SMTP sink on the port EMAIL_URL names (reserved at set-up)."""
+        sink = sink or FaultSink()
+        sink.port = self.smtp_port
+        controller = Controller(sink, hostname=sink.host, port=sink.port)
+        controller.start()
+        self.controllers.append(controller)
+        return sink
+
+    def start(self, name: str, argv: list[str]) -> Proc:
+        self._counter += 1
+        label = f"{name}-{self._counter}"
+        proc = Proc.start(label, argv, env=self.env(), log_path=self.workdir / f"{label}.log")
+        self.processes.append(proc)
+        return proc
+
+    def _until_ready(self, proc: Proc, check: Callable[[], bool], timeout: float = 30) -> None:
+        def ready() -> bool:
+            if not proc.alive():
+                raise RuntimeError(f"{proc.name} exited:\n{proc.tail()}")
+            return check()
+
+        wait_until(ready, timeout=timeout, what=f"{proc.name} ready", interval=0.2)
+
+    def start_web(self) -> Proc:
+        """gunicorn (two sync workers, each with its own connection pool)."""
+        proc = self.start(
+            "web",
+            [
+                sys.executable, "-m", "gunicorn", "config.wsgi", "--bind",
+                f"127.0.0.1:{self.web_port}", "--workers", "2", "--timeout", "60",
+                "--graceful-timeout", "2", "--access-logfile", "-",
+            ],
+        )  # fmt: skip
+        self._until_ready(proc, lambda: self.get("/api/letters/") == 200)
+        return proc
+
+    def start_worker(self, concurrency: int = 1) -> Proc:
+        node = f"w{self._counter + 1}-{self.uid}@faults"
+        proc = self.start(
+            "worker",
+            [
+                sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO",
+                "--concurrency", str(concurrency), "--pool", "prefork", "-Q", self.queue,
+                "-n", node, "--without-heartbeat", "--without-gossip", "--without-mingle",
+            ],
+        )  # fmt: skip
+        self._until_ready(
+            proc, lambda: bool(self.client().control.ping(destination=[node], timeout=0.5))
+        )
+        return proc
+
+    def start_beat(self) -> Proc:
+        proc = self.start(
+            "beat",
+            [
+                sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
+                "--schedule", str(self.workdir / "beat-schedule"),
+            ],
+        )  # fmt: skip
+        self._until_ready(proc, lambda: "beat: Starting" in proc.log())
+        return proc
+
+    def client(self) -> Celery:
+        """A Celery app of our own on the private broker (never the shared one)."""
+        if self._client is None:
+            app = Celery(f"faults-{self.uid}", broker=self.redis.url, set_as_current=False)
+            app.conf.update(
+                broker_transport_options={
+                    "visibility_timeout": VISIBILITY_TIMEOUT,
+                    "socket_timeout": 5,
+                    "socket_connect_timeout": 5,
+                },
+                task_serializer="json",
+                accept_content=["json"],
+                task_default_queue=self.queue,
+                broker_connection_retry_on_startup=True,
+            )
+            self._client = app
+        return self._client
+
+    def send_task(self, name: str, args: list[Any]) -> str:
+        return str(self.client().send_task(name, args=args, queue=self.queue).id)
+
+    def task_result(self, worker: Proc, task_id: str) -> str | None:
+        """What the worker logged as the task's return value, once it finished."""
+        for line in worker.log().splitlines():
+            if f"[{task_id}] succeeded" in line:
+                return line.rsplit(":", 1)[-1].strip().strip("'\"")
+        return None
+
+    # HTTP and the database
+
+    def get(self, path: str) -> int:
+        try:
+            return http("GET", self.base_url + path, timeout=10).status
+        except (urllib.error.URLError, OSError):
+            return 0
+
+    def sign(self, address: str, name: str = "Faye Fault") -> Answer:
+        body = urllib.parse.urlencode(
+            {"name": name, "email": address, "display": "public", "consent": "on"}
+        ).encode()
+        return http(
+            "POST",
+            f"{self.base_url}/letters/{DEMO_SLUG}/sign/",
+            data=body,
+            headers={
+                "Origin": self.base_url,
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+            timeout=30,
+        )
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        with psycopg.connect(self.database_url, autocommit=True, connect_timeout=5) as conn:
+            cursor = conn.execute(sql.encode(), params)
+            names = [column.name for column in cursor.description or []]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def signature(self, address: str) -> dict[str, Any]:
+        (row,) = self.rows(
+            "SELECT id, status, emails_requested, emails_sent, email_failed"
+            " FROM letters_signature WHERE email = %s",
+            (address,),
+        )
+        return row
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+    return report
+
+
+@pytest.fixture
+def stack(pg_cluster: PostgresCluster, tmp_path: Path, request: Any) -> Iterator[FaultStack]:
+    world = FaultStack(cluster=pg_cluster, workdir=tmp_path)
+    world.open()
+    try:
+        yield world
+    finally:
+        world.close(show_logs=request.node.stash.get(_FAILED, True))

@@ -1,0 +1,46 @@
+"""PostgreSQL restarts under a running site (`pg_ctl restart -m fast` cuts
+every pooled connection): the site serves from the database again within
+seconds of it being back, reading and writing."""
+
+from __future__ import annotations
+
+import time
+
+from tests.faults.conftest import FaultStack, wait_until
+
+RECOVERY = 10.0
+
+
+def test_site_answers_again_soon_after_postgresql_restarts(stack: FaultStack) -> None:
+    stack.start_web()
+    for _ in range(6):  # both gunicorn workers hold pooled connections now
+        stack.redis.command("FLUSHALL")
+        assert stack.get("/api/letters/") == 200
+    assert stack.sign("before-restart@example.org").status == 302
+
+    stack.cluster.restart()  # returns once PostgreSQL accepts connections again
+    back_at = time.monotonic()
+
+    def from_database() -> int:
+        stack.redis.command("FLUSHALL")  # no cached answer may hide the database
+        return stack.get("/api/letters/")
+
+    statuses: list[int] = []
+
+    def five_in_a_row() -> bool:
+        statuses.append(from_database())
+        return statuses[-5:] == [200] * 5
+
+    wait_until(five_in_a_row, timeout=RECOVERY, what=f"API from the database; got {statuses}")
+    recovered_after = time.monotonic() - back_at
+
+    answer = stack.sign("after-restart@example.org")
+    assert answer.status == 302, answer.body[:500]
+    emails = stack.rows(
+        "SELECT email FROM letters_signature WHERE email LIKE %s ORDER BY email", ("%-restart@%",)
+    )
+    assert [row["email"] for row in emails] == [
+        "after-restart@example.org",
+        "before-restart@example.org",
+    ]
+    assert recovered_after < RECOVERY
