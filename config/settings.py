@@ -12,9 +12,9 @@ from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
-from psycopg_pool import ConnectionPool
 from django.utils.csp import CSP  # type: ignore[import-untyped,unused-ignore]
 from django.utils.translation import gettext_lazy as _
+from psycopg_pool import ConnectionPool
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
