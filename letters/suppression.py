@@ -26,3 +26,31 @@ def suppress(counts: dict[str, int], threshold: int) -> list[Cell]:
         if shown:
             hidden.add(min(shown, key=lambda kv: (kv[1], kv[0]))[0])
     return [Cell(label, None if label in hidden else n) for label, n in ordered if n > 0]
+
+
+def merge_small_days(day_counts: dict[str, int], threshold: int) -> dict[str, int]:
+    """For charts anyone may see: consecutive days are merged until each
+    group holds at least `threshold` signatures; the group's count is shown on
+    its last day (the days before it show 0).  A trailing small group is
+    merged into the group before it.  Fewer than `threshold` in all: {}."""
+    groups: list[list[str]] = []
+    sums: list[int] = []
+    current: list[str] = []
+    total = 0
+    for day in sorted(day_counts):
+        current.append(day)
+        total += day_counts[day]
+        if total >= threshold:
+            groups.append(current)
+            sums.append(total)
+            current, total = [], 0
+    if current:
+        if not groups:
+            return {}
+        groups[-1].extend(current)
+        sums[-1] += total
+    merged: dict[str, int] = {}
+    for days, n in zip(groups, sums, strict=True):
+        merged.update(dict.fromkeys(days, 0))
+        merged[days[-1]] = n
+    return merged

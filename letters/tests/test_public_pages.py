@@ -169,3 +169,23 @@ def test_the_language_switcher_overrides_accept_language_per_url(client, open_le
     assert "Stop the contract" in english
     assert 'href="?lang=de"' in english
     assert "Beenden Sie den Vertrag" not in english  # separate cache entries per language
+
+
+def test_the_chart_merges_small_days_so_no_day_singles_anyone_out(client, open_letter):
+    from letters.suppression import merge_small_days
+
+    merged = merge_small_days({"2026-01-01": 2, "2026-01-02": 3, "2026-01-03": 1}, 5)
+    assert merged == {"2026-01-01": 0, "2026-01-02": 0, "2026-01-03": 6}
+    assert merge_small_days({"2026-01-01": 4}, 5) == {}
+    assert merge_small_days({"2026-01-01": 7, "2026-01-02": 1}, 5) == {
+        "2026-01-01": 0,
+        "2026-01-02": 8,
+    }
+    for n in range(6):
+        confirmed_signature(open_letter, name=f"S{n}", email=f"s{n}@example.org")
+
+    html = client.get(open_letter.get_absolute_url()).content.decode()
+
+    assert '<figure class="chart">' in html
+    assert 'role="img"' in html
+    assert "<td>6</td>" in html  # the text alternative

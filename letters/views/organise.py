@@ -28,6 +28,7 @@ from letters.forms import (
 from letters.markup import render_markdown
 from letters.models import Letter, LetterStatus, OrganiserRole
 from letters.selectors import ROLE_RANK
+from letters.views.public import chart_context
 
 VIEWER, EDITOR, OWNER = OrganiserRole.VIEWER, OrganiserRole.EDITOR, OrganiserRole.OWNER
 
@@ -105,6 +106,7 @@ def letter_overview(request: HttpRequest, slug: str) -> HttpResponse:
         "role_choices": OrganiserRole.choices,
         "paper_form": PaperCountForm(initial={"paper_count": letter.paper_count}),
         "preview_url": request.session.pop(f"preview-url-{letter.pk}", None),
+        **chart_context(letter),
         "translations": list(letter.current_version.translations.all())
         if letter.current_version
         else [],

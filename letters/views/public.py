@@ -18,17 +18,36 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from letters import selectors, services
+from letters.charts import chart_table_rows, signatures_chart_svg
 from letters.diff import version_diff_html
+from letters.suppression import merge_small_days
 from letters.forms import ConfirmForm, SignForm
 from letters.http import client_ip, language_from_query, public_response, same_origin
 from letters.models import Letter, SignatureStatus
 from letters.tokens import Purpose, make_token, read_token
 
 SIGNATORIES_ON_LETTER_PAGE = 20
+
+
+def chart_context(letter: Letter) -> dict[str, Any]:
+    """Signatures over time for anyone to see: days are merged so that no
+    shown group is smaller than EXPORT_MIN_GROUP."""
+    days = merge_small_days(selectors.letter_day_counts(letter=letter), settings.EXPORT_MIN_GROUP)
+    if not days:
+        return {"chart_svg": None, "chart_rows": []}
+    return {
+        "chart_svg": signatures_chart_svg(
+            days,
+            title=_("Signatures over time"),
+            description=_("Verified signatures per day (small days merged) and in total."),
+        ),
+        "chart_rows": [row for row in chart_table_rows(days) if row[1]],
+    }
 
 
 def _diff(older: selectors.VersionRow, newer: selectors.VersionRow) -> str:
@@ -64,6 +83,7 @@ def _letter_context(letter: Letter, form: SignForm | None) -> dict[str, Any]:
         "diffs": diffs,
         "events": selectors.letter_events(letter=letter),
         "responses": selectors.letter_responses(letter=letter),
+        **chart_context(letter),
         "fingerprint": selectors.version_fingerprint(letter.current_version)
         if letter.current_version
         else "",

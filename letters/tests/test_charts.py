@@ -1,0 +1,142 @@
+"""Signatures-over-time SVG charts: accessible, escaped, CSP-safe and correct."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import date, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from letters.charts import MAX_DAYS, chart_table_rows, signatures_chart_svg
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _svg(day_counts: dict[str, int], title: str = "Signatures", desc: str = "Over time") -> str:
+    return str(signatures_chart_svg(day_counts, title=title, description=desc))
+
+
+def _parse(svg: str) -> ET.Element:
+    root = ET.fromstring(svg)  # noqa: S314 - our own output
+    assert root.tag == f"{SVG}svg"
+    return root
+
+
+def _days(start: date, count: int) -> dict[str, int]:
+    return {(start + timedelta(days=i)).isoformat(): i % 7 for i in range(count)}
+
+
+def _assert_safe_and_accessible(svg: str, title: str, desc: str) -> None:
+    root = _parse(svg)
+    assert root.get("role") == "img"
+    assert root.get("viewBox")
+    assert root.get("width") == "100%"
+    title_el = root.find(f"{SVG}title")
+    desc_el = root.find(f"{SVG}desc")
+    assert title_el is not None
+    assert desc_el is not None
+    assert title_el.text == title
+    assert desc_el.text == desc
+    labelledby = (root.get("aria-labelledby") or "").split()
+    assert title_el.get("id") in labelledby
+    assert desc_el.get("id") in labelledby
+    lowered = svg.lower()
+    assert "<script" not in lowered
+    assert "style=" not in lowered
+    assert "<style" not in lowered
+    assert "href" not in lowered
+    for element in root.iter():
+        assert "style" not in element.attrib
+        assert not any("href" in name for name in element.attrib)
+
+
+def test_svg_is_valid_accessible_and_csp_safe() -> None:
+    data = {"2026-11-26": 3, "2026-11-27": 5, "2026-11-28": 2}
+    svg = _svg(data, "Signatures", "Ten signatures in three days")
+    _assert_safe_and_accessible(svg, "Signatures", "Ten signatures in three days")
+    root = _parse(svg)
+    assert len(root.findall(f".//{SVG}rect")) == 3
+    assert root.find(f".//{SVG}polyline") is not None
+    classes = {element.get("class") for element in root.iter()}
+    assert {"chart-bar", "chart-line", "chart-axis", "chart-label"} <= classes
+    labels = " ".join(el.text or "" for el in root.iter(f"{SVG}text"))
+    assert "2026-11-26" in labels
+    assert "2026-11-28" in labels
+    assert "5" in labels
+    assert "10" in labels
+
+
+def test_gaps_are_filled_with_zero() -> None:
+    rows = chart_table_rows({"2026-11-28": 4, "2026-11-26": 1})
+    assert rows == [("2026-11-26", 1, 1), ("2026-11-27", 0, 1), ("2026-11-28", 4, 5)]
+
+
+def test_cumulative_total_is_running_sum() -> None:
+    data = {"2026-01-01": 2, "2026-01-02": 0, "2026-01-03": 7, "2026-01-05": 1}
+    rows = chart_table_rows(data)
+    assert [total for _day, _count, total in rows] == [2, 2, 9, 9, 10]
+    assert [count for _day, count, _total in rows] == [2, 0, 7, 0, 1]
+
+
+def test_text_is_escaped() -> None:
+    payload = '<script>alert("x")</script>'
+    svg = _svg({"2026-11-28": 1}, title=payload, desc=payload + " & more")
+    assert "<script" not in svg
+    assert "&lt;script&gt;" in svg
+    _assert_safe_and_accessible(svg, payload, payload + " & more")
+
+
+def test_empty_input_says_no_signatures_yet() -> None:
+    svg = _svg({}, title="Signatures")
+    root = _parse(svg)
+    assert root.get("role") == "img"
+    assert "No signatures yet" in svg
+    assert root.find(f"{SVG}title") is not None
+    assert root.find(f"{SVG}desc") is not None
+    assert root.find(f".//{SVG}rect") is None
+    assert chart_table_rows({}) == []
+
+
+def test_long_history_is_capped_to_most_recent_year() -> None:
+    data = _days(date(2025, 1, 1), 400)
+    rows = chart_table_rows(data)
+    assert len(rows) == MAX_DAYS == 365
+    last = date(2025, 1, 1) + timedelta(days=399)
+    assert rows[-1][0] == last.isoformat()
+    assert rows[0][0] == (last - timedelta(days=364)).isoformat()
+    shown = {day for day, _count, _total in rows}
+    assert rows[-1][2] == sum(count for day, count in data.items() if day in shown)
+
+    ones = {(date(2025, 1, 1) + timedelta(days=i)).isoformat(): 1 for i in range(400)}
+    root = _parse(_svg(ones))
+    assert len(root.findall(f".//{SVG}rect")) == 365
+
+
+def test_single_day_and_all_zero_days_render() -> None:
+    _parse(_svg({"2026-11-28": 9}))
+    root = _parse(_svg({"2026-11-27": 0, "2026-11-28": 0}))
+    assert root.find(f".//{SVG}rect") is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(
+        st.dates(min_value=date(2024, 1, 1), max_value=date(2026, 12, 31)).map(date.isoformat),
+        st.integers(min_value=0, max_value=10**6),
+        max_size=40,
+    )
+)
+def test_last_total_is_sum_of_shown_days_and_svg_parses(data: dict[str, int]) -> None:
+    rows = chart_table_rows(data)
+    svg = _svg(data)
+    _parse(svg)
+    if not data:
+        assert rows == []
+        return
+    last = max(date.fromisoformat(day) for day in data)
+    first_shown = max(min(date.fromisoformat(day) for day in data), last - timedelta(days=364))
+    shown = {day: count for day, count in data.items() if date.fromisoformat(day) >= first_shown}
+    assert len(rows) == (last - first_shown).days + 1
+    assert rows[-1][2] == sum(shown.values())
+    assert sum(count for _day, count, _total in rows) == sum(shown.values())
