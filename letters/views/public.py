@@ -25,10 +25,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from letters import selectors, services
 from letters.charts import chart_table_rows, signatures_chart_svg
 from letters.diff import version_diff_html
-from letters.suppression import merge_small_days
 from letters.forms import ConfirmForm, SignForm
 from letters.http import client_ip, language_from_query, public_response, same_origin
 from letters.models import Letter, SignatureStatus
+from letters.suppression import merge_small_days
 from letters.tokens import Purpose, make_token, read_token
 
 SIGNATORIES_ON_LETTER_PAGE = 20
