@@ -9,6 +9,7 @@ import smtplib
 from celery import Task, shared_task
 from celery.exceptions import Ignore
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.utils import translation
 from django.utils.translation import gettext
@@ -80,6 +81,8 @@ def send_signature_email(self: Task, signature_id: int, number: int) -> str:
     ):
         services.signature_record_email_sent(signature_id=signature_id, number=number)
         return "superseded"
+    if not _claim(f"signature-email:{signature_id}:{number}", self.request.id):
+        return "in-flight"  # another task (say, one retrying through an outage) owns it
     message = build_email(
         name=f"signature-{signature.email_kind}",
         to=signature.email,
@@ -101,6 +104,22 @@ def send_signature_email(self: Task, signature_id: int, number: int) -> str:
         raise self.retry(exc=exc, countdown=countdown) from exc
     services.signature_record_email_sent(signature_id=signature_id, number=number)
     return "sent"
+
+
+def _claim(key: str, task_id: str | None) -> bool:
+    """Let one task chain own an email at a time: the sweep may enqueue a
+    second task while the first is still retrying.  The claim expires after
+    the visibility timeout, so a killed worker's email is not blocked; a
+    redelivered message keeps its task id and so keeps the claim.  Without a
+    cache, everyone may proceed (the conditional record still holds)."""
+    owner = task_id or "eager"
+    try:
+        if cache.add(key, owner, timeout=settings.CELERY_VISIBILITY_TIMEOUT + 60):
+            return True
+        return bool(cache.get(key) == owner)
+    except Exception:
+        logger.warning("email claim: cache unavailable", exc_info=True)
+        return True
 
 
 @shared_task

@@ -81,3 +81,20 @@ def test_already_signed_email_carries_the_withdraw_link(open_letter, smtp):
     assert "already signed" in message.text
     assert message.link("/w/").startswith("/w/")
     assert "Someone else" not in message.text
+
+
+def test_a_swept_duplicate_waits_while_another_task_owns_the_email(open_letter, settings):
+    from django.core.cache import cache
+
+    with mock.patch.object(
+        tasks.send_signature_email, "delay", side_effect=ConnectionError("broker down")
+    ):
+        pending(open_letter)
+    signature = Signature.objects.get()
+    cache.set(f"signature-email:{signature.pk}:1", "another-task-retrying", timeout=60)
+
+    assert tasks.send_signature_email.apply(args=(signature.pk, 1)).result == "in-flight"
+    assert mail.outbox == []
+    cache.delete(f"signature-email:{signature.pk}:1")
+    assert tasks.send_signature_email.apply(args=(signature.pk, 1)).result == "sent"
+    assert len(mail.outbox) == 1
