@@ -2,15 +2,16 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from letters import api
-from letters.views import delivery
+from letters.views import delivery, widget
 from letters.views import public as views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="letters:index", permanent=False)),
+    path("letters/<slug:slug>/embed/", widget.embed, name="letter_embed"),
     path("letters/", include("letters.urls")),
     path("s/<str:token>/", views.signature_confirm, name="signature_confirm"),
     path("w/<str:token>/", views.signature_withdraw, name="signature_withdraw"),
@@ -21,6 +22,9 @@ urlpatterns = [
     path("organise/", include("letters.organise_urls")),
     path("api/letters/", api.letters_list, name="api_letters"),
     path("api/letters/<slug:slug>/", api.letter_detail, name="api_letter"),
+    path("api/letters/<slug:slug>/counts/", api.letter_counts, name="api_letter_counts"),
+    path("api/openapi.json", api.openapi_document, name="api_openapi"),
+    re_path(r"^api/(?:[\s\S]*/)?$", api.not_found),  # any other API address: a JSON 404
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

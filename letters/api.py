@@ -1,18 +1,74 @@
-"""The read API: JSON, cached for everyone between count updates."""
+"""The read API: JSON, cached for everyone between count updates, open to
+every origin.
+
+Every answer is the same bytes for every visitor (`public_response`), so it
+carries no credentials and CORS is a constant `Access-Control-Allow-Origin: *`.
+Signers appear only as counts: nothing here reads a signature row except
+`letter_day_counts`, which counts them (and small days are suppressed).
+The OpenAPI document (`letters.openapi`) describes exactly these answers.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
-from django.views.decorators.http import require_GET
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 
-from letters import selectors
+from letters import openapi, selectors
 from letters.http import public_response
 from letters.models import Letter
 from letters.selectors import Counts
+from letters.suppression import suppress
+
+ALLOWED_METHODS = ("GET", "OPTIONS")
+PREFLIGHT_MAX_AGE = 86400
+
+
+def _json(data: Any) -> tuple[bytes, str]:
+    return json.dumps(data, ensure_ascii=False).encode(), "application/json"
+
+
+def _error(status: int, detail: str) -> HttpResponse:
+    body, content_type = _json({"detail": detail})
+    return HttpResponse(body, content_type=content_type, status=status)
+
+
+def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """GET only, readable from any origin.
+
+    OPTIONS answers the CORS preflight (GET only, no credentials); any other
+    method is 405 with `Allow`.  A missing letter is a JSON 404.  CSRF does
+    not apply: nothing here changes state, and exempting it lets a stray
+    POST get its honest 405 rather than a CSRF 403.
+    """
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response: HttpResponse
+        if request.method == "OPTIONS":
+            response = HttpResponse(status=204)
+            response["Access-Control-Allow-Methods"] = "GET"
+            response["Access-Control-Allow-Headers"] = "If-None-Match, If-Modified-Since"
+            response["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE)
+        elif request.method != "GET":
+            response = _error(405, "Method not allowed.")
+        else:
+            try:
+                response = view(request, *args, **kwargs)
+            except Http404:
+                response = _error(404, "Not found.")
+        if request.method != "GET":
+            response["Allow"] = ", ".join(ALLOWED_METHODS)
+        response["Access-Control-Allow-Origin"] = "*"
+        response["Access-Control-Expose-Headers"] = "ETag"
+        return response
+
+    return csrf_exempt(wrapped)
 
 
 def _letter_summary(letter: Letter, counts: Counts) -> dict[str, Any]:
@@ -26,11 +82,79 @@ def _letter_summary(letter: Letter, counts: Counts) -> dict[str, Any]:
     }
 
 
-def _json(data: Any) -> tuple[bytes, str]:
-    return json.dumps(data, ensure_ascii=False).encode(), "application/json"
+def _totals(letter: Letter, counts: Counts) -> dict[str, int]:
+    return {
+        "confirmed_count": counts.confirmed,
+        "anonymous_count": counts.anonymous,
+        "paper_count": letter.paper_count,
+        "total": counts.confirmed + letter.paper_count,
+    }
 
 
-@require_GET
+def _demands(letter: Letter) -> list[dict[str, Any]]:
+    """The current text's demands, each with the latest response's answer to
+    the demand at the same position of the delivered text (None if none)."""
+    text = selectors.letter_text(letter, letter.language)
+    responses = selectors.letter_responses(letter=letter)
+    answers = [d.answer for d in responses[0].demands] if responses else []
+    return [
+        {"text": demand, "answer": answers[i] if i < len(answers) else None}
+        for i, demand in enumerate(text.demands)
+    ]
+
+
+def letter_detail_data(letter: Letter) -> dict[str, Any]:
+    """Everything the API says about one letter: counts, never names."""
+    counts = selectors.letter_counts(letter_id=letter.pk)
+    return {
+        **_letter_summary(letter, counts),
+        **_totals(letter, counts),
+        "language": letter.language,
+        "published_at": letter.published_at.isoformat() if letter.published_at else None,
+        "addressees": [{"name": a.name, "role": a.role} for a in letter.addressees.all()],
+        "demands": _demands(letter),
+        "timeline": [
+            {"kind": e.kind, "text": e.text, "created_at": e.created_at.isoformat()}
+            for e in selectors.letter_events(letter=letter)
+        ],
+        "versions": [
+            {
+                "number": row.version.number,
+                "created_at": row.version.created_at.isoformat(),
+                "change_note": row.version.change_note,
+                "confirmed_count": row.confirmed,
+                "fingerprint": row.version.fingerprint(row.demands),
+            }
+            for row in selectors.letter_versions(letter=letter)
+        ],
+        "responses": [
+            {
+                "statement": r.response.statement,
+                "created_at": r.response.created_at.isoformat(),
+                "source": r.response.source,
+            }
+            for r in selectors.letter_responses(letter=letter)
+        ],
+    }
+
+
+def letter_counts_data(letter: Letter) -> dict[str, Any]:
+    """Confirmed signatures per day, oldest first, small days suppressed
+    (with complementary suppression, so no hidden day follows from the total)."""
+    threshold = settings.EXPORT_MIN_GROUP
+    cells = suppress(selectors.letter_day_counts(letter=letter), threshold)
+    return {
+        "slug": letter.slug,
+        **_totals(letter, selectors.letter_counts(letter_id=letter.pk)),
+        "min_group": threshold,
+        "days": [
+            {"date": c.label, "count": c.count, "suppressed": c.count is None}
+            for c in sorted(cells, key=lambda c: c.label)
+        ],
+    }
+
+
+@api_view
 def letters_list(request: HttpRequest) -> HttpResponse:
     def build() -> tuple[bytes, str]:
         letters = list(selectors.letters_open()[:500])
@@ -40,23 +164,27 @@ def letters_list(request: HttpRequest) -> HttpResponse:
     return public_response(request, "api:letters", build)
 
 
-@require_GET
+@api_view
 def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     letter = selectors.letter_public_get(slug=slug)
+    return public_response(
+        request, f"api:letter:{letter.slug}", lambda: _json(letter_detail_data(letter))
+    )
 
-    def build() -> tuple[bytes, str]:
-        counts = selectors.letter_counts(letter_id=letter.pk)
-        text = selectors.letter_text(letter, letter.language)
-        data = _letter_summary(letter, counts)
-        data.update(
-            {
-                "language": letter.language,
-                "anonymous_count": counts.anonymous,
-                "published_at": letter.published_at.isoformat() if letter.published_at else None,
-                "addressees": [{"name": a.name, "role": a.role} for a in letter.addressees.all()],
-                "demands": text.demands,
-            }
-        )
-        return _json(data)
 
-    return public_response(request, f"api:letter:{letter.slug}", build)
+@api_view
+def letter_counts(request: HttpRequest, slug: str) -> HttpResponse:
+    letter = selectors.letter_public_get(slug=slug)
+    return public_response(
+        request, f"api:counts:{letter.slug}", lambda: _json(letter_counts_data(letter))
+    )
+
+
+@api_view
+def openapi_document(request: HttpRequest) -> HttpResponse:
+    return public_response(request, "api:openapi", lambda: _json(openapi.document()))
+
+
+@api_view
+def not_found(request: HttpRequest) -> HttpResponse:
+    raise Http404

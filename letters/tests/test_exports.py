@@ -38,6 +38,11 @@ def letter_with_groups(open_letter) -> Letter:
     return open_letter
 
 
+def streamed(response: Any) -> bytes:
+    assert response.streaming
+    return b"".join(response.streaming_content)
+
+
 def organiser_client(user: Any) -> Client:
     client = Client()
     client.force_login(user)
@@ -52,7 +57,7 @@ def test_organiser_exports_counts_as_csv_with_small_groups_suppressed(
     response = organiser_client(organiser).get(url, {"format": "csv", "kind": "team"})
 
     assert response.streaming
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.DictReader(io.StringIO(streamed(response).decode())))
     by_key = {r["key"]: r for r in rows}
     assert by_key["Data"]["count"] == "6"
     assert by_key["Finance"]["suppressed"] == "True"
@@ -67,7 +72,7 @@ def test_json_export_has_every_kind(letter_with_groups, organiser):
     url = reverse("organise:export_counts", kwargs={"slug": letter_with_groups.slug})
     response = organiser_client(organiser).get(url, {"format": "json"})
 
-    data = json.loads(b"".join(response.streaming_content))
+    data = json.loads(streamed(response))
     assert {row["kind"] for row in data} == set(exports.KINDS)
     status = {r["key"]: r["count"] for r in data if r["kind"] == "status"}
     assert status["confirmed"] == 8
@@ -80,7 +85,7 @@ def test_signatory_list_holds_public_signers_only_and_neutralises_formulas(
 ):
     url = reverse("organise:export_signatories", kwargs={"slug": letter_with_groups.slug})
 
-    body = b"".join(organiser_client(organiser).get(url).streaming_content).decode()
+    body = streamed(organiser_client(organiser).get(url)).decode()
 
     assert "Quiet One" not in body
     assert "@example.org" not in body
@@ -232,7 +237,7 @@ def test_admin_action_streams_counts_of_the_selected_letters(letter_with_groups)
     )
 
     assert response.streaming
-    body = b"".join(response.streaming_content).decode()
+    body = streamed(response).decode()
     assert f"{letter_with_groups.slug},team,Data,6,False" in body
     assert AuditLog.objects.filter(action="export.admin").exists()
 

@@ -112,7 +112,7 @@ def test_api_letter_detail_has_addressees_and_demands(client, open_letter):
     data = json.loads(response.content)
     assert response["Content-Type"] == "application/json"
     assert data["addressees"] == [{"name": "Casey Chief", "role": "CEO"}]
-    assert data["demands"][1] == "End the contract"
+    assert data["demands"][1]["text"] == "End the contract"
     assert response["Cache-Control"].startswith("public")
     assert (
         client.get(response.wsgi_request.path, HTTP_IF_NONE_MATCH=response["ETag"]).status_code
