@@ -13,6 +13,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="letters:index", permanent=False)),
     path("letters/<slug:slug>/embed/", widget.embed, name="letter_embed"),
     path("letters/", include("letters.urls")),
+    path("signing-safely/", views.signing_safely, name="signing_safely"),
     path("s/<str:token>/", views.signature_confirm, name="signature_confirm"),
     path("w/<str:token>/", views.signature_withdraw, name="signature_withdraw"),
     path("v/<str:token>/", views.signature_new_version, name="signature_new_version"),

@@ -189,3 +189,18 @@ def test_the_chart_merges_small_days_so_no_day_singles_anyone_out(client, open_l
     assert '<figure class="chart">' in html
     assert 'role="img"' in html
     assert "<td>6</td>" in html  # the text alternative
+
+
+def test_signing_safely_is_linked_beside_the_sign_form_and_explains_retention(
+    client, open_letter, settings
+):
+    letter_page = client.get(open_letter.get_absolute_url()).content.decode()
+    assert 'href="/signing-safely/"' in letter_page
+
+    page = client.get("/signing-safely/")
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "personal device" in html
+    assert f"erased {settings.RETENTION_DAYS} days after the letter is closed" in html
+    assert client.post("/signing-safely/").status_code == 405

@@ -312,3 +312,17 @@ def signature_new_version(request: HttpRequest, token: str) -> HttpResponse:
             ),
         },
     )
+
+
+@require_GET
+@language_from_query
+def signing_safely(request: HttpRequest) -> HttpResponse:
+    """What is stored, who sees what, how to withdraw, how long data is kept."""
+
+    def build() -> tuple[bytes, str]:
+        html = render_to_string(
+            "letters/signing_safely.html", {"retention_days": settings.RETENTION_DAYS}
+        )
+        return html.encode(), "text/html; charset=utf-8"
+
+    return public_response(request, "signing-safely", build)
