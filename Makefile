@@ -10,7 +10,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/undersigned
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/3
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint serve venv dev-venv messages clean check-test-services
+.PHONY: run test lint serve venv dev-venv messages clean check-test-services bench
 
 $(VENV)/.installed: requirements.txt
 	@PYTHON_BIN=$$(bin/find-python) && \
@@ -70,6 +70,10 @@ serve: $(VENV)/.installed messages
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v 0
 	bin/serve
+
+# The benchmark on the production-like stack (bench/README.md); QUICK=1: small scale.
+bench: $(VENV)/.dev-installed
+	$(PY) -m bench $(if $(filter-out 0 no false,$(QUICK)),--quick) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

@@ -1,0 +1,2 @@
+-- Plain GETs of one URL.  No response() function, so wrk skips parsing
+-- bodies; errors are wrk's own (socket errors, statuses above 399).
