@@ -279,6 +279,8 @@ TRUSTED_PROXY_COUNT: int = env.int("TRUSTED_PROXY_COUNT", default=0)
 # as long, so what a visitor sees is exact within that bound.
 COUNT_INTERVAL: int = env.int("COUNT_INTERVAL", default=5)
 COUNT_RECOUNT_INTERVAL: int = env.int("COUNT_RECOUNT_INTERVAL", default=600)
+# The signatures-over-time chart is rebuilt at most this often.
+CHART_CACHE_SECONDS: int = env.int("CHART_CACHE_SECONDS", default=300)
 # Moderation dry runs report exact numbers only from this many up.
 MODERATION_MIN_REPORTED: int = env.int("MODERATION_MIN_REPORTED", default=5)
 # Personal data of signatures is erased this many days after a letter is

@@ -4,6 +4,7 @@ cached between count updates, with Cache-Control, ETag and Last-Modified."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -16,6 +17,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import get_language
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class CachedBody:
@@ -23,6 +26,33 @@ class CachedBody:
     content_type: str
     etag: str
     last_modified: int
+    fresh_until: float
+
+
+STALE_GRACE = 60  # seconds a stale copy may be served while one request rebuilds it
+
+
+def _cache_call(method: str, *args: object, **kwargs: object) -> object:
+    """The cache, or None when it is down: public pages keep answering."""
+    try:
+        return getattr(cache, method)(*args, **kwargs)
+    except Exception:
+        logger.warning("public cache unavailable", exc_info=True)
+        return None
+
+
+def _build(cache_key: str, build: Callable[[], tuple[bytes, str]]) -> CachedBody:
+    body, content_type = build()
+    now = timezone.now().timestamp()
+    fresh = CachedBody(
+        body=body,
+        content_type=content_type,
+        etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
+        last_modified=int(now),
+        fresh_until=now + settings.COUNT_INTERVAL,
+    )
+    _cache_call("set", cache_key, fresh, timeout=settings.COUNT_INTERVAL + STALE_GRACE)
+    return fresh
 
 
 def public_response(
@@ -30,21 +60,24 @@ def public_response(
     key: str,
     build: Callable[[], tuple[bytes, str]],
 ) -> HttpResponse:
-    """Serve `build()`'s bytes from the cache (for COUNT_INTERVAL seconds).
+    """Serve `build()`'s bytes from the cache, fresh for COUNT_INTERVAL seconds.
 
-    `build` must not read anything per-visitor (no session, user, CSRF).
+    When the copy goes stale, one request (holding a short lock) rebuilds it
+    while the others keep getting the stale copy, so a viral letter's page is
+    never rebuilt by a crowd at once.  `build` must not read anything
+    per-visitor (no session, user, CSRF).
     """
     cache_key = f"public:{get_language()}:{key}"
-    cached: CachedBody | None = cache.get(cache_key)
-    if cached is None:
-        body, content_type = build()
-        cached = CachedBody(
-            body=body,
-            content_type=content_type,
-            etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
-            last_modified=int(timezone.now().timestamp()),
-        )
-        cache.set(cache_key, cached, timeout=settings.COUNT_INTERVAL)
+    cached = _cache_call("get", cache_key)
+    if not isinstance(cached, CachedBody):
+        cached = _build(cache_key, build)
+    elif cached.fresh_until <= timezone.now().timestamp():
+        lock = f"{cache_key}:rebuild"
+        if _cache_call("add", lock, 1, timeout=30):
+            try:
+                cached = _build(cache_key, build)
+            finally:
+                _cache_call("delete", lock)
     response: HttpResponse
     if _not_modified(request, cached):
         response = HttpResponseNotModified()

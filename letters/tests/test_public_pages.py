@@ -204,3 +204,22 @@ def test_signing_safely_is_linked_beside_the_sign_form_and_explains_retention(
     assert "personal device" in html
     assert f"erased {settings.RETENTION_DAYS} days after the letter is closed" in html
     assert client.post("/signing-safely/").status_code == 405
+
+
+def test_a_stale_page_is_served_while_one_request_rebuilds_it(client, open_letter, settings):
+    from django.core.cache import cache
+    from django.utils.translation import override
+
+    settings.COUNT_INTERVAL = 0  # every copy is stale at once
+    first = client.get(open_letter.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
+    confirmed_signature(open_letter, name="Newcomer", email="new@example.org")
+    with override("en"):
+        lock = f"public:en:letter:{open_letter.slug}:rebuild"
+    cache.add(lock, 1, timeout=30)  # another request is rebuilding
+
+    during = client.get(open_letter.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
+    cache.delete(lock)
+    after = client.get(open_letter.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
+
+    assert during.content == first.content  # the stale copy, not a crowd of rebuilds
+    assert "Newcomer" in after.content.decode()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -32,6 +34,21 @@ from letters.suppression import merge_small_days
 from letters.tokens import Purpose, make_token, read_token
 
 SIGNATORIES_ON_LETTER_PAGE = 20
+
+
+def _day_counts(letter: Letter) -> dict[str, int]:
+    """Per-day counts change slowly and cost a GROUP BY over every signature:
+    cached for CHART_CACHE_SECONDS (the page's total stays exact)."""
+    key = f"chart-days:{letter.pk}"
+    try:
+        cached = cache.get(key)
+    except Exception:  # noqa: BLE001 -- no cache: compute
+        cached = None
+    if cached is None:
+        cached = selectors.letter_day_counts(letter=letter)
+        with contextlib.suppress(Exception):
+            cache.set(key, cached, timeout=settings.CHART_CACHE_SECONDS)
+    return dict(cached)
 
 
 def chart_context(letter: Letter) -> dict[str, Any]:
