@@ -10,7 +10,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/undersigned
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/3
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint serve venv dev-venv messages clean check-test-services bench
+.PHONY: run test lint serve venv dev-venv messages clean check-test-services bench screenshots
 
 $(VENV)/.installed: requirements.txt
 	@PYTHON_BIN=$$(bin/find-python) && \
@@ -55,10 +55,20 @@ TEST_ENV = DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIU
   SITE_URL=http://testserver COUNT_INTERVAL=1 DJANGO_ALLOW_ASYNC_UNSAFE=1 \
   VAR_DIR=$(CURDIR)/var/test
 
-test: $(VENV)/.dev-installed messages check-test-services
+# axe-core for the accessibility tests, pinned in package-lock.json (Debian: apt-get install npm).
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+test: $(VENV)/.dev-installed messages check-test-services node_modules/.package-lock.json
 	@mkdir -p var/test
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0
 	$(TEST_ENV) CELERY_QUEUE=test-$$$$ CACHE_KEY_PREFIX=test-$$$$ $(PY) -m pytest $(PYTEST_ARGS)
+
+# Refresh docs/screenshots/ (desktop and phone sizes) through the browser tests.
+screenshots: $(VENV)/.dev-installed messages check-test-services node_modules/.package-lock.json
+	@mkdir -p var/test
+	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0
+	$(TEST_ENV) SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/test_screenshots.py
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
@@ -76,4 +86,4 @@ bench: $(VENV)/.dev-installed
 	$(PY) -m bench $(if $(filter-out 0 no false,$(QUICK)),--quick) $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules

@@ -161,7 +161,10 @@ def signatures_chart_svg(
     parts = [
         _svg_open(width, height, chart_id),
         _title_and_desc(chart_id, title, description),
-        f'<g class="chart-bar" fill="currentColor" fill-opacity="0.35">{"".join(bars)}</g>',
+        (
+            '<g class="chart-bar" fill="currentColor" fill-opacity="0.35"'
+            f' stroke="currentColor" stroke-width="1">{"".join(bars)}</g>'
+        ),
         (
             f'<line class="chart-axis" x1="{_num(left)}" y1="{_num(top)}" '
             f'x2="{_num(right)}" y2="{_num(top)}" stroke="currentColor" '
