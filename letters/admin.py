@@ -91,6 +91,20 @@ class SignatureAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        """Only the list filters: a lookup by email or name in the URL would
+        find a signer without opening (and so auditing) their signature."""
+        return lookup in {
+            "status",
+            "status__exact",
+            "flagged",
+            "flagged__exact",
+            "display",
+            "display__exact",
+            "letter",
+            "letter__id__exact",
+        }
+
     def change_view(
         self,
         request: HttpRequest,

@@ -40,13 +40,18 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def count_rows(letter: Letter, kind: str, threshold: int | None = None) -> Iterator[dict[str, Any]]:
-    """One letter's counts of one kind.  Group kinds are suppressed."""
+def count_rows(
+    letter: Letter, kind: str, threshold: int | None = None, *, for_organisers: bool = False
+) -> Iterator[dict[str, Any]]:
+    """One letter's counts of one kind.  Group kinds are suppressed; hidden
+    team and location cells are reported as one unnamed row (a team's name
+    can point at a person).  Organisers get no pending count (see
+    selectors.letter_status_counts)."""
     if kind not in KINDS:
         raise ValueError(kind)
     threshold = settings.EXPORT_MIN_GROUP if threshold is None else threshold
     if kind == "status":
-        raw = selectors.letter_status_counts(letter=letter)
+        raw = selectors.letter_status_counts(letter=letter, with_pending=not for_organisers)
         for key, n in raw.items():
             yield {"letter": letter.slug, "kind": kind, "key": key, "count": n, "suppressed": False}
         return
@@ -62,7 +67,11 @@ def count_rows(letter: Letter, kind: str, threshold: int | None = None) -> Itera
         cells = sorted(suppress(raw, threshold), key=lambda c: c.label)
     else:
         cells = selectors.letter_group_counts(letter=letter, field=kind, threshold=threshold)
+    hidden = False
     for cell in cells:
+        if cell.count is None and kind != "day":
+            hidden = True
+            continue
         yield {
             "letter": letter.slug,
             "kind": kind,
@@ -70,15 +79,21 @@ def count_rows(letter: Letter, kind: str, threshold: int | None = None) -> Itera
             "count": cell.count,
             "suppressed": cell.count is None,
         }
+    if hidden:
+        yield {"letter": letter.slug, "kind": kind, "key": "", "count": None, "suppressed": True}
 
 
 def letters_count_rows(
-    letters: Iterable[Letter], kinds: Iterable[str], threshold: int | None = None
+    letters: Iterable[Letter],
+    kinds: Iterable[str],
+    threshold: int | None = None,
+    *,
+    for_organisers: bool = False,
 ) -> Iterator[dict[str, Any]]:
     kinds = list(kinds)
     for letter in letters:
         for kind in kinds:
-            yield from count_rows(letter, kind, threshold)
+            yield from count_rows(letter, kind, threshold, for_organisers=for_organisers)
 
 
 def summary_rows(letters: Iterable[Letter]) -> Iterator[dict[str, Any]]:

@@ -185,7 +185,6 @@ class DashboardRow:
     letter: Letter
     role: str
     counts: Counts
-    pending: int
 
     @property
     def goal_percent(self) -> int | None:
@@ -199,23 +198,13 @@ class DashboardRow:
 
 
 def letters_for_organiser(*, user: Any) -> list[DashboardRow]:
-    """The organiser's letters with role, counts and pending signatures
-    (four queries for any number of letters)."""
+    """The organiser's letters with role and counts (three queries for any
+    number of letters).  No pending count: see letter_status_counts."""
     memberships = list(
         Organiser.objects.filter(user=user).select_related("letter").order_by("-letter__created_at")
     )
-    ids = [m.letter_id for m in memberships]
-    counts = letter_counts_many(ids)
-    pending = dict(
-        Signature.objects.filter(letter_id__in=ids, status=SignatureStatus.PENDING)
-        .values("letter_id")
-        .annotate(n=Count("id"))
-        .values_list("letter_id", "n")
-    )
-    return [
-        DashboardRow(m.letter, m.role, counts[m.letter_id], pending.get(m.letter_id, 0))
-        for m in memberships
-    ]
+    counts = letter_counts_many([m.letter_id for m in memberships])
+    return [DashboardRow(m.letter, m.role, counts[m.letter_id]) for m in memberships]
 
 
 @dataclass(frozen=True)
@@ -357,8 +346,11 @@ def letter_day_counts(*, letter: Letter) -> dict[str, int]:
     return {day.isoformat(): n for day, n in rows if day is not None}
 
 
-def letter_status_counts(*, letter: Letter) -> dict[str, int]:
-    """Signatures per status (flagged ones reported apart as "flagged")."""
+def letter_status_counts(*, letter: Letter, with_pending: bool = True) -> dict[str, int]:
+    """Signatures per status (flagged ones reported apart as "flagged").
+    Organisers get it without the pending count: anyone can add a pending
+    signature for an address, and the count would rise only if that address
+    had none, telling whether it signed (DESIGN §2, rule 2)."""
     rows = (
         Signature.objects.filter(letter=letter)
         .values("status", "flagged")
@@ -368,6 +360,8 @@ def letter_status_counts(*, letter: Letter) -> dict[str, int]:
     counts = dict.fromkeys(SignatureStatus.values, 0) | {"flagged": 0}
     for status, flagged, n in rows:
         counts["flagged" if flagged and status == SignatureStatus.CONFIRMED else status] += n
+    if not with_pending:
+        del counts[SignatureStatus.PENDING]
     return counts
 
 

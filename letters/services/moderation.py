@@ -63,9 +63,10 @@ def _matching(letter: Letter, flt: SignatureFilter) -> QuerySet[Signature]:
 
 def signatures_matching_count(*, letter: Letter, flt: SignatureFilter) -> int | None:
     """The dry run: how many live signatures match, or None for "fewer than
-    MODERATION_MIN_REPORTED" (small numbers could single out a person)."""
+    MODERATION_MIN_REPORTED", none included (small numbers, and zero, could
+    tell whether one particular person signed)."""
     count = _matching(letter, flt).count()
-    return count if count >= settings.MODERATION_MIN_REPORTED or count == 0 else None
+    return count if count >= settings.MODERATION_MIN_REPORTED else None
 
 
 def _invalidate(signature: Signature) -> bool:
@@ -113,6 +114,13 @@ def signatures_invalidate_matching(
     Locks the matching rows (select_for_update) and nothing shared."""
     if not reason.strip():
         raise ServiceError(_("Give a reason."), field="reason")
+    if signatures_matching_count(letter=letter, flt=flt) is None:
+        # Acting on (and reporting) one to four signatures would tell whether
+        # one particular person signed.
+        raise ServiceError(
+            _("Fewer than %(min)d signatures match: nothing was invalidated.")
+            % {"min": settings.MODERATION_MIN_REPORTED}
+        )
     changed = 0
     for signature in _matching(letter, flt).select_for_update().iterator(chunk_size=500):
         changed += _invalidate(signature)

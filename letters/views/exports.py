@@ -28,7 +28,7 @@ def export_counts(request: HttpRequest, slug: str) -> HttpResponseBase:
         target=",".join(kinds),
         format=fmt,
     )
-    rows = exports.letters_count_rows([letter], kinds)
+    rows = exports.letters_count_rows([letter], kinds, for_organisers=True)
     return exports.http_response(rows, exports.COUNT_FIELDS, fmt, f"{letter.slug}-counts")
 
 

@@ -250,6 +250,8 @@ def organiser_invite(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def organiser_role(request: HttpRequest, slug: str, organiser_id: int) -> HttpResponse:
     letter, _role = _letter_for(request, slug, OWNER)
+    if not any(o.pk == organiser_id for o in selectors.organisers_of(letter=letter)):
+        raise Http404
     form = RoleForm(request.POST)
     if form.is_valid():
         try:

@@ -1,0 +1,339 @@
+"""The authorisation matrix: every URL pattern of the site (walked from the
+URL conf), what the matrix sends to it, and the status each role gets.
+
+`ROUTES` is keyed by the pattern's full route string.  A pattern the walk
+finds that is not listed here fails `test_every_url_pattern_is_in_the_matrix`,
+so a new URL cannot be left out.  Django's admin and allauth's `accounts/`
+pages are left to their own tests (the admin's MFA gate:
+letters/tests/test_exports.py::test_staff_need_mfa_to_reach_the_admin).
+
+Reading a row: `organisers(EDITOR, 200)` means the organiser area's rule:
+no account → 302 to the login page; an account that does not organise this
+letter (outsider, admin) → 404, so drafts and organiser pages stay hidden;
+an organiser below EDITOR → 403; EDITOR and up → 200.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from tests.security.world import (
+    JUNK_TOKEN,
+    NO_ACCOUNT,
+    ORGANISER_ROLES,
+    ROLES,
+    World,
+)
+
+SKIPPED_PREFIXES = ("admin/", "accounts/", "static/", "^static/", "media/")
+RANK = {"viewer": 0, "editor": 1, "owner": 2}
+VIEWER, EDITOR, OWNER = "viewer", "editor", "owner"
+LOGIN = 302  # no account: redirected to /accounts/login/
+
+
+def url_patterns() -> list[str]:
+    """Every route of the URL conf, as its full route string."""
+
+    def walk(patterns: list[Any], prefix: str) -> Iterator[str]:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, route)
+            elif isinstance(pattern, URLPattern):
+                yield route
+
+    return [r for r in walk(get_resolver().url_patterns, "") if not r.startswith(SKIPPED_PREFIXES)]
+
+
+# --- Expectation helpers ---------------------------------------------------------
+
+
+def everyone(status: int) -> dict[str, int]:
+    return dict.fromkeys(ROLES, status)
+
+
+def holder(role: str, status: int) -> dict[str, int]:
+    """A bearer link: its holder gets `status`, everyone else a junk token's 404."""
+    return {**everyone(404), role: status}
+
+
+def signed_in(status: int) -> dict[str, int]:
+    return {role: LOGIN if role in NO_ACCOUNT else status for role in ROLES}
+
+
+def organisers(needed: str, status: int) -> dict[str, int]:
+    expected = {**signed_in(404)}
+    for role in ORGANISER_ROLES:
+        expected[role] = status if RANK[role] >= RANK[needed] else 403
+    return expected
+
+
+# --- What the matrix sends --------------------------------------------------------
+
+Data = Callable[[World], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str  # what the matrix sends: "get", or "post" for POST-only views
+    expect: dict[str, int]  # role -> status
+    letter: str = "open"  # "open" or "delivered": whose slug and ids fill the route
+    post: Data | None = None  # a valid form for views that take POST (CSRF tests)
+    path: str | None = None  # a concrete path, for regular-expression routes
+    query: list[str] = field(default_factory=list)  # extra query strings for crawls
+
+
+def _sign(world: World) -> dict[str, Any]:
+    return {
+        "name": "Mallory Matrix",
+        "email": "mallory.matrix@example.org",
+        "display": "public",
+        "consent": "on",
+    }
+
+
+def _letter_form(world: World) -> dict[str, Any]:
+    return {
+        "slug": "brand-new-letter",
+        "title": "A shorter letter",
+        "addressees": "Casey Chief, CEO",
+        "body": "Dear Casey,\n\nWe ask for less.",
+        "demands": "End the contract",
+        "language": "en",
+        "allowed_domains": "",
+        "goal": "100",
+        "closes_at": "",
+        "list_public_signatories": "on",
+        "show_names_after": "",
+        "change_note": "Shorter",
+    }
+
+
+def _deliver(world: World) -> dict[str, Any]:
+    return {
+        "recipients": [a.pk for a in world.delivered.addressees.all()],
+        "method": "meeting",
+        "delivered_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "note": "Again",
+    }
+
+
+def _response(world: World) -> dict[str, Any]:
+    assert world.delivered.current_version is not None
+    demands = world.delivered.current_version.demands.all()
+    return {
+        "statement": "We decline.",
+        "source": "All-hands meeting",
+        **{f"demand_{d.pk}": "declined" for d in demands},
+    }
+
+
+def _respond_as_leadership(world: World) -> dict[str, Any]:
+    return {"action": "acknowledge"}
+
+
+def _link_email(world: World) -> dict[str, Any]:
+    return {
+        "link_id": world.link.pk,
+        "token": world.leadership_token,
+        "email": "casey.chief@example.org",
+    }
+
+
+def _const(data: dict[str, Any]) -> Data:
+    return lambda world: dict(data)
+
+
+def _erase(world: World) -> dict[str, Any]:
+    return {"confirm": world.letter.slug}
+
+
+EXPORT_QUERIES = ["format=csv", "format=json", "format=json&kind=team&kind=location"]
+PUBLIC_QUERIES = ["lang=de"]
+
+ROUTES: dict[str, Route] = {
+    # --- public pages (cached, the same bytes for everyone) -------------------------
+    "": Route("get", everyone(302)),
+    "letters/": Route("get", everyone(200), query=PUBLIC_QUERIES),
+    "signing-safely/": Route("get", everyone(200), query=PUBLIC_QUERIES),
+    "letters/<slug:slug>/": Route("get", everyone(200), query=PUBLIC_QUERIES),
+    "letters/<slug:slug>/embed/": Route("get", everyone(200), query=PUBLIC_QUERIES),
+    "letters/<slug:slug>/sign/": Route("post", everyone(302), post=_sign),
+    "letters/<slug:slug>/signatories/": Route("get", everyone(200), query=PUBLIC_QUERIES),
+    "letters/<slug:slug>/check-inbox/": Route("get", everyone(200)),
+    "letters/<slug:slug>/feed/": Route("get", everyone(200)),
+    "api/letters/": Route("get", everyone(200)),
+    "api/letters/<slug:slug>/": Route("get", everyone(200)),
+    "api/letters/<slug:slug>/counts/": Route("get", everyone(200)),
+    "api/openapi.json": Route("get", everyone(200)),
+    r"^api/(?:[\s\S]*/)?$": Route("get", everyone(404), path="/api/no-such-thing/"),
+    # --- emailed links: a signer's, leadership's, a reviewer's --------------------------
+    "s/<str:token>/": Route("get", holder("signer", 200), post=_const({"display": "public"})),
+    "w/<str:token>/": Route("get", holder("signer", 200), post=_const({})),
+    "v/<str:token>/": Route("get", holder("signer", 200), post=_const({})),
+    "u/<str:token>/": Route("get", holder("signer", 200), post=_const({})),
+    "l/<str:token>/": Route(
+        "get", holder("leadership", 200), letter="delivered", post=_respond_as_leadership
+    ),
+    "p/<str:token>/": Route("get", everyone(404)),  # nobody here holds a review link
+    # --- the organiser area ---------------------------------------------------------------
+    "organise/": Route("get", signed_in(200)),
+    "organise/new/": Route("get", signed_in(200), post=_letter_form),
+    "organise/invitations/<str:token>/": Route("get", signed_in(404), post=_const({})),
+    "organise/<slug:slug>/": Route("get", organisers(VIEWER, 200)),
+    "organise/<slug:slug>/edit/": Route("get", organisers(EDITOR, 200), post=_letter_form),
+    "organise/<slug:slug>/publish/": Route("post", organisers(EDITOR, 302), post=_const({})),
+    "organise/<slug:slug>/close/": Route("post", organisers(EDITOR, 302), post=_const({})),
+    "organise/<slug:slug>/archive/": Route("post", organisers(OWNER, 302), post=_const({})),
+    "organise/<slug:slug>/duplicate/": Route("post", organisers(EDITOR, 302), post=_const({})),
+    "organise/<slug:slug>/preview-link/": Route("post", organisers(EDITOR, 302), post=_const({})),
+    "organise/<slug:slug>/paper/": Route(
+        "post", organisers(EDITOR, 302), post=_const({"paper_count": "3"})
+    ),
+    "organise/<slug:slug>/erase/": Route("post", organisers(OWNER, 302), post=_erase),
+    "organise/<slug:slug>/translation/": Route(
+        "get",
+        organisers(EDITOR, 200),
+        post=_const({"language": "de", "title": "Titel", "body": "Text", "demands": "Eins"}),
+    ),
+    "organise/<slug:slug>/organisers/invite/": Route(
+        "post",
+        organisers(OWNER, 302),
+        post=_const({"email": "new.person@example.org", "role": "viewer"}),
+    ),
+    # <organiser_id> is the editor's membership: owners change anyone's role...
+    "organise/<slug:slug>/organisers/<int:organiser_id>/role/": Route(
+        "post", organisers(OWNER, 302), post=_const({"role": "viewer"})
+    ),
+    # ...and remove anyone; everyone may remove themselves (the editor leaves).
+    "organise/<slug:slug>/organisers/<int:organiser_id>/remove/": Route(
+        "post", {**organisers(OWNER, 302), "editor": 302}, post=_const({})
+    ),
+    "organise/<slug:slug>/signatures/": Route("get", organisers(VIEWER, 200)),
+    # <signature_id> is the letter's public signer.
+    "organise/<slug:slug>/signatures/<int:signature_id>/invalidate/": Route(
+        "post", organisers(EDITOR, 302), post=_const({"reason": "A fake"})
+    ),
+    "organise/<slug:slug>/signatures/invalidate/": Route(
+        "get",
+        organisers(EDITOR, 200),
+        post=_const({"domain": "example.org", "reason": "Fakes", "action": "invalidate"}),
+    ),
+    "organise/<slug:slug>/export/counts/": Route(
+        "get", organisers(VIEWER, 200), query=EXPORT_QUERIES
+    ),
+    "organise/<slug:slug>/export/signatories/": Route(
+        "get", organisers(VIEWER, 200), query=EXPORT_QUERIES[:2]
+    ),
+    # --- delivery (on the delivered letter) ----------------------------------------------
+    "organise/<slug:slug>/deliver/": Route(
+        "get", organisers(EDITOR, 200), letter="delivered", post=_deliver
+    ),
+    "organise/<slug:slug>/delivery/": Route("get", organisers(VIEWER, 200), letter="delivered"),
+    "organise/<slug:slug>/delivery/email-link/": Route(
+        "post", organisers(EDITOR, 302), letter="delivered", post=_link_email
+    ),
+    # <link_id> is the delivery's leadership link.
+    "organise/<slug:slug>/delivery/links/<int:link_id>/revoke/": Route(
+        "post", organisers(EDITOR, 302), letter="delivered", post=_const({})
+    ),
+    "organise/<slug:slug>/response/": Route(
+        "get", organisers(EDITOR, 200), letter="delivered", post=_response
+    ),
+    "organise/<slug:slug>/update/": Route(
+        "post", organisers(EDITOR, 302), letter="delivered", post=_const({"text": "News"})
+    ),
+    "organise/<slug:slug>/packet/": Route("get", organisers(VIEWER, 200), letter="delivered"),
+}
+
+
+# --- Building requests ------------------------------------------------------------------
+
+
+def build_path(route: str, world: World, role: str) -> str:
+    """A concrete path for `route` as `role` sends it: the seeded letter's slug,
+    the role's own token (signer, leadership) or a junk one, seeded ids."""
+    spec = ROUTES[route]
+    if spec.path is not None:
+        return spec.path
+    letter = world.letter_named(spec.letter)
+    prefix = route.split("/", 1)[0]
+    token = JUNK_TOKEN
+    if role == "signer" and prefix in world.signer_tokens:
+        token = world.signer_tokens[prefix]
+    if role == "leadership" and prefix == "l":
+        token = world.leadership_token
+    values = {
+        "slug": letter.slug,
+        "token": token,
+        "organiser_id": world.membership(letter, "editor").pk,
+        "signature_id": world.public[letter.pk].pk,
+        "link_id": world.link.pk,
+    }
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route)
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+    @property
+    def is_html(self) -> bool:
+        return self.headers.get("Content-Type", "").startswith("text/html")
+
+    def text(self) -> str:
+        head = "\n".join(f"{k}: {v}" for k, v in self.headers.items())
+        return head + "\n\n" + self.body.decode("utf-8", errors="replace")
+
+
+def send(
+    client: Client,
+    method: str,
+    path: str,
+    data: dict[str, Any] | None = None,
+    *,
+    keep: bool = False,
+    **extra: Any,
+) -> Answer:
+    """Send one request and read the whole answer (streams too).  Unless
+    `keep`, whatever it wrote is rolled back, so every role meets the same
+    world; emails it would queue on commit are dropped with it."""
+    with transaction.atomic():
+        response = getattr(client, method)(path, data or {}, **extra)
+        if getattr(response, "streaming", False):
+            body = b"".join(response.streaming_content)
+        else:
+            body = response.content
+        if not keep:
+            transaction.set_rollback(True)
+    return Answer(response.status_code, body, dict(response.items()))
+
+
+def matrix_request(client: Client, route: str, world: World, role: str) -> Answer:
+    spec = ROUTES[route]
+    data = spec.post(world) if spec.method == "post" and spec.post else None
+    return send(client, spec.method, build_path(route, world, role), data)
+
+
+def csp_problems(url: str, policy: str | None) -> list[str]:
+    """What is wrong with a page's policy: none, scripts from anywhere but our
+    origin (the widget allows none), or unsafe-inline / unsafe-eval anywhere."""
+    if not policy:
+        return [f"{url}: no Content-Security-Policy"]
+    directives = {d.split()[0]: d.split()[1:] for d in (p.strip() for p in policy.split(";")) if d}
+    problems = []
+    if directives.get("script-src") not in (["'self'"], ["'none'"]):
+        problems.append(f"{url}: script-src {directives.get('script-src')}")
+    if "'unsafe-inline'" in policy or "'unsafe-eval'" in policy:
+        problems.append(f"{url}: unsafe-inline or unsafe-eval in {policy}")
+    return problems

@@ -1,0 +1,202 @@
+"""A seeded world for the security tests: two letters with the same team of
+organisers, a public and an anonymous signer on each, a signer holding the
+links of a pending signature, a delivery with a leadership link, and one
+client per role.
+
+Roles (DESIGN §1), in the order the matrix lists them:
+
+- visitor: anyone, no account;
+- signer: holds the emailed links (/s/ /w/ /v/ /u/) of their own signature;
+- outsider: a verified account that organises nothing here;
+- viewer, editor, owner: the organiser roles on both letters;
+- leadership: holds a delivery's /l/ link;
+- admin: staff with two-factor authentication (TOTP) turned on.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from allauth.mfa.models import Authenticator
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import User
+from letters import services
+from letters.models import (
+    Addressee,
+    CountDelta,
+    Delivery,
+    Demand,
+    Display,
+    Invitation,
+    LeadershipLink,
+    Letter,
+    LetterEvent,
+    LetterVersion,
+    Organiser,
+    OrganiserRole,
+    Response,
+    Signature,
+)
+from letters.tests.factories import confirmed_signature, make_user, open_letter
+from letters.tokens import Purpose, make_token
+
+ROLES = ("visitor", "signer", "outsider", "viewer", "editor", "owner", "leadership", "admin")
+NO_ACCOUNT = ("visitor", "signer", "leadership")
+ORGANISER_ROLES = ("viewer", "editor", "owner")
+
+# The anonymous signer whose identity must never reach anyone but an admin.
+ANON_NAME = "Zanzibar Quixotic"
+ANON_EMAIL = "zq.hidden@example.org"
+ANON_TEAM = "Skunkworks-Ultraviolet"
+ANON_LOCATION = "Outpost Nine"
+ANON_COMMENT = "Quietly furious about the contract"
+
+PUBLIC_NAME = "Pia Public"
+PUBLIC_EMAIL = "pia.public@example.org"
+
+# A token of the right shape that names nothing (every other role uses it).
+JUNK_TOKEN = "bm90aGluZw:1uAbCd:0123456789abcdefghijklmnopqrstuvwxyzABCDE"
+
+SIGNER_LINKS = {
+    "s": Purpose.CONFIRM,
+    "w": Purpose.WITHDRAW,
+    "v": Purpose.NEW_VERSION,
+    "u": Purpose.UNSUBSCRIBE,
+}
+
+
+@dataclass
+class World:
+    letter: Letter  # open for signatures
+    delivered: Letter  # delivered to leadership (the /l/ link is its)
+    users: dict[str, User]  # outsider, viewer, editor, owner, admin
+    signer: Signature  # pending; the signer role holds its links
+    signer_tokens: dict[str, str]  # "s" "w" "v" "u" -> token
+    leadership_token: str
+    link: LeadershipLink
+    public: dict[int, Signature] = field(default_factory=dict)  # letter id -> signature
+    anonymous: dict[int, Signature] = field(default_factory=dict)  # letter id -> signature
+
+    def letter_named(self, which: str) -> Letter:
+        return self.letter if which == "open" else self.delivered
+
+    def membership(self, letter: Letter, role: str) -> Organiser:
+        return Organiser.objects.get(letter=letter, user=self.users[role])
+
+    def client(self, role: str, **kwargs: Any) -> Client:
+        client = Client(**kwargs)
+        if role not in NO_ACCOUNT:
+            client.force_login(self.users[role])
+        return client
+
+    def clients(self, **kwargs: Any) -> dict[str, Client]:
+        return {role: self.client(role, **kwargs) for role in ROLES}
+
+
+def make_admin(email: str = "ada.admin@example.org") -> User:
+    """Staff with a TOTP authenticator, as the admin site requires."""
+    admin = make_user(email=email, name="Ada Admin")
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    Authenticator.objects.create(
+        user=admin, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"}
+    )
+    return admin
+
+
+def sign_both(letter: Letter) -> tuple[Signature, Signature]:
+    """A public and an anonymous confirmed signer, both wanting updates."""
+    public = confirmed_signature(
+        letter,
+        name=PUBLIC_NAME,
+        email=PUBLIC_EMAIL,
+        team="Data",
+        location="Berlin",
+        comment="Proud to sign",
+    )
+    anonymous = confirmed_signature(
+        letter,
+        name=ANON_NAME,
+        email=ANON_EMAIL,
+        display=Display.ANONYMOUS,
+        team=ANON_TEAM,
+        location=ANON_LOCATION,
+        comment=ANON_COMMENT,
+    )
+    Signature.objects.filter(pk__in=[public.pk, anonymous.pk]).update(wants_updates=True)
+    return public, anonymous
+
+
+def build_world() -> World:
+    users = {
+        "owner": make_user(email="olivia.owner@example.org", name="Olivia Owner"),
+        "editor": make_user(email="eddie.editor@example.org", name="Eddie Editor"),
+        "viewer": make_user(email="vera.viewer@example.org", name="Vera Viewer"),
+        "outsider": make_user(email="oscar.outsider@example.net", name="Oscar Outsider"),
+        "admin": make_admin(),
+    }
+    letter = open_letter(owner=users["owner"])
+    delivered = open_letter(owner=users["owner"], slug="raise-the-floor", goal=3)
+    world_public: dict[int, Signature] = {}
+    world_anonymous: dict[int, Signature] = {}
+    for each in (letter, delivered):
+        Organiser.objects.create(letter=each, user=users["editor"], role=OrganiserRole.EDITOR)
+        Organiser.objects.create(letter=each, user=users["viewer"], role=OrganiserRole.VIEWER)
+        world_public[each.pk], world_anonymous[each.pk] = sign_both(each)
+
+    services.signature_create(
+        letter=letter, email="sam.signer@example.org", name="Sam Signer", wants_updates=True
+    )
+    signer = Signature.objects.get(letter=letter, email="sam.signer@example.org")
+
+    _delivery, (issued,) = services.letter_deliver(
+        letter=delivered,
+        by=users["owner"],
+        method="email",
+        delivered_at=timezone.now(),
+        recipients=[services.Recipient("Casey Chief", "CEO")],
+        note="Handed to the CEO's office",
+    )
+    return World(
+        letter=letter,
+        delivered=delivered,
+        users=users,
+        signer=signer,
+        signer_tokens={prefix: make_token(signer, p) for prefix, p in SIGNER_LINKS.items()},
+        leadership_token=issued.token,
+        link=issued.link,
+        public=world_public,
+        anonymous=world_anonymous,
+    )
+
+
+def other_tokens(letter: Letter, by: User) -> dict[str, str]:
+    """Live bearer tokens of another letter: a preview link and an invitation."""
+    preview = services.letter_preview_link_create(letter=letter)
+    invitation = secrets.token_urlsafe(24)
+    Invitation.objects.create(
+        letter=letter,
+        email="invitee@example.org",
+        role=OrganiserRole.VIEWER,
+        token_hash=services.hash_token(invitation),
+        invited_by=by,
+    )
+    return {"preview": preview, "invitation": invitation}
+
+
+# Everything a request could change about letters, signers and their links.
+# (Audit entries are left out: reading an export writes one by design.)
+STATE_MODELS = (
+    Letter, LetterVersion, Demand, Addressee, Signature, CountDelta, LetterEvent,
+    Organiser, Invitation, Delivery, LeadershipLink, Response,
+)  # fmt: skip
+
+
+def snapshot() -> dict[str, list[dict[str, Any]]]:
+    """Every row and field of STATE_MODELS."""
+    models: tuple[Any, ...] = STATE_MODELS
+    return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
