@@ -166,17 +166,19 @@ def letters_list(request: HttpRequest) -> HttpResponse:
 
 @api_view
 def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = selectors.letter_public_get(slug=slug)
     return public_response(
-        request, f"api:letter:{letter.slug}", lambda: _json(letter_detail_data(letter))
+        request,
+        f"api:letter:{slug}",
+        lambda: _json(letter_detail_data(selectors.letter_public_get(slug=slug))),
     )
 
 
 @api_view
 def letter_counts(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = selectors.letter_public_get(slug=slug)
     return public_response(
-        request, f"api:counts:{letter.slug}", lambda: _json(letter_counts_data(letter))
+        request,
+        f"api:counts:{slug}",
+        lambda: _json(letter_counts_data(selectors.letter_public_get(slug=slug))),
     )
 
 

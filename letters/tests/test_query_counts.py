@@ -46,3 +46,37 @@ def test_sign_and_confirm_posts_use_a_small_fixed_number_of_queries(
     print(f"\nsign POST: {len(sign_queries)} queries; confirm POST: {len(confirm_queries)}")
     assert len(sign_queries) <= 6
     assert len(confirm_queries) <= 8
+
+
+def _many_signatures(letter, n: int = 40) -> None:
+    for i in range(n):
+        confirmed_signature(
+            letter,
+            name=f"S{i}",
+            email=f"q{i}@example.org",
+            display=Display.ANONYMOUS if i % 3 else Display.PUBLIC,
+        )
+
+
+@pytest.mark.parametrize("count", [5, 40])
+def test_building_the_letter_page_costs_a_fixed_number_of_queries(
+    client, open_letter, count, django_assert_max_num_queries
+):
+    """Measured on a cache miss; the number must not grow with signatures."""
+    _many_signatures(open_letter, count)
+    with django_assert_max_num_queries(16):
+        assert client.get(open_letter.get_absolute_url()).status_code == 200
+    with django_assert_max_num_queries(0):  # the cached copy: no query at all
+        assert client.get(open_letter.get_absolute_url()).status_code == 200
+
+
+@pytest.mark.parametrize("count", [5, 40])
+def test_the_api_letter_answer_costs_a_fixed_number_of_queries(
+    client, open_letter, count, django_assert_max_num_queries
+):
+    _many_signatures(open_letter, count)
+    url = f"/api/letters/{open_letter.slug}/"
+    with django_assert_max_num_queries(14):
+        assert client.get(url).status_code == 200
+    with django_assert_max_num_queries(0):
+        assert client.get(url).status_code == 200

@@ -33,9 +33,9 @@ EMBED_CSP: dict[str, Any] = {
 @language_from_query
 def embed(request: HttpRequest, slug: str) -> HttpResponse:
     """Cached like the letter page (same bytes for every visitor of a language)."""
-    letter = selectors.letter_public_get(slug=slug)
 
     def build() -> tuple[bytes, str]:
+        letter = selectors.letter_public_get(slug=slug)
         counts = selectors.letter_counts(letter_id=letter.pk)
         total = counts.confirmed + letter.paper_count
         context = {
@@ -48,4 +48,4 @@ def embed(request: HttpRequest, slug: str) -> HttpResponse:
         }
         return render_to_string("letters/embed.html", context).encode(), "text/html; charset=utf-8"
 
-    return public_response(request, f"embed:{letter.slug}", build)
+    return public_response(request, f"embed:{slug}", build)
