@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
@@ -11,6 +13,8 @@ from letters.views import public as views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="letters:index", permanent=False)),
+    # Browsers ask for /favicon.ico on pages that name no icon (the admin's).
+    path("favicon.ico", lambda request: redirect(static("img/favicon.svg"), permanent=True)),
     path("letters/<slug:slug>/embed/", widget.embed, name="letter_embed"),
     path("letters/", include("letters.urls")),
     path("signing-safely/", views.signing_safely, name="signing_safely"),

@@ -164,6 +164,7 @@ ROUTES: dict[str, Route] = {
     "": Route("get", everyone(302)),
     "letters/": Route("get", everyone(200), query=PUBLIC_QUERIES),
     "signing-safely/": Route("get", everyone(200), query=PUBLIC_QUERIES),
+    "favicon.ico": Route("get", everyone(301)),
     "letters/<slug:slug>/": Route("get", everyone(200), query=PUBLIC_QUERIES),
     "letters/<slug:slug>/embed/": Route("get", everyone(200), query=PUBLIC_QUERIES),
     "letters/<slug:slug>/sign/": Route("post", everyone(302), post=_sign),
