@@ -18,7 +18,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -72,19 +73,37 @@ def sign_rate_exceeded(*, letter_id: int, client_ip: str) -> bool:
     if not client_ip or _ip_allowlisted(client_ip):
         return False
     client = _client_key(client_ip)
-    exceeded = False
+    now = int(timezone.now().timestamp())
+    windows = []
+    for name, rate in (("b", settings.SIGN_RATE_BURST), ("s", settings.SIGN_RATE_SUSTAINED)):
+        limit, window = _parse_rate(rate)
+        windows.append((f"signrate:{name}:{letter_id}:{client}:{now // window}", window + 5, limit))
     try:
-        for name, rate in (("b", settings.SIGN_RATE_BURST), ("s", settings.SIGN_RATE_SUSTAINED)):
-            limit, window = _parse_rate(rate)
-            bucket = int(timezone.now().timestamp()) // window
-            key = f"signrate:{name}:{letter_id}:{client}:{bucket}"
-            cache.add(key, 0, timeout=window + 5)
-            if cache.incr(key) > limit:
-                exceeded = True
+        counts = _count_in_windows([(key, ttl) for key, ttl, _limit in windows])
     except Exception:
         logger.warning("sign rate limit: cache unavailable", exc_info=True)
         return False
-    return exceeded
+    return any(n > limit for n, (_key, _ttl, limit) in zip(counts, windows, strict=True))
+
+
+def _count_in_windows(keys: list[tuple[str, int]]) -> list[int]:
+    """Increment each window's counter and return the new values: on Redis,
+    INCR and EXPIRE NX for every window in one pipelined round trip (the
+    sign path's hottest cost); elsewhere through Django's cache API."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        client = backend._cache.get_client(write=True)
+        pipe = client.pipeline(transaction=False)
+        for key, ttl in keys:
+            full = backend.make_and_validate_key(key)
+            pipe.incr(full)
+            pipe.expire(full, ttl, nx=True)
+        return [int(n) for n in pipe.execute()[0::2]]
+    counts = []
+    for key, ttl in keys:
+        cache.add(key, 0, timeout=ttl)
+        counts.append(cache.incr(key))
+    return counts
 
 
 def _enqueue_email(signature_id: int, number: int) -> None:
