@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.http import StreamingHttpResponse
 
 from letters import selectors
@@ -144,7 +145,7 @@ class _Echo:
 
 
 def stream_csv(rows: Iterable[dict[str, Any]], fields: list[str]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv.writer(_Echo(), lineterminator="\n")
     yield writer.writerow(fields)
     for row in rows:
         yield writer.writerow([neutralise(row.get(f)) for f in fields])
@@ -174,3 +175,47 @@ def http_response(
     response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def signatory_csv_copy(letter: Letter) -> Iterator[bytes]:
+    """The public signatory list as CSV straight from PostgreSQL's COPY:
+    the same columns, rows, order and formula neutralising as
+    `stream_csv(signatory_rows(...))`, at the speed of `psql \\copy` and in
+    constant memory (COPY streams; blocks are passed on as they come)."""
+    table = connection.ops.quote_name(Signature._meta.db_table)
+
+    def cell(column: str) -> str:
+        # NULLIF: COPY quotes an empty string ("") but writes NULL as nothing,
+        # which is what Python's csv module writes for "".
+        neutral = f"CASE WHEN {column} ~ '^[-=+@\\t\\r]' THEN '''' || {column} ELSE {column} END"
+        return f"NULLIF({neutral}, '')"
+
+    confirmed_at = (
+        "to_char(confirmed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')"
+    )
+    columns = ", ".join([*(cell(c) for c in SIGNATORY_FIELDS[:-1]), confirmed_at])
+    query = (
+        f"COPY (SELECT {columns} FROM {table} "  # noqa: S608 -- no user input in the SQL
+        "WHERE letter_id = %s AND status = %s AND display = %s AND NOT flagged "
+        "ORDER BY confirmed_at, id) TO STDOUT WITH (FORMAT csv)"
+    )
+    yield (",".join(SIGNATORY_FIELDS) + "\n").encode()
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor, for COPY
+        with raw.copy(query, [letter.pk, SignatureStatus.CONFIRMED, Display.PUBLIC]) as copy:
+            for block in copy:
+                yield bytes(block)
+
+
+def signatories_http_response(letter: Letter, fmt: str) -> StreamingHttpResponse:
+    """CSV through COPY on PostgreSQL; JSON (and SQLite) through the ORM."""
+    if fmt == "csv" and connection.vendor == "postgresql":
+        response = StreamingHttpResponse(
+            signatory_csv_copy(letter), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{letter.slug}-signatories.csv"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+    return http_response(
+        signatory_rows(letter), SIGNATORY_FIELDS, fmt, f"{letter.slug}-signatories"
+    )

@@ -41,9 +41,4 @@ def export_signatories(request: HttpRequest, slug: str) -> HttpResponseBase:
     if fmt not in exports.FORMATS:
         return HttpResponseBadRequest("Unknown format.")
     services.audit(actor=request.user, action="export.signatories", letter=letter, format=fmt)
-    return exports.http_response(
-        exports.signatory_rows(letter),
-        exports.SIGNATORY_FIELDS,
-        fmt,
-        f"{letter.slug}-signatories",
-    )
+    return exports.signatories_http_response(letter, fmt)
