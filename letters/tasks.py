@@ -34,6 +34,19 @@ from letters.tokens import Purpose, make_token
 logger = logging.getLogger(__name__)
 
 
+class SmtpTrouble(Exception):
+    """An SMTP error described without the addresses it may carry."""
+
+
+def _smtp(exc: Exception) -> str:
+    """Describe an SMTP error for logs: its type and code, never the
+    recipient (SMTPRecipientsRefused carries the address; logs must not)."""
+    code = getattr(exc, "smtp_code", None)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code = ",".join(str(c) for c, _msg in exc.recipients.values())
+    return f"{type(exc).__name__}" + (f" {code}" if code else "")
+
+
 def _is_permanent(exc: Exception) -> bool:
     """5xx answers about the message or recipient are permanent; the rest
     (connection refused, timeouts, 4xx) are worth retrying."""
@@ -93,15 +106,17 @@ def send_signature_email(self: Task, signature_id: int, number: int) -> str:
         message.send()
     except (smtplib.SMTPException, OSError) as exc:
         if _is_permanent(exc):
-            logger.warning("signature %s: permanent SMTP failure %s", signature_id, exc)
+            logger.warning("signature %s: permanent SMTP failure %s", signature_id, _smtp(exc))
             services.signature_mark_email_failed(signature_id=signature_id)
             return "failed"
         retries = self.request.retries or 0
         if retries >= settings.EMAIL_RETRY_MAX:
-            logger.error("signature %s: giving up after %s retries: %s", signature_id, retries, exc)
+            logger.error(
+                "signature %s: giving up after %s retries: %s", signature_id, retries, _smtp(exc)
+            )
             return "gave-up"
         countdown = min(settings.EMAIL_RETRY_BACKOFF_MAX, 2 ** (retries + 1))
-        raise self.retry(exc=exc, countdown=countdown) from exc
+        raise self.retry(exc=SmtpTrouble(_smtp(exc)), countdown=countdown) from None
     services.signature_record_email_sent(signature_id=signature_id, number=number)
     return "sent"
 
@@ -222,14 +237,16 @@ def _send_or_retry(task: Task, message: EmailMultiAlternatives, ref: int) -> Non
         message.send()
     except (smtplib.SMTPException, OSError) as exc:
         if _is_permanent(exc):
-            logger.warning("%s %s: permanent SMTP failure %s", task.name, ref, exc)
+            logger.warning("%s %s: permanent SMTP failure %s", task.name, ref, _smtp(exc))
             raise Ignore() from exc
         retries = task.request.retries or 0
         if retries >= settings.EMAIL_RETRY_MAX:
-            logger.error("%s %s: giving up after %s retries: %s", task.name, ref, retries, exc)
+            logger.error(
+                "%s %s: giving up after %s retries: %s", task.name, ref, retries, _smtp(exc)
+            )
             raise Ignore() from exc
         countdown = min(settings.EMAIL_RETRY_BACKOFF_MAX, 2 ** (retries + 1))
-        raise task.retry(exc=exc, countdown=countdown) from exc
+        raise task.retry(exc=SmtpTrouble(_smtp(exc)), countdown=countdown) from None
 
 
 @shared_task

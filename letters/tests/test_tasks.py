@@ -98,3 +98,18 @@ def test_a_swept_duplicate_waits_while_another_task_owns_the_email(open_letter, 
     cache.delete(f"signature-email:{signature.pk}:1")
     assert tasks.send_signature_email.apply(args=(signature.pk, 1)).result == "sent"
     assert len(mail.outbox) == 1
+
+
+def test_smtp_failures_are_logged_without_the_address(open_letter, smtp, caplog):
+    smtp.scripted["secret.person@example.org"] = ["451 4.3.0 try later", "550 5.1.1 no such user"]
+
+    pending(open_letter, "secret.person@example.org")
+
+    assert Signature.objects.get().email_failed
+    ours = "\n".join(  # the app's and Celery's logs (not the test SMTP server's)
+        r.getMessage() + (r.exc_text or "")
+        for r in caplog.records
+        if r.name.startswith(("letters", "celery"))
+    )
+    assert "permanent SMTP failure SMTPRecipientsRefused 550" in ours
+    assert "secret.person" not in ours
