@@ -42,7 +42,7 @@ run: $(VENV)/.installed messages
 	@echo "  Local outbox:  http://$(HOST):$(PORT)/outbox/   (every email the site sends)"
 	@echo "  Organiser login: http://$(HOST):$(PORT)/accounts/login/  organiser@example.org / undersigned-demo"
 	@echo ""
-	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=1 SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(PY) manage.py runserver $(HOST):$(PORT)
 
 check-test-services: $(VENV)/.dev-installed
 	@DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIUM=$(CHROMIUM) \
