@@ -52,6 +52,9 @@ def letter_create(
     owner: Any | None = None,
     goal: int | None = None,
     allowed_domains: list[str] | None = None,
+    closes_at: datetime | None = None,
+    list_public_signatories: bool = True,
+    show_names_after: int | None = None,
     change_note: str = "",
     translations: Iterable[TranslationInput] = (),
 ) -> Letter:
@@ -62,6 +65,9 @@ def letter_create(
         language=language,
         goal=goal,
         allowed_domains=allowed_domains or [],
+        closes_at=closes_at,
+        list_public_signatories=list_public_signatories,
+        show_names_after=show_names_after,
     )
     Addressee.objects.bulk_create(
         Addressee(letter=letter, position=i, name=name, role=role)

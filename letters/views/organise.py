@@ -80,8 +80,11 @@ def letter_new(request: HttpRequest) -> HttpResponse:
                 owner=request.user,
                 goal=data.goal,
                 allowed_domains=data.allowed_domains,
+                closes_at=data.closes_at,
+                list_public_signatories=data.list_public_signatories,
+                show_names_after=data.show_names_after,
+                change_note=data.change_note,
             )
-            services.letter_edit(letter=letter, by=request.user, data=data)  # the settings
             messages.success(request, _("Draft saved."))
             return _overview(letter.slug)
     return render(request, "organise/edit.html", {"form": form, "preview": preview})

@@ -157,13 +157,13 @@ def _cursor(signatory: selectors.PublicSignatory) -> str:
 @language_from_query
 def letter_signatories(request: HttpRequest, slug: str) -> HttpResponse:
     """Public signatories, newest first, keyset-paginated (no OFFSET, no COUNT)."""
-    letter = selectors.letter_public_get(slug=slug)
     raw = request.GET.get("before", "")
     before = _parse_cursor(raw) if raw else None
     if raw and before is None:
         return HttpResponseBadRequest("Bad cursor.")
 
     def build() -> tuple[bytes, str]:
+        letter = selectors.letter_public_get(slug=slug)
         rows = selectors.letter_public_signatories(
             letter=letter, limit=SIGNATORIES_PER_PAGE + 1, before=before
         )
@@ -181,7 +181,7 @@ def letter_signatories(request: HttpRequest, slug: str) -> HttpResponse:
         )
         return html.encode(), "text/html; charset=utf-8"
 
-    return public_response(request, f"signatories:{letter.slug}:{raw}", build)
+    return public_response(request, f"signatories:{slug}:{raw}", build)
 
 
 @csrf_exempt  # the letter page is cached for everyone; see letters.http.same_origin
