@@ -45,6 +45,15 @@ def _isolated_cache(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_letter_rows_from_other_tests() -> None:
+    """The sign path keeps letter rows in process memory for a moment; each
+    test starts without another test's."""
+    from letters import selectors
+
+    selectors._signing_letters.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     """Personas log in with real passwords; hashing them need not be slow."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

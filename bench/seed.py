@@ -66,7 +66,7 @@ DAYS = 60
 COLUMNS = [
     "letter_id", "version_id", "email", "name", "job_title", "team", "location", "comment",
     "display", "wants_updates", "language", "status", "flagged", "secret", "emails_requested",
-    "email_kind", "emails_sent", "email_failed", "created_at", "confirmation_sent_at",
+    "email_kind", "emails_sent", "email_failed", "email_attempts", "created_at", "confirmation_sent_at",
     "confirmed_at", "notified_version",
 ]  # fmt: skip
 
@@ -104,6 +104,7 @@ def signature_rows(
             "confirmed",
             2,
             False,
+            0,
             created_at,
             created_at + timedelta(seconds=2),
             confirmed_at,

@@ -17,7 +17,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -268,6 +268,13 @@ class Signature(models.Model):
     )
     emails_sent = models.PositiveSmallIntegerField(default=0)
     email_failed = models.BooleanField(default=False)
+    # The email owed (emails_sent < emails_requested) is leased to one sender
+    # until this time; a sender that dies leaves the lease to expire, and the
+    # next sender takes the email over.  Transient failures push it forward.
+    email_lease_until = models.DateTimeField(null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Transient send failures of the owed email."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -310,6 +317,14 @@ class Signature(models.Model):
                 fields=["created_at"],
                 condition=Q(status=SignatureStatus.PENDING),
                 name="signature_pending_created",
+            ),
+            # The email outbox: the few rows that still owe an email, so that
+            # senders find them without scanning a million signatures.
+            models.Index(
+                fields=["id"],
+                condition=Q(status__in=LIVE_STATUSES, email_failed=False)
+                & Q(emails_sent__lt=F("emails_requested")),
+                name="signature_email_owed",
             ),
         ]
 

@@ -3,6 +3,7 @@ appear in counts, never by name, email or any other field."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -368,3 +369,24 @@ def letter_status_counts(*, letter: Letter, with_pending: bool = True) -> dict[s
 def letter_version_counts(*, letter: Letter) -> dict[int, int]:
     """Confirmed signatures per version number."""
     return {row.version.number: row.confirmed for row in letter_versions(letter=letter)}
+
+
+SIGNING_LETTER_TTL = 2.0  # seconds a process reuses a letter row for the sign path
+_signing_letters: dict[str, tuple[float, Letter]] = {}
+
+
+def letter_for_signing(*, slug: str) -> Letter:
+    """The letter a sign POST is for, from this process's memory for up to
+    SIGNING_LETTER_TTL seconds (a viral letter's sign path then costs no
+    letter query).  Safe because the insert re-checks, in the same
+    statement, that the letter is open and takes its current version; a
+    letter that stopped being public is refused at most that long after."""
+    now = time.monotonic()
+    cached = _signing_letters.get(slug)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    letter = letter_public_get(slug=slug)
+    if len(_signing_letters) > 1000:
+        _signing_letters.clear()
+    _signing_letters[slug] = (now + SIGNING_LETTER_TTL, letter)
+    return letter

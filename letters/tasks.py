@@ -3,14 +3,17 @@ errors with backoff.  Every task is safe to run twice."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
+import time
+from typing import Any
 
 from celery import Task, shared_task
 from celery.exceptions import Ignore
 from django.conf import settings
-from django.core.cache import cache
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.db import connection
 from django.utils import translation
 from django.utils.translation import gettext
 
@@ -38,23 +41,8 @@ class SmtpTrouble(Exception):
     """An SMTP error described without the addresses it may carry."""
 
 
-def _smtp(exc: Exception) -> str:
-    """Describe an SMTP error for logs: its type and code, never the
-    recipient (SMTPRecipientsRefused carries the address; logs must not)."""
-    code = getattr(exc, "smtp_code", None)
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        code = ",".join(str(c) for c, _msg in exc.recipients.values())
-    return f"{type(exc).__name__}" + (f" {code}" if code else "")
-
-
-def _is_permanent(exc: Exception) -> bool:
-    """5xx answers about the message or recipient are permanent; the rest
-    (connection refused, timeouts, 4xx) are worth retrying."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return all(code >= 500 for code, _msg in exc.recipients.values())
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return exc.smtp_code >= 500
-    return False
+_smtp = services.smtp_error_summary
+_is_permanent = services.smtp_error_is_permanent
 
 
 _STATE_FOR_KIND = {
@@ -79,62 +67,147 @@ def _email_context(signature: Signature) -> dict[str, object]:
     }
 
 
-@shared_task(bind=True, max_retries=None, acks_late=True)
-def send_signature_email(self: Task, signature_id: int, number: int) -> str:
-    """Send email `number` of a signature, of the kind last requested (the
-    confirmation link; "confirmed", or "you have already signed", each with
-    the withdraw link).  A task whose email was superseded by a later request,
-    or whose signature changed state, records itself done without sending."""
-    signature = Signature.objects.select_related("letter").filter(pk=signature_id).first()
-    if signature is None or signature.emails_sent >= number or signature.email_failed:
-        return "skipped"
-    if (
-        number < signature.emails_requested
-        or _STATE_FOR_KIND[EmailKind(signature.email_kind)] != signature.status
-    ):
-        services.signature_record_email_sent(signature_id=signature_id, number=number)
-        return "superseded"
-    if not _claim(f"signature-email:{signature_id}:{number}", self.request.id):
-        return "in-flight"  # another task (say, one retrying through an outage) owns it
-    message = build_email(
-        name=f"signature-{signature.email_kind}",
-        to=signature.email,
-        context=_email_context(signature),
-        language=signature.language,
+class _Mailer:
+    """One SMTP connection for a batch of emails, reopened after a failure."""
+
+    def __init__(self) -> None:
+        self._connection: Any = None
+
+    def send(self, message: EmailMultiAlternatives) -> None:
+        if self._connection is None:
+            self._connection = mailers.default
+            self._connection.open()
+        try:
+            self._connection.send_messages([message])
+        except smtplib.SMTPResponseException:
+            raise  # the server answered: the connection is still usable
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.close()
+            self._connection = None
+
+
+def _send_owed(
+    batch: list[services.OwedEmail], mailer: _Mailer
+) -> tuple[dict[str, int], int, bool]:
+    """Send a claimed batch.  Returns the outcome counts and, if any email
+    was postponed (server unreachable, or a 4xx), the delay after which to
+    try again (0 if none was), and whether the server was unreachable."""
+    outcome = {"sent": 0, "skipped": 0, "superseded": 0, "failed": 0, "postponed": 0}
+    retry_in = 0
+    signatures = Signature.objects.select_related("letter").in_bulk(
+        [owed.signature_id for owed in batch]
     )
-    try:
-        message.send()
-    except (smtplib.SMTPException, OSError) as exc:
-        if _is_permanent(exc):
-            logger.warning("signature %s: permanent SMTP failure %s", signature_id, _smtp(exc))
-            services.signature_mark_email_failed(signature_id=signature_id)
-            return "failed"
-        retries = self.request.retries or 0
-        if retries >= settings.EMAIL_RETRY_MAX:
-            logger.error(
-                "signature %s: giving up after %s retries: %s", signature_id, retries, _smtp(exc)
-            )
-            return "gave-up"
-        countdown = min(settings.EMAIL_RETRY_BACKOFF_MAX, 2 ** (retries + 1))
-        raise self.retry(exc=SmtpTrouble(_smtp(exc)), countdown=countdown) from None
-    services.signature_record_email_sent(signature_id=signature_id, number=number)
-    return "sent"
+    for index, owed in enumerate(batch):
+        signature = signatures.get(owed.signature_id)
+        if signature is None or signature.emails_sent >= owed.number or signature.email_failed:
+            outcome["skipped"] += 1
+            continue
+        if (
+            owed.number < signature.emails_requested
+            or _STATE_FOR_KIND[EmailKind(signature.email_kind)] != signature.status
+        ):  # a later email was asked for, or the state moved on: this one is moot
+            services.signature_email_sent(signature_id=signature.pk, number=owed.number)
+            outcome["superseded"] += 1
+            continue
+        message = build_email(
+            name=f"signature-{signature.email_kind}",
+            to=signature.email,
+            context=_email_context(signature),
+            language=signature.language,
+        )
+        try:
+            mailer.send(message)
+        except (smtplib.SMTPException, OSError) as exc:
+            if _is_permanent(exc):
+                logger.warning("signature %s: permanent SMTP failure %s", signature.pk, _smtp(exc))
+                services.signature_email_failed(signature_id=signature.pk)
+                outcome["failed"] += 1
+                continue
+            if isinstance(exc, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused):
+                # The server is there but refused this one for now (4xx).
+                logger.warning("signature %s: SMTP deferred %s", signature.pk, _smtp(exc))
+                delay = services.signature_email_postpone(signature_ids=[signature.pk])
+                retry_in = min(retry_in or delay, delay)
+                outcome["postponed"] += 1
+                continue
+            rest = [o.signature_id for o in batch[index:]]
+            logger.warning("SMTP unavailable (%s); %s emails postponed", _smtp(exc), len(rest))
+            outcome["postponed"] += len(rest)
+            delay = services.signature_email_postpone(signature_ids=rest)
+            return outcome, max(1, min(retry_in or delay, delay)), True
+        services.signature_email_sent(signature_id=signature.pk, number=owed.number)
+        outcome["sent"] += 1
+    return outcome, retry_in, False
 
 
-def _claim(key: str, task_id: str | None) -> bool:
-    """Let one task chain own an email at a time: the sweep may enqueue a
-    second task while the first is still retrying.  The claim expires after
-    the visibility timeout, so a killed worker's email is not blocked; a
-    redelivered message keeps its task id and so keeps the claim.  Without a
-    cache, everyone may proceed (the conditional record still holds)."""
-    owner = task_id or "eager"
+@shared_task(bind=True, acks_late=True)
+def send_signature_emails(self: Task) -> dict[str, int]:
+    """The signature email sender: claim owed emails in batches and send them
+    over one SMTP connection until none are left, or for at most
+    SIGNATURE_EMAIL_SENDER_BUDGET seconds (then a fresh task goes on).  Any
+    number of these may run at once; the claim keeps them apart."""
+    deadline = time.monotonic() + settings.SIGNATURE_EMAIL_SENDER_BUDGET
+    totals: dict[str, int] = {}
+    retry_at = 0
+    mailer = _Mailer()
     try:
-        if cache.add(key, owner, timeout=settings.CELERY_VISIBILITY_TIMEOUT + 60):
-            return True
-        return bool(cache.get(key) == owner)
-    except Exception:
-        logger.warning("email claim: cache unavailable", exc_info=True)
-        return True
+        while True:
+            if time.monotonic() >= deadline:
+                services.request_signature_emails()
+                break
+            services.clear_signature_emails_request()
+            batch = _claim_owed(limit=settings.SIGNATURE_EMAIL_BATCH)
+            if not batch:
+                break
+            outcome, retry_in, server_down = _send_owed(batch, mailer)
+            for key, value in outcome.items():
+                totals[key] = totals.get(key, 0) + value
+            if retry_in:
+                retry_at = min(retry_at or retry_in, retry_in)
+            if server_down:
+                break
+        if retry_at:  # postponed emails: come back when the first is due
+            send_signature_emails.apply_async(countdown=retry_at)
+    finally:
+        mailer.close()
+    return totals
+
+
+def _claim_owed(*, limit: int, signature_id: int | None = None) -> list[services.OwedEmail]:
+    if connection.features.has_select_for_update_skip_locked:
+        return services.signature_emails_claim(limit=limit, signature_id=signature_id)
+    if signature_id is not None:
+        owed = services.signature_emails_claim_fallback(limit=1_000_000)
+        return [o for o in owed if o.signature_id == signature_id]
+    return services.signature_emails_claim_fallback(limit=limit)
+
+
+@shared_task(bind=True, acks_late=True)
+def send_signature_email(self: Task, signature_id: int, number: int) -> str:
+    """Send one signature's owed email now (what this task did before the
+    outbox; kept so that messages queued by an earlier release still work).
+    `number` is the email it was queued for: if that one was sent, nothing
+    is sent."""
+    signature = Signature.objects.filter(pk=signature_id).values("emails_sent").first()
+    if signature is None or signature["emails_sent"] >= number:
+        return "skipped"
+    batch = _claim_owed(limit=1, signature_id=signature_id)
+    if not batch:
+        return "in-flight"  # leased by another sender, or failed
+    mailer = _Mailer()
+    try:
+        outcome, retry_in, _down = _send_owed(batch, mailer)
+    finally:
+        mailer.close()
+    if retry_in:
+        send_signature_emails.apply_async(countdown=retry_in)
+    return next((key for key, value in outcome.items() if value), "skipped")
 
 
 @shared_task
@@ -149,7 +222,9 @@ def counts_recount() -> int:
 
 @shared_task
 def signatures_resend_unsent() -> int:
-    return len(services.signatures_resend_unsent())
+    """The outbox sweep: if any email is owed and free, make sure a sender
+    runs (the signal was lost: Redis or the broker was down, a task died)."""
+    return services.signatures_resend_unsent()
 
 
 @shared_task

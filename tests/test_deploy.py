@@ -69,7 +69,7 @@ def test_production_uses_postgresql_pool_redis_and_smtp():
     assert result.stdout.split() == [
         "django.db.backends.postgresql",
         "True",
-        "django.core.cache.backends.redis.RedisCache",
+        "config.cache.RedisCache",
         "False",
         "django.core.mail.backends.smtp.EmailBackend",
         "True",

@@ -20,8 +20,8 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,6 +37,13 @@ from letters.models import (
     SignatureStatus,
 )
 from letters.services.errors import ServiceError
+from letters.services.signature_emails import (
+    KICK_KEY,
+    clear_signature_emails_request,
+    publish_sender,
+    request_signature_emails,
+    signature_emails_owed_now,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -66,30 +73,45 @@ def _ip_allowlisted(client_ip: str) -> bool:
     )
 
 
-def sign_rate_exceeded(*, letter_id: int, client_ip: str) -> bool:
-    """Count this attempt against the burst and sustained limits (fixed windows
-    in the cache, Redis in production).  Fails open if the cache is down:
-    signing keeps working, flagged or not."""
+def _rate_windows(letter_id: int, client_ip: str) -> list[tuple[str, int, int]]:
+    """(key, ttl, limit) of the fixed windows this attempt counts against."""
     if not client_ip or _ip_allowlisted(client_ip):
-        return False
+        return []
     client = _client_key(client_ip)
     now = int(timezone.now().timestamp())
     windows = []
     for name, rate in (("b", settings.SIGN_RATE_BURST), ("s", settings.SIGN_RATE_SUSTAINED)):
         limit, window = _parse_rate(rate)
         windows.append((f"signrate:{name}:{letter_id}:{client}:{now // window}", window + 5, limit))
+    return windows
+
+
+def sign_rate_exceeded(*, letter_id: int, client_ip: str, kick: bool = False) -> bool:
+    """Count this attempt against the burst and sustained limits (fixed windows
+    in the cache, Redis in production).  Fails open if the cache is down:
+    signing keeps working, flagged or not.
+
+    With `kick`, also make sure a sender runs for the email just made owed
+    (committed already): on Redis, in the same round trip as the counters."""
+    windows = _rate_windows(letter_id, client_ip)
     try:
-        counts = _count_in_windows([(key, ttl) for key, ttl, _limit in windows])
+        counts, kicked = _count_in_windows([(key, ttl) for key, ttl, _limit in windows], kick)
     except Exception:
         logger.warning("sign rate limit: cache unavailable", exc_info=True)
+        if kick:
+            publish_sender()
         return False
+    if kicked:
+        publish_sender()
     return any(n > limit for n, (_key, _ttl, limit) in zip(counts, windows, strict=True))
 
 
-def _count_in_windows(keys: list[tuple[str, int]]) -> list[int]:
-    """Increment each window's counter and return the new values: on Redis,
-    INCR and EXPIRE NX for every window in one pipelined round trip (the
-    sign path's hottest cost); elsewhere through Django's cache API."""
+def _count_in_windows(keys: list[tuple[str, int]], kick: bool) -> tuple[list[int], bool]:
+    """Increment each window's counter and return the new values, and whether
+    this call set the sender key (so must publish a sender): on Redis, INCR
+    and EXPIRE NX for every window and SET NX of the key in one pipelined
+    round trip (the sign path's hottest cost); elsewhere through Django's
+    cache API."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         client = backend._cache.get_client(write=True)
@@ -98,29 +120,60 @@ def _count_in_windows(keys: list[tuple[str, int]]) -> list[int]:
             full = backend.make_and_validate_key(key)
             pipe.incr(full)
             pipe.expire(full, ttl, nx=True)
-        return [int(n) for n in pipe.execute()[0::2]]
+        if kick:
+            pipe.set(
+                backend.make_and_validate_key(KICK_KEY),
+                b"1",
+                nx=True,
+                ex=settings.SIGNATURE_EMAIL_LEASE,
+            )
+        replies = pipe.execute()
+        counts = [int(n) for n in replies[: 2 * len(keys) : 2]]
+        return counts, bool(kick and replies[-1])
     counts = []
     for key, ttl in keys:
         cache.add(key, 0, timeout=ttl)
         counts.append(cache.incr(key))
-    return counts
+    return counts, bool(kick and cache.add(KICK_KEY, 1, timeout=settings.SIGNATURE_EMAIL_LEASE))
 
 
-def _enqueue_email(signature_id: int, number: int) -> None:
-    """Enqueue email `number` of a signature once the transaction commits.
+def _email_owed() -> None:
+    """An email became owed: make sure a sender runs once the transaction
+    commits.  If Redis or the broker is down, the row still owes its email
+    and the beat sweep (`signatures_resend_unsent`) brings a sender later:
+    nothing is lost."""
+    transaction.on_commit(request_signature_emails)
 
-    If the broker is down, the row stays with emails_sent < emails_requested
-    and `signatures_resend_unsent` re-enqueues it later: nothing is lost.
-    """
-    from letters.tasks import send_signature_email
 
-    def enqueue() -> None:
-        try:
-            send_signature_email.delay(signature_id, number)
-        except Exception:  # noqa: BLE001 -- broker down: the sweep re-enqueues
-            logger.warning("enqueue failed for signature %s; the sweep will retry", signature_id)
+def _insert_pending(letter: Letter, fields: dict[str, Any]) -> int | None:
+    """Insert a pending signature in one statement, or nothing.
 
-    transaction.on_commit(enqueue)
+    The row takes the letter's current version, and is inserted only while
+    the letter is open, both read by the same statement (so a letter closed
+    a moment ago, or a cached `letter`, cannot let a signature in).  An
+    existing live signature for the address makes it a no-op (ON CONFLICT
+    DO NOTHING on the partial unique index): no savepoint, no exception.
+    Returns the new id, or None."""
+    row = Signature(letter_id=letter.pk, **fields)
+    columns, values = [], []
+    for field in Signature._meta.concrete_fields:
+        if field.primary_key or field.column in (None, "version_id"):
+            continue
+        columns.append(connection.ops.quote_name(str(field.column)))
+        values.append(field.get_db_prep_save(field.pre_save(row, add=True), connection))
+    table = connection.ops.quote_name(Signature._meta.db_table)
+    letters = connection.ops.quote_name(Letter._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(values))
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}, {connection.ops.quote_name('version_id')}) "  # noqa: S608
+        f"SELECT {placeholders}, l.current_version_id FROM {letters} AS l "
+        "WHERE l.id = %s AND l.status = %s AND l.current_version_id IS NOT NULL "
+        "ON CONFLICT DO NOTHING RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, letter.pk, LetterStatus.OPEN])
+        found = cursor.fetchone()
+    return int(found[0]) if found else None
 
 
 def signature_create(
@@ -146,6 +199,11 @@ def signature_create(
     Over the rate limit: stored with `flagged`, never counted.  The caller
     answers the same in every case.
 
+    `letter` may be a cached copy (see `selectors.letter_for_signing`): the
+    insert itself checks that the letter is open and takes its current
+    version.  The common case (a new address) is one statement, committed
+    on its own when no transaction is open.
+
     Raises ServiceError when the letter is not open or the address is outside
     the letter's allowed domains.
     """
@@ -161,38 +219,46 @@ def signature_create(
             % {"domains": ", ".join(letter.allowed_domains)},
             field="email",
         )
-    flagged = sign_rate_exceeded(letter_id=letter.pk, client_ip=client_ip)
+    created = _insert_pending(
+        letter,
+        {
+            "email": address,
+            "name": name.strip(),
+            "job_title": job_title.strip(),
+            "team": team.strip(),
+            "location": location.strip(),
+            "comment": comment.strip(),
+            "display": display,
+            "wants_updates": wants_updates,
+            "language": language,
+            "flagged": False,
+            "secret": secrets.token_urlsafe(18),
+            "emails_requested": 1,
+        },
+    )
+    if created is not None:
+        # Committed already unless the caller holds a transaction: then the
+        # sender is asked for on commit.  Over the rate limit, the row is
+        # flagged a moment after its insert; it is pending (uncounted) then.
+        in_transaction = connection.in_atomic_block
+        if sign_rate_exceeded(letter_id=letter.pk, client_ip=client_ip, kick=not in_transaction):
+            Signature.objects.filter(pk=created).update(flagged=True)
+        if in_transaction:
+            _email_owed()
+        return SignOutcome.CREATED
+    sign_rate_exceeded(letter_id=letter.pk, client_ip=client_ip)  # counts the attempt
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                signature = Signature.objects.create(
-                    letter=letter,
-                    version_id=letter.current_version_id,
-                    email=address,
-                    name=name.strip(),
-                    job_title=job_title.strip(),
-                    team=team.strip(),
-                    location=location.strip(),
-                    comment=comment.strip(),
-                    display=display,
-                    wants_updates=wants_updates,
-                    language=language,
-                    flagged=flagged,
-                    secret=secrets.token_urlsafe(18),
-                    emails_requested=1,
-                )
-        except IntegrityError:
-            signature = None
-        if signature is not None:
-            _enqueue_email(signature.pk, 1)
-            return SignOutcome.CREATED
         existing = (
             Signature.objects.select_for_update()
             .filter(letter=letter, email=address, status__in=LIVE_STATUSES)
             .first()
         )
-        if existing is None:  # withdrawn in between: ask the caller to try again
-            raise ServiceError(_("Please try again."))
+        if existing is None:
+            if not Letter.objects.filter(
+                pk=letter.pk, status=LetterStatus.OPEN, current_version__isnull=False
+            ).exists():
+                raise ServiceError(_("This letter is not open for signatures."))
+            raise ServiceError(_("Please try again."))  # withdrawn in between
         kind = (
             EmailKind.ALREADY if existing.status == SignatureStatus.CONFIRMED else EmailKind.CONFIRM
         )
@@ -203,29 +269,15 @@ def signature_create(
 
 def _request_email(signature_id: int, kind: str) -> bool:
     """Ask for one more email of `kind` to a signature, within the cap of
-    SIGNATURE_MAX_EMAILS (a conditional update), and enqueue it on commit."""
+    SIGNATURE_MAX_EMAILS (a conditional update); a sender sends it once the
+    transaction commits."""
     updated = Signature.objects.filter(
         pk=signature_id, emails_requested__lt=settings.SIGNATURE_MAX_EMAILS
     ).update(emails_requested=F("emails_requested") + 1, email_kind=kind)
     if not updated:
         return False
-    number = Signature.objects.values_list("emails_requested", flat=True).get(pk=signature_id)
-    _enqueue_email(signature_id, number)
+    _email_owed()
     return True
-
-
-def signature_record_email_sent(*, signature_id: int, number: int) -> bool:
-    """Record that email `number` went out: one conditional update, so a
-    duplicate or retried task records (and was allowed to send) once."""
-    return bool(
-        Signature.objects.filter(pk=signature_id, emails_sent__lt=number).update(
-            emails_sent=number, confirmation_sent_at=timezone.now()
-        )
-    )
-
-
-def signature_mark_email_failed(*, signature_id: int) -> None:
-    Signature.objects.filter(pk=signature_id).update(email_failed=True)
 
 
 @transaction.atomic
@@ -292,29 +344,16 @@ def signature_withdraw(*, signature_id: int) -> bool:
     return True
 
 
-def signatures_resend_unsent() -> list[tuple[int, int]]:
-    """Live signatures whose last requested email never went out (the broker
-    was down at commit time, or the task was lost) and whose last send is older
-    than the grace period: enqueue that email again.  The task's conditional
-    update makes an extra enqueue harmless.  Returns the (id, number) pairs."""
-    from letters.tasks import send_signature_email
-
-    cutoff = timezone.now() - timedelta(seconds=settings.SIGNATURE_UNSENT_GRACE)
-    rows = list(
-        Signature.objects.filter(
-            status__in=LIVE_STATUSES,
-            email_failed=False,
-            emails_sent__lt=F("emails_requested"),
-        )
-        .filter(
-            Q(confirmation_sent_at__isnull=True, created_at__lt=cutoff)
-            | Q(confirmation_sent_at__lt=cutoff)
-        )
-        .values_list("pk", "emails_requested")[:5000]
-    )
-    for pk, number in rows:
-        send_signature_email.delay(pk, number)
-    return rows
+def signatures_resend_unsent() -> int:
+    """The outbox sweep: if any email is owed and free to send (its signal
+    was lost because Redis or the broker was down, or its sender died and
+    the lease ran out), make sure a sender runs.  Returns 1 if it asked for
+    one.  One indexed query, whatever the number of signatures."""
+    if not signature_emails_owed_now():
+        return 0
+    clear_signature_emails_request()
+    request_signature_emails()
+    return 1
 
 
 def signatures_delete_stale() -> int:

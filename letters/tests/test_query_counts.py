@@ -44,8 +44,24 @@ def test_sign_and_confirm_posts_use_a_small_fixed_number_of_queries(
 
     # Printed for the record (the issue note quotes them); bounded here.
     print(f"\nsign POST: {len(sign_queries)} queries; confirm POST: {len(confirm_queries)}")
-    assert len(sign_queries) <= 6
+    assert len(sign_queries) <= 2  # the letter (first time in this process), the INSERT
     assert len(confirm_queries) <= 8
+
+
+def test_a_viral_letters_sign_post_is_one_query(
+    client, open_letter, real_broker, django_assert_num_queries
+):
+    """Once a process has the letter's row (kept for a moment), each sign POST
+    is a single INSERT: no letter lookup, no savepoint, no pool check."""
+    url = reverse("letters:sign", kwargs={"slug": open_letter.slug})
+    data = {"name": "First", "email": "first@example.org", "display": "public", "consent": "on"}
+    assert client.post(url, data, HTTP_ORIGIN="http://testserver").status_code == 302
+
+    with django_assert_num_queries(1) as captured:
+        data = {**data, "name": "Second", "email": "second@example.org"}
+        assert client.post(url, data, HTTP_ORIGIN="http://testserver").status_code == 302
+    assert captured.captured_queries[0]["sql"].startswith('INSERT INTO "letters_signature"')
+    assert Signature.objects.filter(letter=open_letter).count() == 2
 
 
 def _many_signatures(letter, n: int = 40) -> None:

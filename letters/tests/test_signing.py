@@ -122,6 +122,20 @@ def test_closed_letter_refuses_signatures(client, open_letter):
     assert Signature.objects.count() == 0
 
 
+def test_a_letter_closed_a_moment_ago_refuses_signatures_at_once(client, open_letter):
+    """The sign path keeps the letter's row in memory for a moment; the insert
+    itself checks that the letter is still open."""
+    assert sign(client, open_letter).status_code == 302  # this process has the row now
+    open_letter.status = "closed"
+    open_letter.save()
+
+    response = sign(client, open_letter, email="late@example.org")
+
+    assert response.status_code == 400
+    assert "not open for signatures" in response.content.decode()
+    assert not Signature.objects.filter(email="late@example.org").exists()
+
+
 def test_opening_the_link_changes_nothing_and_the_button_confirms(client, open_letter):
     sign(client, open_letter)
     path = link_path(mail.outbox[0], "/s/")

@@ -1,12 +1,15 @@
-"""The email task against a real SMTP server: idempotent, retries transient
-errors, marks permanent ones, and the sweep finds what the broker lost."""
+"""The signature email outbox against a real SMTP server: idempotent,
+retries transient errors with backoff, marks permanent ones, keeps two
+senders apart, and the sweep finds what the broker lost."""
 
 from __future__ import annotations
 
+import time
 from unittest import mock
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from letters import services, tasks
 from letters.models import Signature
@@ -31,14 +34,19 @@ def test_the_same_task_delivered_twice_sends_one_email(open_letter, smtp):
     assert Signature.objects.get().emails_sent == 1
 
 
-def test_transient_smtp_errors_are_retried_until_delivered(open_letter, smtp):
+def test_transient_smtp_errors_are_retried_until_delivered(open_letter, celery_worker):
+    smtp = celery_worker
     smtp.scripted["pat@example.org"] = ["451 4.3.0 try again later", "421 4.7.0 busy"]
+    started = time.monotonic()
 
     signature = pending(open_letter)
 
-    smtp.wait_for("pat@example.org")
+    (mail_,) = smtp.wait_for("pat@example.org", timeout=30)
+    assert mail_.received_at - started >= 2 + 4 - 1  # backoff: 2 s, then 4 s
+    assert smtp.scripted["pat@example.org"] == []  # both refusals were met, once each
     signature.refresh_from_db()
     assert signature.emails_sent == 1
+    assert signature.email_attempts == 0
     assert not signature.email_failed
 
 
@@ -51,24 +59,22 @@ def test_a_permanent_rejection_is_marked_and_not_retried(open_letter, smtp):
     assert signature.email_failed
     assert signature.emails_sent == 0
     assert smtp.scripted["nobody@example.org"] == ["550 5.1.1 no such user"] * 19  # tried once
-    assert services.signatures_resend_unsent() == []  # failed ones are not swept again
+    assert services.signatures_resend_unsent() == 0  # failed ones are not swept again
 
 
-def test_sweep_re_enqueues_signatures_whose_email_was_never_sent(open_letter, settings):
+def test_sweep_brings_a_sender_for_emails_whose_signal_was_lost(open_letter):
     with mock.patch.object(
-        tasks.send_signature_email, "delay", side_effect=ConnectionError("broker down")
+        tasks.send_signature_emails, "delay", side_effect=ConnectionError("broker down")
     ):
         pending(open_letter)
     assert mail.outbox == []  # the broker was down at commit time; the row is kept
-    settings.SIGNATURE_UNSENT_GRACE = -1
 
-    swept = services.signatures_resend_unsent()
+    assert services.signatures_resend_unsent() == 1
 
     signature = Signature.objects.get()
-    assert swept == [(signature.pk, 1)]
     assert len(mail.outbox) == 1
     assert signature.emails_sent == 1
-    assert services.signatures_resend_unsent() == []
+    assert services.signatures_resend_unsent() == 0
 
 
 def test_already_signed_email_carries_the_withdraw_link(open_letter, smtp):
@@ -83,27 +89,49 @@ def test_already_signed_email_carries_the_withdraw_link(open_letter, smtp):
     assert "Someone else" not in message.text
 
 
-def test_a_swept_duplicate_waits_while_another_task_owns_the_email(open_letter, settings):
-    from django.core.cache import cache
-
+def test_an_email_leased_by_another_sender_is_not_sent_twice(open_letter):
     with mock.patch.object(
-        tasks.send_signature_email, "delay", side_effect=ConnectionError("broker down")
+        tasks.send_signature_emails, "delay", side_effect=ConnectionError("broker down")
     ):
         pending(open_letter)
     signature = Signature.objects.get()
-    cache.set(f"signature-email:{signature.pk}:1", "another-task-retrying", timeout=60)
+    (owed,) = services.signature_emails_claim(limit=10)  # another sender holds it now
+    assert owed.signature_id == signature.pk
 
     assert tasks.send_signature_email.apply(args=(signature.pk, 1)).result == "in-flight"
+    assert tasks.send_signature_emails.apply().result == {}
+    assert services.signatures_resend_unsent() == 0  # leased: not free to send
     assert mail.outbox == []
-    cache.delete(f"signature-email:{signature.pk}:1")
+
+    Signature.objects.update(email_lease_until=timezone.now())  # that sender died
     assert tasks.send_signature_email.apply(args=(signature.pk, 1)).result == "sent"
     assert len(mail.outbox) == 1
+
+
+def test_senders_share_out_a_batch_without_overlap(open_letter):
+    with mock.patch.object(
+        tasks.send_signature_emails, "delay", side_effect=ConnectionError("broker down")
+    ):
+        for n in range(7):
+            pending(open_letter, f"p{n}@example.org")
+
+    first = services.signature_emails_claim(limit=4)
+    second = services.signature_emails_claim(limit=4)
+    third = services.signature_emails_claim(limit=4)
+
+    assert len(first) == 4
+    assert len(second) == 3
+    assert third == []
+    assert {o.signature_id for o in first}.isdisjoint({o.signature_id for o in second})
 
 
 def test_smtp_failures_are_logged_without_the_address(open_letter, smtp, caplog):
     smtp.scripted["secret.person@example.org"] = ["451 4.3.0 try later", "550 5.1.1 no such user"]
 
     pending(open_letter, "secret.person@example.org")
+    assert Signature.objects.get().email_attempts == 1  # 451: postponed with backoff
+    Signature.objects.update(email_lease_until=timezone.now())  # the backoff has passed
+    tasks.send_signature_emails.apply()
 
     assert Signature.objects.get().email_failed
     ours = "\n".join(  # the app's and Celery's logs (not the test SMTP server's)

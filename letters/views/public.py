@@ -188,7 +188,7 @@ def letter_signatories(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @language_from_query
 def letter_sign(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = selectors.letter_public_get(slug=slug)
+    letter = selectors.letter_for_signing(slug=slug)
     if not same_origin(request):
         return HttpResponseForbidden("Cross-site request refused.")
     form = SignForm(request.POST)

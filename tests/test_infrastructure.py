@@ -1,0 +1,49 @@
+"""The two infrastructure shortcuts the hot paths rely on, against the real
+Redis and PostgreSQL: one Redis client per pool (not one per cache call),
+and the pool's health check skipped only for connections just handed out."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+import pytest
+from django.core.cache import cache
+from django.db import connection
+
+from config import dbpool
+
+
+def test_cache_calls_share_one_redis_client_and_still_round_trip():
+    backend = cache._cache  # type: ignore[attr-defined]
+    first = backend.get_client(write=True)
+
+    cache.set("infra:k", {"v": 1}, timeout=30)
+
+    assert backend.get_client(write=True) is first
+    assert cache.get("infra:k") == {"v": 1}
+    assert cache.add("infra:k", 2) is False
+    assert cache.add("infra:n", 0) is True
+    assert cache.incr("infra:n") == 1
+
+
+@pytest.fixture
+def raw_connection(db):
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    params.pop("pool", None)
+    conn = psycopg.connect(**params)
+    yield conn
+    conn.close()
+
+
+def test_a_connection_idle_a_while_is_checked_and_a_dead_one_refused(raw_connection, monkeypatch):
+    dbpool.check_unless_recent(raw_connection)  # never seen: checked, fine
+    raw_connection.close()  # as a database restart leaves it
+
+    dbpool.check_unless_recent(raw_connection)  # handed out just now: trusted
+    later = time.monotonic() + dbpool.RECENT + 1
+    monkeypatch.setattr(dbpool.time, "monotonic", lambda: later)
+    with pytest.raises(psycopg.Error):
+        dbpool.check_unless_recent(raw_connection)  # idle over a second: checked
