@@ -84,7 +84,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--private-pg", action="store_true", help="always use a private cluster (initdb)"
     )
     parser.add_argument(
-        "--no-access-log", action="store_true", help="gunicorn without its access log"
+        "--access-log",
+        action="store_true",
+        help="gunicorn with an access log (bin/serve has none: paths hold tokens)",
     )
     parser.add_argument(
         "--output", type=Path, default=RESULTS_DIR / "latest.json", help="results file"
@@ -421,7 +423,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         celery_concurrency=args.celery_concurrency,
         admin_url=args.pg_admin_url,
         private_pg=args.private_pg,
-        access_log=not args.no_access_log,
+        access_log=args.access_log,
     )
     stack = Stack(run_id=run_id, workdir=workdir, options=options)
     started = time.monotonic()

@@ -66,8 +66,8 @@ DAYS = 60
 COLUMNS = [
     "letter_id", "version_id", "email", "name", "job_title", "team", "location", "comment",
     "display", "wants_updates", "language", "status", "flagged", "secret", "emails_requested",
-    "email_kind", "emails_sent", "email_failed", "email_attempts", "created_at", "confirmation_sent_at",
-    "confirmed_at", "notified_version",
+    "email_kind", "emails_sent", "email_failed", "email_attempts", "created_at",
+    "confirmation_sent_at", "confirmed_at", "notified_version",
 ]  # fmt: skip
 
 

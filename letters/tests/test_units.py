@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from letters.emailaddr import canonical_email, domain_allowed
 from letters.markup import render_markdown
@@ -65,3 +67,38 @@ def test_markdown_renders_nothing_executable(payload):
     ):
         assert bad not in lowered
     assert "<strong>Act now.</strong>" in html
+
+
+_SIGN_VALUES = st.one_of(
+    st.just(""),
+    st.just("on"),
+    st.sampled_from(["public", "anonymous", "bogus", "pat@example.org", "not-an-email"]),
+    st.text(max_size=130),
+)
+
+
+_SIGN_FIELDS = [
+    "name", "email", "job_title", "team", "location", "comment",
+    "display", "wants_updates", "consent", "website",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.fixed_dictionaries({}, optional=dict.fromkeys(_SIGN_FIELDS, _SIGN_VALUES)))
+@example({"name": " Pat ", "email": "Pat@Example.org", "display": "anonymous", "consent": "on"})
+@example({"name": "Pat", "email": "pat@example.org", "display": "public", "website": "x"})
+def test_the_quick_sign_check_agrees_with_the_full_form(data):
+    """The sign POST's fast path accepts exactly what the form accepts, and
+    cleans it to the same values."""
+    from django.http import QueryDict
+
+    from letters.forms import SignForm
+
+    post = QueryDict(mutable=True)
+    post.update(data)
+    form = SignForm(post)
+    quick = SignForm.clean_quickly(post)
+    if form.is_valid():
+        assert quick == form.cleaned_data
+    else:
+        assert quick is None

@@ -191,9 +191,12 @@ def letter_sign(request: HttpRequest, slug: str) -> HttpResponse:
     letter = selectors.letter_for_signing(slug=slug)
     if not same_origin(request):
         return HttpResponseForbidden("Cross-site request refused.")
-    form = SignForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
+    form = None
+    data = SignForm.clean_quickly(request.POST)
+    if data is None:
+        form = SignForm(request.POST)
+        form.is_valid()  # invalid: its errors go next to the fields
+    else:
         if data["website"]:  # a bot filled the honeypot: store nothing, answer the same
             return _to_check_inbox(letter)
         try:
@@ -211,6 +214,8 @@ def letter_sign(request: HttpRequest, slug: str) -> HttpResponse:
                 client_ip=client_ip(request),
             )
         except services.ServiceError as exc:
+            form = SignForm(request.POST)
+            form.is_valid()
             form.add_error(exc.field, exc.message)
         else:
             return _to_check_inbox(letter)
