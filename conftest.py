@@ -244,9 +244,19 @@ def celery_worker_process(
 
 @pytest.fixture
 def celery_worker(
-    celery_worker_process: subprocess.Popen[bytes], smtp: SmtpSink
+    celery_worker_process: subprocess.Popen[bytes], smtp: SmtpSink, settings: Any
 ) -> Iterator[SmtpSink]:
-    """Tasks go through Redis to the real worker, which sends to the SMTP sink."""
+    """Tasks go through Redis to the real worker, which sends to the SMTP sink.
+    The test shares the worker's cache namespace (the worker cannot follow a
+    per-test one): the email sender and the sign path meet on a Redis key."""
+    caches = dict(settings.CACHES)
+    caches["default"] = {**caches["default"], "KEY_PREFIX": settings.CACHE_KEY_PREFIX}
+    settings.CACHES = caches
+    from django.core.cache import cache
+
+    from letters.services.signature_emails import KICK_KEY
+
+    cache.delete(KICK_KEY)  # a sender another test asked for is long gone
     celery_app.conf.task_always_eager = False
     yield smtp
     celery_app.conf.task_always_eager = True

@@ -40,10 +40,23 @@ def raw_connection(db):
 
 def test_a_connection_idle_a_while_is_checked_and_a_dead_one_refused(raw_connection, monkeypatch):
     dbpool.check_unless_recent(raw_connection)  # never seen: checked, fine
-    raw_connection.close()  # as a database restart leaves it
+    dbpool.check_unless_recent(raw_connection)  # handed out just now: trusted, no round trip
+    raw_connection.close()  # gone for good
 
-    dbpool.check_unless_recent(raw_connection)  # handed out just now: trusted
     later = time.monotonic() + dbpool.RECENT + 1
     monkeypatch.setattr(dbpool.time, "monotonic", lambda: later)
     with pytest.raises(psycopg.Error):
         dbpool.check_unless_recent(raw_connection)  # idle over a second: checked
+
+
+def test_a_connection_the_server_dropped_is_checked_even_if_just_used(raw_connection):
+    dbpool.check_unless_recent(raw_connection)
+    pid = raw_connection.info.backend_pid
+    with psycopg.connect(raw_connection.info.dsn, password=raw_connection.info.password) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])  # as a restart does
+    deadline = time.monotonic() + 5
+    while not dbpool._socket_readable(raw_connection) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+    with pytest.raises(psycopg.Error):
+        dbpool.check_unless_recent(raw_connection)  # the poll saw it: checked at once

@@ -168,7 +168,8 @@ def _insert_plan(vendor: str) -> tuple[str, tuple[tuple[str, str, Any], ...]]:
     """The sign path's INSERT statement, and how to fill each column: built
     once from the model (so a new field is never forgotten), not per sign."""
     quote = connection.ops.quote_name
-    columns, fillers = [], []
+    columns: list[str] = []
+    fillers: list[tuple[str, str, Any]] = []
     for field in Signature._meta.concrete_fields:
         if field.primary_key or field.column in (None, "version_id"):
             continue
