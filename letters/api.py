@@ -4,7 +4,7 @@ every origin.
 Every answer is the same bytes for every visitor (`public_response`), so it
 carries no credentials and CORS is a constant `Access-Control-Allow-Origin: *`.
 Signers appear only as counts: nothing here reads a signature row except
-`letter_day_counts`, which counts them (and small days are suppressed).
+`letter_day_counts_cached`, which counts them (and small days are suppressed).
 The OpenAPI document (`letters.openapi`) describes exactly these answers.
 """
 
@@ -140,12 +140,15 @@ def letter_detail_data(letter: Letter) -> dict[str, Any]:
 
 def letter_counts_data(letter: Letter) -> dict[str, Any]:
     """Confirmed signatures per day, oldest first, small days suppressed
-    (with complementary suppression, so no hidden day follows from the total)."""
+    (with complementary suppression, so no hidden day follows from the total).
+    The days add up to the exact total (`letter_day_counts_cached`)."""
     threshold = settings.EXPORT_MIN_GROUP
-    cells = suppress(selectors.letter_day_counts(letter=letter), threshold)
+    counts = selectors.letter_counts(letter_id=letter.pk)
+    days = selectors.letter_day_counts_cached(letter=letter, confirmed=counts.confirmed)
+    cells = suppress(days, threshold)
     return {
         "slug": letter.slug,
-        **_totals(letter, selectors.letter_counts(letter_id=letter.pk)),
+        **_totals(letter, counts),
         "min_group": threshold,
         "days": [
             {"date": c.label, "count": c.count, "suppressed": c.count is None}

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -12,8 +15,7 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
-from django.utils import timezone, translation
-from django.utils.cache import patch_vary_headers
+from django.utils import translation
 from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import get_language
 
@@ -22,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class CachedBody:
+    """One shared copy, as stored in the cache (pickled)."""
+
     body: bytes
     content_type: str
     etag: str
@@ -30,6 +34,85 @@ class CachedBody:
 
 
 STALE_GRACE = 60  # seconds a stale copy may be served while one request rebuilds it
+
+# The process-local tier.
+#
+# Every worker keeps the copies it last served in a small LRU in memory and
+# answers from it, with no network I/O, until the copy's own `fresh_until`
+# (its build time + COUNT_INTERVAL); then it asks the shared tier (the cache,
+# Redis in production) as before, with the same stale-while-rebuild lock.
+#
+# Invalidation: nothing deletes public copies today; a change by an organiser
+# (edit, new version, status, moderation, delivery, response) reaches the
+# public pages when the shared copy is rebuilt, at most COUNT_INTERVAL after
+# it was built.  A local copy never outlives the shared copy's freshness, so
+# the bound is the same in every process and no per-request "generation"
+# lookup (a network round trip, the very cost this tier removes) is needed.
+# If explicit invalidation is ever added, it must delete the shared key and
+# be paired with a generation in the key; `local_tier_clear` empties this
+# process's tier (tests).
+#
+# With the cache down every process rebuilds at most once per COUNT_INTERVAL
+# and serves its own copy in between.
+LOCAL_MAX_ENTRIES = 256
+LOCAL_MAX_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class _LocalCopy:
+    """A shared copy with its response headers worked out once."""
+
+    cached: CachedBody
+    last_modified: str
+    cache_control: str
+
+
+class _LocalTier:
+    """A bounded LRU of copies (entries and bytes), safe across threads."""
+
+    def __init__(self, max_entries: int, max_bytes: int) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._copies: OrderedDict[str, _LocalCopy] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> _LocalCopy | None:
+        with self._lock:
+            copy = self._copies.get(key)
+            if copy is not None:
+                self._copies.move_to_end(key)
+            return copy
+
+    def put(self, key: str, copy: _LocalCopy) -> None:
+        size = len(copy.cached.body)
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            old = self._copies.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old.cached.body)
+            self._copies[key] = copy
+            self._bytes += size
+            while len(self._copies) > self.max_entries or self._bytes > self.max_bytes:
+                _key, evicted = self._copies.popitem(last=False)
+                self._bytes -= len(evicted.cached.body)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._copies.clear()
+            self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._copies)
+
+
+_local = _LocalTier(LOCAL_MAX_ENTRIES, LOCAL_MAX_BYTES)
+
+
+def local_tier_clear() -> None:
+    """Forget this process's copies (the shared tier is untouched)."""
+    _local.clear()
 
 
 def _cache_call(method: str, *args: object, **kwargs: object) -> object:
@@ -43,7 +126,7 @@ def _cache_call(method: str, *args: object, **kwargs: object) -> object:
 
 def _build(cache_key: str, build: Callable[[], tuple[bytes, str]]) -> CachedBody:
     body, content_type = build()
-    now = timezone.now().timestamp()
+    now = time.time()
     fresh = CachedBody(
         body=body,
         content_type=content_type,
@@ -55,6 +138,31 @@ def _build(cache_key: str, build: Callable[[], tuple[bytes, str]]) -> CachedBody
     return fresh
 
 
+def _shared(cache_key: str, build: Callable[[], tuple[bytes, str]]) -> CachedBody:
+    """The shared tier: its copy, rebuilt by one request (holding a short
+    lock) when stale while the others keep getting the stale copy."""
+    cached = _cache_call("get", cache_key)
+    if not isinstance(cached, CachedBody):
+        return _build(cache_key, build)
+    if cached.fresh_until <= time.time():
+        lock = f"{cache_key}:rebuild"
+        if _cache_call("add", lock, 1, timeout=30):
+            try:
+                return _build(cache_key, build)
+            finally:
+                _cache_call("delete", lock)
+    return cached
+
+
+def _local_key(cache_key: str) -> str:
+    """The shared tier's full key (prefix and version included), so that
+    copies of differently configured caches never mix."""
+    try:
+        return cache.make_key(cache_key)
+    except Exception:  # noqa: BLE001 -- a misconfigured cache: the plain key
+        return cache_key
+
+
 def public_response(
     request: HttpRequest,
     key: str,
@@ -62,43 +170,52 @@ def public_response(
 ) -> HttpResponse:
     """Serve `build()`'s bytes from the cache, fresh for COUNT_INTERVAL seconds.
 
-    When the copy goes stale, one request (holding a short lock) rebuilds it
-    while the others keep getting the stale copy, so a viral letter's page is
-    never rebuilt by a crowd at once.  `build` must not read anything
-    per-visitor (no session, user, CSRF).
+    First from this process's memory (no I/O, no query: a 304 costs no more
+    than comparing the ETag), then from the shared cache.  When the shared
+    copy goes stale, one request (holding a short lock) rebuilds it while the
+    others keep getting the stale copy, so a viral letter's page is never
+    rebuilt by a crowd at once.  `build` must not read anything per-visitor
+    (no session, user, CSRF).
     """
-    cache_key = f"public:{get_language()}:{key}"
-    cached = _cache_call("get", cache_key)
-    if not isinstance(cached, CachedBody):
-        cached = _build(cache_key, build)
-    elif cached.fresh_until <= timezone.now().timestamp():
-        lock = f"{cache_key}:rebuild"
-        if _cache_call("add", lock, 1, timeout=30):
-            try:
-                cached = _build(cache_key, build)
-            finally:
-                _cache_call("delete", lock)
+    # The active language (LocaleMiddleware or `language_from_query` set
+    # both); the attribute is cheaper than asking the translation machinery.
+    language = getattr(request, "LANGUAGE_CODE", None) or get_language()
+    cache_key = f"public:{language}:{key}"
+    local_key = _local_key(cache_key)
+    copy = _local.get(local_key)
+    if copy is None or copy.cached.fresh_until <= time.time():
+        cached = _shared(cache_key, build)
+        if copy is None or copy.cached is not cached:
+            copy = _LocalCopy(
+                cached=cached,
+                last_modified=http_date(cached.last_modified),
+                cache_control=(
+                    f"public, max-age={settings.COUNT_INTERVAL}, "
+                    f"stale-while-revalidate={max(60, settings.COUNT_INTERVAL * 6)}"
+                ),
+            )
+            _local.put(local_key, copy)
+    cached = copy.cached
     response: HttpResponse
     if _not_modified(request, cached):
         response = HttpResponseNotModified()
     else:
         response = HttpResponse(cached.body, content_type=cached.content_type)
     response["ETag"] = cached.etag
-    response["Last-Modified"] = http_date(cached.last_modified)
-    response["Cache-Control"] = (
-        f"public, max-age={settings.COUNT_INTERVAL}, "
-        f"stale-while-revalidate={max(60, settings.COUNT_INTERVAL * 6)}"
-    )
-    patch_vary_headers(response, ["Accept-Language"])
+    response["Last-Modified"] = copy.last_modified
+    response["Cache-Control"] = copy.cache_control
+    response["Vary"] = "Accept-Language"  # a new response: nothing to merge with
     return response
 
 
 def _not_modified(request: HttpRequest, cached: CachedBody) -> bool:
-    if_none_match = request.headers.get("If-None-Match")
+    # META, not request.headers: building the headers mapping costs more
+    # than the rest of a 304 from the memory tier.
+    if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
     if if_none_match is not None:
         tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
         return cached.etag in tags or "*" in tags
-    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    since = parse_http_date_safe(request.META.get("HTTP_IF_MODIFIED_SINCE", ""))
     return since is not None and cached.last_modified <= since
 
 
@@ -137,7 +254,8 @@ def language_from_query(view: Callable[..., HttpResponse]) -> Callable[..., Http
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        lang = request.GET.get("lang", "")
+        # No query string (nearly every request): no QueryDict to parse.
+        lang = request.GET.get("lang", "") if request.META.get("QUERY_STRING") else ""
         if lang in dict(settings.LANGUAGES):
             translation.activate(lang)
             request.LANGUAGE_CODE = lang

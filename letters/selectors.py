@@ -3,15 +3,19 @@ appear in counts, never by name, email or any other field."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.http import Http404
+from django.utils import timezone
 
 from letters.models import (
     PUBLIC_STATUSES,
@@ -161,7 +165,12 @@ def letter_public_signatories(
     )
     if before is not None:
         at, pk = before
-        qs = qs.filter(Q(confirmed_at__lt=at) | Q(confirmed_at=at, pk__lt=pk))
+        # (confirmed_at, id) < (at, pk), with `confirmed_at <= at` spelled out
+        # so that it bounds the index scan: without it PostgreSQL filters
+        # every newer row (0.3 s deep into a 1M-signature letter, 0.2 ms with).
+        qs = qs.filter(
+            Q(confirmed_at__lte=at) & (Q(confirmed_at__lt=at) | Q(confirmed_at=at, pk__lt=pk))
+        )
     rows = qs.order_by("-confirmed_at", "-id").values_list(
         "id", "name", "job_title", "team", "location", "comment", "confirmed_at"
     )[:limit]
@@ -345,6 +354,54 @@ def letter_day_counts(*, letter: Letter) -> dict[str, int]:
         .values_list("day", "n")
     )
     return {day.isoformat(): n for day, n in rows if day is not None}
+
+
+# Day counts computed while the cache was down, per process (full cache key
+# -> (monotonic expiry, counts)), so that a rebuild does not run the GROUP BY
+# again each time.
+_day_counts_without_cache: dict[str, tuple[float, dict[str, int]]] = {}
+
+
+def _day_counts_cached(letter: Letter) -> dict[str, int]:
+    key = f"chart-days:{letter.pk}"
+    try:
+        cached = cache.get(key)
+    except Exception:  # noqa: BLE001 -- no cache: this process's copy, or compute
+        full_key = cache.make_key(key)
+        kept = _day_counts_without_cache.get(full_key)
+        if kept is not None and kept[0] > time.monotonic():
+            return kept[1]
+        cached = letter_day_counts(letter=letter)
+        if len(_day_counts_without_cache) > 100:
+            _day_counts_without_cache.clear()
+        expires = time.monotonic() + settings.CHART_CACHE_SECONDS
+        _day_counts_without_cache[full_key] = (expires, cached)
+        return cached
+    if cached is None:
+        cached = letter_day_counts(letter=letter)
+        with contextlib.suppress(Exception):
+            cache.set(key, cached, timeout=settings.CHART_CACHE_SECONDS)
+    return dict(cached)
+
+
+def letter_day_counts_cached(*, letter: Letter, confirmed: int) -> dict[str, int]:
+    """`letter_day_counts` for public charts, without its cost on every
+    rebuild: the GROUP BY over every signature (~0.5-0.9 s on a
+    1M-signature letter) runs once per CHART_CACHE_SECONDS, and the cached
+    days are made to add up to `confirmed`, the exact count (folded stats
+    plus deltas): the difference, signatures confirmed, withdrawn or
+    invalidated since, goes to today, where nearly all of it belongs.  So
+    the total is always exact (and agrees with the page's), each day is
+    exact within CHART_CACHE_SECONDS, and complementary suppression still
+    sees days that sum to the published total.  Raw, like
+    `letter_day_counts`: callers suppress small cells."""
+    days = _day_counts_cached(letter)
+    drift = confirmed - sum(days.values())
+    if not drift:
+        return dict(days)
+    today = timezone.localdate().isoformat()
+    days = {**days, today: max(0, days.get(today, 0) + drift)}
+    return dict(sorted(days.items()))
 
 
 def letter_status_counts(*, letter: Letter, with_pending: bool = True) -> dict[str, int]:

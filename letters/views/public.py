@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -36,25 +34,15 @@ from letters.tokens import Purpose, make_token, read_token
 SIGNATORIES_ON_LETTER_PAGE = 20
 
 
-def _day_counts(letter: Letter) -> dict[str, int]:
-    """Per-day counts change slowly and cost a GROUP BY over every signature:
-    cached for CHART_CACHE_SECONDS (the page's total stays exact)."""
-    key = f"chart-days:{letter.pk}"
-    try:
-        cached = cache.get(key)
-    except Exception:  # noqa: BLE001 -- no cache: compute
-        cached = None
-    if cached is None:
-        cached = selectors.letter_day_counts(letter=letter)
-        with contextlib.suppress(Exception):
-            cache.set(key, cached, timeout=settings.CHART_CACHE_SECONDS)
-    return dict(cached)
-
-
-def chart_context(letter: Letter) -> dict[str, Any]:
+def chart_context(letter: Letter, counts: selectors.Counts | None = None) -> dict[str, Any]:
     """Signatures over time for anyone to see: days are merged so that no
-    shown group is smaller than EXPORT_MIN_GROUP."""
-    days = merge_small_days(selectors.letter_day_counts(letter=letter), settings.EXPORT_MIN_GROUP)
+    shown group is smaller than EXPORT_MIN_GROUP.  The day counts come
+    from a cache, made to add up to the exact count (see
+    `selectors.letter_day_counts_cached`)."""
+    if counts is None:
+        counts = selectors.letter_counts(letter_id=letter.pk)
+    days = selectors.letter_day_counts_cached(letter=letter, confirmed=counts.confirmed)
+    days = merge_small_days(days, settings.EXPORT_MIN_GROUP)
     if not days:
         return {"chart_svg": None, "chart_rows": []}
     return {
@@ -100,7 +88,7 @@ def _letter_context(letter: Letter, form: SignForm | None) -> dict[str, Any]:
         "diffs": diffs,
         "events": selectors.letter_events(letter=letter),
         "responses": selectors.letter_responses(letter=letter),
-        **chart_context(letter),
+        **chart_context(letter, counts),
         "fingerprint": selectors.version_fingerprint(letter.current_version)
         if letter.current_version
         else "",
