@@ -2,9 +2,9 @@
 
 `python -m bench.burst --slug S --prefix P --count N` calls
 `letters.services.signature_create` N times inside one transaction, so the N
-`send_signature_email` tasks are enqueued together when it commits (the
-service enqueues on commit).  The runner then times how fast the Celery
-worker gets them to the SMTP sink: the email capacity of the pipeline, with
+emails are owed together when it commits (the service asks for a sender on
+commit).  The runner then times how fast the Celery worker gets them to the
+SMTP sink: the email capacity of the pipeline, with
 nothing else running.  Prints one JSON line: the CLOCK_MONOTONIC time of the
 commit (the same clock as the runner's time.monotonic on Linux).
 """

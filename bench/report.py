@@ -64,7 +64,7 @@ def table(results: dict[str, Any]) -> str:
         )
         lines.append(
             f"      their emails: {m.get('delivered'):,}/{m.get('expected'):,} delivered, "
-            f"{m.get('queued_at_stop'):,} still queued when signing stopped, the last "
+            f"{m.get('queued_at_stop'):,} still owed when signing stopped, the last "
             f"{m.get('last_after_stop_s')} s after"
             + (f" ({m['purged']:,} purged)" if m.get("purged") is not None else "")
         )

@@ -536,26 +536,34 @@ class Stack:
             what=f"{proc.name}: {self.options.workers} workers",
         )
 
-    def purge_queue(self) -> int:
-        """Drop the Celery messages still waiting in our private Redis."""
+    def owed_emails(self, prefix: str) -> int:
+        """Signature emails still owed (the outbox: rows, not queue messages)
+        to addresses starting with `prefix`."""
+        with psycopg.connect(self.database.url, autocommit=True, connect_timeout=5) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM letters_signature WHERE email LIKE %s "
+                "AND emails_sent < emails_requested AND NOT email_failed "
+                "AND status IN ('pending', 'confirmed')",
+                (f"{prefix}%",),
+            ).fetchone()
+            return int(row[0]) if row else 0
+
+    def drop_owed_emails(self, prefix: str) -> int:
+        """Give up the emails still owed to `prefix` addresses (so the next
+        measurement starts with an empty outbox) and drop queued messages."""
         import redis
 
+        with psycopg.connect(self.database.url, autocommit=True, connect_timeout=5) as conn:
+            dropped = conn.execute(
+                "UPDATE letters_signature SET email_failed = true WHERE email LIKE %s "
+                "AND emails_sent < emails_requested AND NOT email_failed",
+                (f"{prefix}%",),
+            ).rowcount
         client = redis.Redis.from_url(self.redis.url)
         try:
             keys = list(client.scan_iter(match=f"{self.queue}*"))
-            waiting = sum(int(client.llen(k)) for k in keys if client.type(k) == b"list")
             if keys:
                 client.delete(*keys)
-            return waiting
         finally:
             client.close()
-
-    def queue_length(self) -> int:
-        import redis
-
-        client = redis.Redis.from_url(self.redis.url)
-        try:
-            keys = list(client.scan_iter(match=f"{self.queue}*"))
-            return sum(int(client.llen(k)) for k in keys if client.type(k) == b"list")
-        finally:
-            client.close()
+        return int(dropped)
