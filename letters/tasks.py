@@ -100,10 +100,16 @@ def _send_owed(
     try again (0 if none was), and whether the server was unreachable."""
     outcome = {"sent": 0, "skipped": 0, "superseded": 0, "failed": 0, "postponed": 0}
     retry_in = 0
+    # Past half the lease (a slow mail server), hand the rest back rather
+    # than send an email whose lease another sender may take over.
+    hand_back_at = time.monotonic() + settings.SIGNATURE_EMAIL_LEASE / 2
     signatures = Signature.objects.select_related("letter").in_bulk(
         [owed.signature_id for owed in batch]
     )
     for index, owed in enumerate(batch):
+        if index and time.monotonic() >= hand_back_at:
+            services.signature_emails_release(signature_ids=[o.signature_id for o in batch[index:]])
+            break
         signature = signatures.get(owed.signature_id)
         if signature is None or signature.emails_sent >= owed.number or signature.email_failed:
             outcome["skipped"] += 1

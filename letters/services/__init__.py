@@ -69,6 +69,7 @@ from letters.services.signature_emails import (
     signature_emails_claim,
     signature_emails_claim_fallback,
     signature_emails_owed_now,
+    signature_emails_release,
     smtp_error_is_permanent,
     smtp_error_summary,
 )
@@ -141,6 +142,7 @@ __all__ = [
     "signature_emails_claim",
     "signature_emails_claim_fallback",
     "signature_emails_owed_now",
+    "signature_emails_release",
     "signature_invalidate",
     "signature_record_notified",
     "signature_unsubscribe",

@@ -117,6 +117,11 @@ def signature_email_sent(*, signature_id: int, number: int) -> bool:
     )
 
 
+def signature_emails_release(*, signature_ids: list[int]) -> None:
+    """Hand claimed emails back unsent: free to claim at once."""
+    Signature.objects.filter(pk__in=signature_ids).update(email_lease_until=None)
+
+
 def signature_email_failed(*, signature_id: int) -> None:
     """A permanent failure (the server refused the address for good)."""
     Signature.objects.filter(pk=signature_id).update(email_failed=True, email_lease_until=None)

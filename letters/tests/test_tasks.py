@@ -141,3 +141,18 @@ def test_smtp_failures_are_logged_without_the_address(open_letter, smtp, caplog)
     )
     assert "permanent SMTP failure SMTPRecipientsRefused 550" in ours
     assert "secret.person" not in ours
+
+
+def test_a_slow_batch_hands_the_rest_back_and_each_email_still_goes_once(open_letter, settings):
+    with mock.patch.object(
+        tasks.send_signature_emails, "delay", side_effect=ConnectionError("broker down")
+    ):
+        for n in range(3):
+            pending(open_letter, f"slow{n}@example.org")
+    settings.SIGNATURE_EMAIL_LEASE = 0  # every batch is past half its lease at once
+
+    totals = tasks.send_signature_emails.apply().result
+
+    assert totals["sent"] == 3
+    assert sorted(m.to[0] for m in mail.outbox) == [f"slow{n}@example.org" for n in range(3)]
+    assert all(s.emails_sent == 1 for s in Signature.objects.all())
