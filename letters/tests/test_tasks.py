@@ -153,6 +153,7 @@ def test_a_slow_batch_hands_the_rest_back_and_each_email_still_goes_once(open_le
 
     totals = tasks.send_signature_emails.apply().result
 
+    assert isinstance(totals, dict)
     assert totals["sent"] == 3
     assert sorted(m.to[0] for m in mail.outbox) == [f"slow{n}@example.org" for n in range(3)]
     assert all(s.emails_sent == 1 for s in Signature.objects.all())
