@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import json
 import shutil
+import socket
 import statistics
 import subprocess
 import threading
@@ -188,6 +189,21 @@ def request(
         )
     finally:
         conn.close()
+
+
+def response_bytes(base_url: str, path: str, headers: dict[str, str]) -> tuple[int, int]:
+    """(status, bytes on the wire) of one GET: what wrk counts as read for
+    that answer.  The server closes the connection after it (sync workers)."""
+    parts = urllib.parse.urlsplit(base_url)
+    lines = [f"GET {path} HTTP/1.1", f"Host: {parts.netloc}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), 30) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    status = int(data.split(b" ", 2)[1])
+    return status, len(data)
 
 
 def sign_body(email: str, n: int) -> bytes:
