@@ -175,6 +175,7 @@ def test_a_coworker_signs_with_the_keyboard_alone(
     assert page.evaluate("document.activeElement.classList.contains('skip-link')")
     assert page.locator(".skip-link").bounding_box()["y"] >= 0
     page.keyboard.press("Enter")
+    page.wait_for_url("**#main", timeout=5000)  # the fragment navigation lands a moment later
     assert page.url.endswith("#main")
 
     tab_to(page, "#id_name", limit=40)
