@@ -13,7 +13,6 @@ from celery import Task, shared_task
 from celery.exceptions import Ignore
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
-from django.db import connection
 from django.utils import translation
 from django.utils.translation import gettext
 
@@ -168,7 +167,7 @@ def send_signature_emails(self: Task) -> dict[str, int]:
                 services.request_signature_emails()
                 break
             services.clear_signature_emails_request()
-            batch = _claim_owed(limit=settings.SIGNATURE_EMAIL_BATCH)
+            batch = services.signature_emails_claim(limit=settings.SIGNATURE_EMAIL_BATCH)
             if not batch:
                 break
             outcome, retry_in, server_down = _send_owed(batch, mailer)
@@ -185,15 +184,6 @@ def send_signature_emails(self: Task) -> dict[str, int]:
     return totals
 
 
-def _claim_owed(*, limit: int, signature_id: int | None = None) -> list[services.OwedEmail]:
-    if connection.features.has_select_for_update_skip_locked:
-        return services.signature_emails_claim(limit=limit, signature_id=signature_id)
-    if signature_id is not None:
-        owed = services.signature_emails_claim_fallback(limit=1_000_000)
-        return [o for o in owed if o.signature_id == signature_id]
-    return services.signature_emails_claim_fallback(limit=limit)
-
-
 @shared_task(bind=True, acks_late=True)
 def send_signature_email(self: Task, signature_id: int, number: int) -> str:
     """Send one signature's owed email now (what this task did before the
@@ -203,7 +193,7 @@ def send_signature_email(self: Task, signature_id: int, number: int) -> str:
     signature = Signature.objects.filter(pk=signature_id).values("emails_sent").first()
     if signature is None or signature["emails_sent"] >= number:
         return "skipped"
-    batch = _claim_owed(limit=1, signature_id=signature_id)
+    batch = services.signature_emails_claim(limit=1, signature_id=signature_id)
     if not batch:
         return "in-flight"  # leased by another sender, or failed
     mailer = _Mailer()

@@ -52,7 +52,11 @@ def signature_emails_claim(*, limit: int, signature_id: int | None = None) -> li
 
     One statement: the inner SELECT skips rows another sender has locked,
     the UPDATE sets the lease, and the rows come back with the number each
-    send is for.  Runs in autocommit (its own transaction)."""
+    send is for.  Runs in autocommit (its own transaction).  Without SKIP
+    LOCKED (SQLite in `make run`, one process sends everything), the same
+    claim through the ORM."""
+    if not connection.features.has_select_for_update_skip_locked:
+        return _claim_without_skip_locked(limit=limit, signature_id=signature_id)
     now = timezone.now()
     lease_until = now + timedelta(seconds=_lease_seconds())
     only_one = "AND s.id = %s" if signature_id is not None else ""
@@ -82,20 +86,16 @@ def signature_emails_claim(*, limit: int, signature_id: int | None = None) -> li
     return [OwedEmail(signature_id=pk, number=number) for pk, number in sorted(rows)]
 
 
-def signature_emails_claim_fallback(*, limit: int) -> list[OwedEmail]:
-    """The same claim through the ORM, for databases without SKIP LOCKED
-    (SQLite in `make run`, where one process sends everything)."""
+def _claim_without_skip_locked(*, limit: int, signature_id: int | None) -> list[OwedEmail]:
     now = timezone.now()
-    rows = list(
-        Signature.objects.filter(
-            status__in=LIVE_STATUSES,
-            email_failed=False,
-            emails_sent__lt=F("emails_requested"),
-        )
-        .exclude(email_lease_until__gt=now)
-        .order_by("pk")
-        .values_list("pk", "emails_requested")[:limit]
-    )
+    owed = Signature.objects.filter(
+        status__in=LIVE_STATUSES,
+        email_failed=False,
+        emails_sent__lt=F("emails_requested"),
+    ).exclude(email_lease_until__gt=now)
+    if signature_id is not None:
+        owed = owed.filter(pk=signature_id)
+    rows = list(owed.order_by("pk").values_list("pk", "emails_requested")[:limit])
     if rows:
         Signature.objects.filter(pk__in=[pk for pk, _n in rows]).update(
             email_lease_until=now + timedelta(seconds=_lease_seconds())
