@@ -101,6 +101,11 @@ if _db["ENGINE"] in {
 }:
     _db["ENGINE"] = "django.db.backends.postgresql"
     _db.setdefault("OPTIONS", {})
+    # Server-side prepared statements, used only by the sign INSERT (Django's
+    # own cursors bind on the client and never prepare).  Turn off behind a
+    # pooler that cannot keep them (PgBouncer before 1.21 in transaction mode).
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        _db["OPTIONS"].setdefault("prepare_threshold", 5)
     if env.bool("DATABASE_POOL", default=True):
         _db["OPTIONS"]["pool"] = {
             # Check a pooled connection before handing it out, so a database

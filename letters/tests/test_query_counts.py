@@ -60,7 +60,9 @@ def test_a_viral_letters_sign_post_is_one_query(
     with django_assert_num_queries(1) as captured:
         data = {**data, "name": "Second", "email": "second@example.org"}
         assert client.post(url, data, HTTP_ORIGIN="http://testserver").status_code == 302
-    assert captured.captured_queries[0]["sql"].startswith('INSERT INTO "letters_signature"')
+    # A prepared statement is logged by Django as "QUERY = '...' PARAMS = ...".
+    sql = captured.captured_queries[0]["sql"].removeprefix("QUERY = '")
+    assert sql.startswith('INSERT INTO "letters_signature"')
     assert Signature.objects.filter(letter=open_letter).count() == 2
 
 
@@ -96,3 +98,31 @@ def test_the_api_letter_answer_costs_a_fixed_number_of_queries(
         assert client.get(url).status_code == 200
     with django_assert_max_num_queries(0):
         assert client.get(url).status_code == 200
+
+
+def test_the_sign_insert_is_prepared_once_per_connection(client, open_letter, real_broker):
+    """PostgreSQL parses and plans the sign INSERT once per connection, not
+    once per sign: after a few signs, the connection holds it prepared."""
+    url = reverse("letters:sign", kwargs={"slug": open_letter.slug})
+    for n in range(3):
+        data = {"name": f"P{n}", "email": f"p{n}@example.org", "display": "public", "consent": "on"}
+        assert client.post(url, data, HTTP_ORIGIN="http://testserver").status_code == 302
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert sum('INSERT INTO "letters_signature"' in s for s in prepared) == 1
+    assert Signature.objects.filter(letter=open_letter).count() == 3
+
+
+def test_a_too_long_value_is_refused_not_cut(open_letter):
+    """The prepared INSERT casts text to `text`, never to `varchar(n)` (an
+    explicit cast would silently cut the value): a name past the column's
+    length is refused and nothing is stored."""
+    from django.db import DataError
+
+    from letters import services
+
+    with pytest.raises(DataError):
+        services.signature_create(letter=open_letter, email="long@example.org", name="x" * 121)
+    assert not Signature.objects.filter(email="long@example.org").exists()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import (
@@ -12,10 +14,11 @@ from django.http import (
     HttpResponse,
     HttpResponseBadRequest,
     HttpResponseForbidden,
+    HttpResponseRedirect,
 )
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -211,8 +214,16 @@ def letter_sign(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _to_check_inbox(letter: Letter) -> HttpResponse:
-    url = reverse("letters:check_inbox", kwargs={"slug": letter.slug})
-    return redirect(f"{url}?lang={get_language() or letter.language}")
+    lang = get_language() or letter.language
+    return HttpResponseRedirect(_check_inbox_url(letter.slug, lang, get_script_prefix()))
+
+
+@functools.lru_cache(maxsize=1024)
+def _check_inbox_url(slug: str, lang: str, _script_prefix: str) -> str:
+    """Where every sign POST is sent (the same for all: see signature_create),
+    worked out once per letter and language, not per sign."""
+    url = reverse("letters:check_inbox", kwargs={"slug": slug})
+    return f"{url}?{urlencode({'lang': lang})}"
 
 
 @require_GET
