@@ -246,7 +246,11 @@ class Signature(models.Model):
     conditional update.  `email_kind` says what the last requested email is.
     """
 
-    letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="signatures")
+    # No index of its own: signature_letter_status and the unique (letter,
+    # email) both lead with it, and every sign would update a third index.
+    letter = models.ForeignKey(
+        Letter, on_delete=models.CASCADE, related_name="signatures", db_index=False
+    )
     version = models.ForeignKey(LetterVersion, on_delete=models.PROTECT, related_name="+")
     email = models.CharField(max_length=254, blank=True)
     name = models.CharField(max_length=120, blank=True)
