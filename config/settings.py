@@ -68,15 +68,16 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
 ]
 
-# Sign POSTs take this shorter chain (config/wsgi.py says why): the answer
-# is the same for every visitor, so nothing per visitor is read.
-_SIGN_CHAIN = {
+# Requests whose answer is the same for every visitor (the sign POST, the
+# cached public pages) take this shorter chain; config/wsgi.py says why.
+_PUBLIC_CHAIN = {
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 }
-SIGN_MIDDLEWARE = [m for m in MIDDLEWARE if m in _SIGN_CHAIN]  # in MIDDLEWARE's order
+PUBLIC_MIDDLEWARE = [m for m in MIDDLEWARE if m in _PUBLIC_CHAIN]  # in MIDDLEWARE's order
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

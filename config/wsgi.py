@@ -1,14 +1,17 @@
 """The WSGI entry point (`gunicorn config.wsgi`).
 
-Sign POSTs (`letters:sign`) go through a shorter middleware chain than the
-rest of the site: `settings.SIGN_MIDDLEWARE`, the middleware that shape that
-answer (security headers, CSP, language, framing).  The sign view answers
-the same to every visitor and reads no session, user, message or CSRF
-cookie (it is `csrf_exempt`: `letters.http.same_origin` checks Origin and
-Sec-Fetch-Site instead), so the session, authentication, messages, CSRF and
-allauth middleware only cost it time: about 0.35 ms of the 2-2.5 ms of CPU
-a sign takes in a worker, measured in-process.  Everything else, including
-a GET of the sign address, goes through the full `settings.MIDDLEWARE`.
+Requests whose answer is the same for every visitor go through a shorter
+middleware chain than the rest of the site: `settings.PUBLIC_MIDDLEWARE`,
+the middleware that shape such an answer (security headers, CSP, language,
+Content-Length, framing).  They are `PUBLIC_VIEWS`: the sign POST (the same
+redirect for everyone; `csrf_exempt`, `letters.http.same_origin` checks
+Origin and Sec-Fetch-Site instead) and the GETs of the pages and API
+answers served by `letters.http.public_response` (the same cached bytes for
+everyone).  None reads a session, user, message or CSRF cookie, so the
+session, authentication, messages, CSRF and allauth middleware only cost
+them time: about 0.35 ms of the 2-2.5 ms of CPU a sign takes in a worker,
+measured in-process.  Everything else, including any other method on those
+addresses, goes through the full `settings.MIDDLEWARE`.
 """
 
 from __future__ import annotations
@@ -27,7 +30,18 @@ from django.conf import settings  # noqa: E402  (after django.setup())
 from django.core.handlers.wsgi import WSGIHandler, get_path_info  # noqa: E402
 from django.urls import Resolver404, resolve  # noqa: E402
 
-SIGN_VIEW = "letters:sign"
+PUBLIC_VIEWS = frozenset(
+    {
+        ("POST", "letters:sign"),
+        ("GET", "letters:index"),
+        ("GET", "letters:detail"),
+        ("GET", "letters:signatories"),
+        ("GET", "letters:check_inbox"),
+        ("GET", "api_letters"),
+        ("GET", "api_letter"),
+        ("GET", "api_letter_counts"),
+    }
+)
 
 
 class ChainHandler(WSGIHandler):
@@ -47,20 +61,25 @@ class ChainHandler(WSGIHandler):
             settings.MIDDLEWARE = full
 
 
-sign = ChainHandler(settings.SIGN_MIDDLEWARE)
+public = ChainHandler(settings.PUBLIC_MIDDLEWARE)
 
 
-@functools.lru_cache(maxsize=1024)
-def is_sign_path(path: str) -> bool:
+@functools.lru_cache(maxsize=4096)
+def view_name(path: str) -> str:
+    """The name of the view `path` resolves to ("" if none)."""
     try:
-        return resolve(path).view_name == SIGN_VIEW
+        return str(resolve(path).view_name)
     except Resolver404:
-        return False
+        return ""
+
+
+def is_public(method: str, path: str) -> bool:
+    return (method, view_name(path)) in PUBLIC_VIEWS
 
 
 def application(
     environ: dict[str, Any], start_response: Callable[..., Any]
 ) -> Iterable[bytes]:  # fmt: skip
-    if environ.get("REQUEST_METHOD") == "POST" and is_sign_path(get_path_info(environ)):
-        return sign(environ, start_response)
+    if is_public(str(environ.get("REQUEST_METHOD")), get_path_info(environ)):
+        return public(environ, start_response)
     return site(environ, start_response)

@@ -1,6 +1,7 @@
-"""The WSGI entry point gunicorn serves (config/wsgi.py): sign POSTs take a
-shorter middleware chain, and must answer exactly as the full site would;
-every other request keeps the full chain (CSRF, sessions, login)."""
+"""The WSGI entry point gunicorn serves (config/wsgi.py): the sign POST and
+the cached public pages take a shorter middleware chain, and must answer
+exactly as the full site would; every other request keeps the full chain
+(CSRF, sessions, login)."""
 
 from __future__ import annotations
 
@@ -63,9 +64,9 @@ def sign_data(email: str, **extra: str) -> dict[str, str]:
 
 def test_a_sign_post_takes_the_short_chain_and_answers_as_the_full_site(open_letter):
     path = reverse("letters:sign", kwargs={"slug": open_letter.slug})
-    assert wsgi.is_sign_path(path)
-    assert wsgi.sign.middleware == settings.SIGN_MIDDLEWARE
-    assert len(settings.SIGN_MIDDLEWARE) < len(settings.MIDDLEWARE)
+    assert wsgi.is_public("POST", path)
+    assert wsgi.public.middleware == settings.PUBLIC_MIDDLEWARE
+    assert len(settings.PUBLIC_MIDDLEWARE) < len(settings.MIDDLEWARE)
 
     short = call(wsgi.application, "POST", path, sign_data("short@example.org"),
                  origin="http://testserver", accept_language="en")  # fmt: skip
@@ -77,8 +78,8 @@ def test_a_sign_post_takes_the_short_chain_and_answers_as_the_full_site(open_let
     assert short[1]["Location"].startswith(
         reverse("letters:check_inbox", kwargs={"slug": open_letter.slug})
     )
+    assert short[1] == full[1]  # every header, security headers included
     for name in SECURITY_HEADERS:
-        assert short[1].get(name) == full[1].get(name), name
         assert short[1].get(name), name
     assert "Set-Cookie" not in short[1]  # no session, no CSRF cookie
     assert set(Signature.objects.values_list("email", flat=True)) == {
@@ -115,8 +116,10 @@ def test_a_cross_site_sign_post_is_still_refused(open_letter):
 def test_every_other_request_keeps_the_full_chain(open_letter):
     sign_path = reverse("letters:sign", kwargs={"slug": open_letter.slug})
     login = reverse("account_login")
-    assert not wsgi.is_sign_path(login)
-    assert not wsgi.is_sign_path("/letters/no-such-letter/sign/extra/")
+    assert not wsgi.is_public("POST", login)
+    assert not wsgi.is_public("GET", login)
+    assert not wsgi.is_public("POST", "/letters/no-such-letter/sign/extra/")
+    assert not wsgi.is_public("POST", reverse("letters:detail", kwargs={"slug": "x"}))
 
     # A POST elsewhere without a CSRF token: the full chain's CSRF check refuses it.
     status, _headers, _content = call(
@@ -127,3 +130,32 @@ def test_every_other_request_keeps_the_full_chain(open_letter):
     status, headers, _content = call(wsgi.application, "GET", sign_path)
     assert status == 405
     assert headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("letters:detail", True),
+        ("letters:index", False),
+        ("letters:signatories", True),
+        ("api_letter", True),
+        ("api_letters", False),
+    ],
+)
+def test_a_public_page_takes_the_short_chain_and_answers_as_the_full_site(
+    open_letter, name, kwargs
+):
+    path = reverse(name, kwargs={"slug": open_letter.slug} if kwargs else None)
+    assert wsgi.is_public("GET", path)
+    short = call(wsgi.application, "GET", path, accept_language="de")
+    full = call(wsgi.site, "GET", path, accept_language="de")
+    assert short[0] == full[0] == 200
+    assert short[1] == full[1]  # every header: ETag, Cache-Control, CSP, Vary...
+    assert short[2] == full[2]
+    assert "Set-Cookie" not in short[1]
+    assert short[1]["Content-Length"] == str(len(short[2]))
+
+    revalidated = call(wsgi.application, "GET", path, accept_language="de",
+                       if_none_match=short[1]["ETag"])  # fmt: skip
+    assert revalidated[0] == 304
+    assert revalidated[2] == b""
