@@ -13,11 +13,22 @@ from urllib.parse import urlencode
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from config import wsgi
 from letters.models import Signature
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _language_restored():
+    """A handler called directly leaves the last request's language active in
+    this thread (LocaleMiddleware activates one per request and gunicorn's
+    next request activates its own); later tests expect the default."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
+
 
 SECURITY_HEADERS = (
     "Content-Security-Policy",
