@@ -3,14 +3,15 @@
 Requests whose answer is the same for every visitor go through a shorter
 middleware chain than the rest of the site: `settings.PUBLIC_MIDDLEWARE`,
 the middleware that shape such an answer (security headers, CSP, language,
-Content-Length, framing).  They are `PUBLIC_VIEWS`: the sign POST (the same
-redirect for everyone; `csrf_exempt`, `letters.http.same_origin` checks
-Origin and Sec-Fetch-Site instead) and the GETs of the pages and API
-answers served by `letters.http.public_response` (the same cached bytes for
-everyone).  None reads a session, user, message or CSRF cookie, so the
-session, authentication, messages, CSRF and allauth middleware only cost
-them time: about 0.35 ms of the 2-2.5 ms of CPU a sign takes in a worker,
-measured in-process.  Everything else, including any other method on those
+Content-Length, framing).  The views mark them with
+`letters.http.same_for_everyone`: the sign POST (the same redirect for
+everyone; `csrf_exempt`, `letters.http.same_origin` checks Origin and
+Sec-Fetch-Site instead) and the GETs of the pages and API answers served by
+`letters.http.public_response` (the same cached bytes for everyone).  None
+reads a session, user, message or CSRF cookie, so the session,
+authentication, messages, CSRF and allauth middleware only cost them time:
+about 0.35 ms of the 2-2.5 ms of CPU a sign takes in a worker, measured
+in-process.  Everything else, including any other method on those
 addresses, goes through the full `settings.MIDDLEWARE`.
 """
 
@@ -29,19 +30,6 @@ site = get_wsgi_application()
 from django.conf import settings  # noqa: E402  (after django.setup())
 from django.core.handlers.wsgi import WSGIHandler, get_path_info  # noqa: E402
 from django.urls import Resolver404, resolve  # noqa: E402
-
-PUBLIC_VIEWS = frozenset(
-    {
-        ("POST", "letters:sign"),
-        ("GET", "letters:index"),
-        ("GET", "letters:detail"),
-        ("GET", "letters:signatories"),
-        ("GET", "letters:check_inbox"),
-        ("GET", "api_letters"),
-        ("GET", "api_letter"),
-        ("GET", "api_letter_counts"),
-    }
-)
 
 
 class ChainHandler(WSGIHandler):
@@ -65,16 +53,18 @@ public = ChainHandler(settings.PUBLIC_MIDDLEWARE)
 
 
 @functools.lru_cache(maxsize=4096)
-def view_name(path: str) -> str:
-    """The name of the view `path` resolves to ("" if none)."""
+def public_methods(path: str) -> frozenset[str]:
+    """The methods whose answer at `path` is the same for everyone, as the
+    view it resolves to declares (`letters.http.same_for_everyone`)."""
     try:
-        return str(resolve(path).view_name)
+        view = resolve(path).func
     except Resolver404:
-        return ""
+        return frozenset()
+    return frozenset(getattr(view, "same_for_everyone", ()))
 
 
 def is_public(method: str, path: str) -> bool:
-    return (method, view_name(path)) in PUBLIC_VIEWS
+    return method in public_methods(path)
 
 
 def application(

@@ -20,7 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from letters import openapi, selectors
-from letters.http import public_response
+from letters.http import public_response, same_for_everyone
 from letters.models import Letter
 from letters.selectors import Counts
 from letters.suppression import suppress
@@ -157,6 +157,7 @@ def letter_counts_data(letter: Letter) -> dict[str, Any]:
     }
 
 
+@same_for_everyone("GET")
 @api_view
 def letters_list(request: HttpRequest) -> HttpResponse:
     def build() -> tuple[bytes, str]:
@@ -167,6 +168,7 @@ def letters_list(request: HttpRequest) -> HttpResponse:
     return public_response(request, "api:letters", build)
 
 
+@same_for_everyone("GET")
 @api_view
 def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return public_response(
@@ -176,6 +178,7 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@same_for_everyone("GET")
 @api_view
 def letter_counts(request: HttpRequest, slug: str) -> HttpResponse:
     return public_response(

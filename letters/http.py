@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -18,6 +19,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import translation
 from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import get_language
+
+_View = TypeVar("_View", bound=Callable[..., Any])
 
 logger = logging.getLogger(__name__)
 
@@ -217,6 +220,20 @@ def _not_modified(request: HttpRequest, cached: CachedBody) -> bool:
         return cached.etag in tags or "*" in tags
     since = parse_http_date_safe(request.META.get("HTTP_IF_MODIFIED_SINCE", ""))
     return since is not None and cached.last_modified <= since
+
+
+def same_for_everyone(*methods: str) -> Callable[[_View], _View]:
+    """Mark a view whose answer to `methods` is the same for every visitor:
+    it reads no session, user, message or CSRF cookie (a `public_response`
+    page, the sign POST).  config/wsgi.py serves those requests through the
+    shorter PUBLIC_MIDDLEWARE chain.  Put it outermost: the mark is read
+    from the view the URL resolves to."""
+
+    def mark(view: _View) -> _View:
+        view.same_for_everyone = frozenset(methods)  # type: ignore[attr-defined]
+        return view
+
+    return mark
 
 
 def client_ip(request: HttpRequest) -> str:

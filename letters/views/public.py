@@ -29,7 +29,13 @@ from letters import selectors, services
 from letters.charts import chart_table_rows, signatures_chart_svg
 from letters.diff import version_diff_html
 from letters.forms import ConfirmForm, SignForm
-from letters.http import client_ip, language_from_query, public_response, same_origin
+from letters.http import (
+    client_ip,
+    language_from_query,
+    public_response,
+    same_for_everyone,
+    same_origin,
+)
 from letters.models import Letter, SignatureStatus
 from letters.suppression import merge_small_days
 from letters.tokens import Purpose, make_token, read_token
@@ -99,6 +105,7 @@ def _letter_context(letter: Letter, form: SignForm | None) -> dict[str, Any]:
     }
 
 
+@same_for_everyone("GET")
 @require_GET
 @language_from_query
 def letter_index(request: HttpRequest) -> HttpResponse:
@@ -112,6 +119,7 @@ def letter_index(request: HttpRequest) -> HttpResponse:
     return public_response(request, "index", build)
 
 
+@same_for_everyone("GET")
 @require_GET
 @language_from_query
 def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -144,6 +152,7 @@ def _cursor(signatory: selectors.PublicSignatory) -> str:
     return f"{micro}.{signatory.id}"
 
 
+@same_for_everyone("GET")
 @require_GET
 @language_from_query
 def letter_signatories(request: HttpRequest, slug: str) -> HttpResponse:
@@ -175,6 +184,7 @@ def letter_signatories(request: HttpRequest, slug: str) -> HttpResponse:
     return public_response(request, f"signatories:{slug}:{raw}", build)
 
 
+@same_for_everyone("POST")
 @csrf_exempt  # the letter page is cached for everyone; see letters.http.same_origin
 @require_POST
 @language_from_query
@@ -226,6 +236,7 @@ def _check_inbox_url(slug: str, lang: str, _script_prefix: str) -> str:
     return f"{url}?{urlencode({'lang': lang})}"
 
 
+@same_for_everyone("GET")
 @require_GET
 @language_from_query
 def check_inbox(request: HttpRequest, slug: str) -> HttpResponse:
