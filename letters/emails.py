@@ -4,6 +4,9 @@ and -body.html, in the recipient's language.  No tracking pixels, no remote imag
 
 from __future__ import annotations
 
+import email.policy
+import functools
+from email.headerregistry import BaseHeader, HeaderRegistry
 from typing import Any
 
 from django.conf import settings
@@ -12,15 +15,54 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 
-def build_email(
-    *, name: str, to: str, context: dict[str, Any], language: str
-) -> EmailMultiAlternatives:
+class _HeaderClasses(HeaderRegistry):
+    """The standard header registry, remembering the class it makes per name.
+
+    `HeaderRegistry.__getitem__` builds a new class with `type()` for every
+    header of every message (CPython 3.11 to 3.14): about half the time
+    Django spends turning an email into MIME.  The classes hold no state, so
+    one per header name is the same thing, made once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type[BaseHeader]] = {}
+
+    def map_to_type(self, name: str, cls: type[BaseHeader]) -> None:
+        super().map_to_type(name, cls)
+        self._classes.clear()
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        made = self._classes.get(key)
+        if made is None:
+            made = self._classes[key] = super().__getitem__(name)
+        return made
+
+
+@functools.cache
+def _with_header_classes(policy: email.policy.EmailPolicy) -> email.policy.EmailPolicy:
+    return policy.clone(header_factory=_HeaderClasses())
+
+
+class Email(EmailMultiAlternatives):
+    """Django's email, made into MIME with the policy the mail backend asks
+    for (SMTP's, for sending) but `_HeaderClasses` as its header factory:
+    the same bytes, for about 40% less CPU (the outbox sends one per
+    signature)."""
+
+    def message(self, *, policy: Any = email.policy.default) -> Any:
+        if isinstance(policy, email.policy.EmailPolicy):
+            policy = _with_header_classes(policy)
+        return super().message(policy=policy)
+
+
+def build_email(*, name: str, to: str, context: dict[str, Any], language: str) -> Email:
     context = {"SITE_URL": settings.SITE_URL, **context}
     with translation.override(language):
         subject = render_to_string(f"emails/{name}-subject.txt", context)
         text = render_to_string(f"emails/{name}-body.txt", context)
         html = render_to_string(f"emails/{name}-body.html", context)
-    message = EmailMultiAlternatives(
+    message = Email(
         subject=" ".join(subject.split()),
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,

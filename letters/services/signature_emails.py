@@ -19,6 +19,7 @@ over one SMTP connection, and records each send with a conditional update
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import smtplib
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from letters.models import LIVE_STATUSES, Signature
+from letters.services.prepared import prepared_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -106,14 +108,34 @@ def _claim_without_skip_locked(*, limit: int, signature_id: int | None) -> list[
 def signature_email_sent(*, signature_id: int, number: int) -> bool:
     """Record that email `number` went out: one conditional update, so a
     duplicate sender records (and was allowed to send) once.  Frees the
-    lease: if a later email was requested meanwhile, it is owed at once."""
-    return bool(
-        Signature.objects.filter(pk=signature_id, emails_sent__lt=number).update(
-            emails_sent=number,
-            confirmation_sent_at=timezone.now(),
-            email_lease_until=None,
-            email_attempts=0,
-        )
+    lease: if a later email was requested meanwhile, it is owed at once.
+    Run once per email sent, so it is prepared once per connection."""
+    with prepared_cursor() as cursor:
+        cursor.execute(_sent_sql(connection.vendor), [number, timezone.now(), signature_id, number])
+        return bool(cursor.rowcount)
+
+
+@functools.cache
+def _sent_sql(vendor: str) -> str:
+    """`signature_email_sent`'s UPDATE, with typed parameters on PostgreSQL
+    (from the model: a changed column type is followed)."""
+    quote = connection.ops.quote_name
+    fields = {f.name: f for f in Signature._meta.concrete_fields}
+
+    def param(name: str) -> str:
+        if vendor != "postgresql":
+            return "%s"
+        return f"CAST(%s AS {fields[name].db_type(connection)})"
+
+    def column(name: str) -> str:
+        return quote(str(fields[name].column))
+
+    return (
+        f"UPDATE {quote(Signature._meta.db_table)} SET "  # noqa: S608 -- names from the model
+        f"{column('emails_sent')} = {param('emails_sent')}, "
+        f"{column('confirmation_sent_at')} = {param('confirmation_sent_at')}, "
+        f"{column('email_lease_until')} = NULL, {column('email_attempts')} = 0 "
+        f"WHERE {column('id')} = {param('id')} AND {column('emails_sent')} < {param('emails_sent')}"
     )
 
 

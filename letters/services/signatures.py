@@ -19,7 +19,6 @@ import time
 from datetime import timedelta
 from typing import Any
 
-import psycopg
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
@@ -40,6 +39,7 @@ from letters.models import (
     SignatureStatus,
 )
 from letters.services.errors import ServiceError
+from letters.services.prepared import prepared_cursor
 from letters.services.signature_emails import (
     KICK_KEY,
     clear_signature_emails_request,
@@ -185,7 +185,7 @@ def _insert_plan(vendor: str, given: frozenset[str]) -> tuple[str, tuple[tuple[s
     Only what varies is computed per sign: the caller's `given` values, the
     time, callable defaults.  Constant defaults are prepared here once.  On
     PostgreSQL each parameter carries an explicit type, so the statement can
-    be prepared once per connection (`_PreparedCursor`): the statement is not
+    be prepared once per connection (`prepared_cursor`): the statement is not
     parsed nor planned again for each sign.  Text is cast to `text`, never to
     `varchar(n)`, which would truncate instead of refusing too long a value."""
     quote = connection.ops.quote_name
@@ -225,28 +225,6 @@ def _insert_plan(vendor: str, given: frozenset[str]) -> tuple[str, tuple[tuple[s
     return sql, tuple(fillers)
 
 
-class _PreparedCursor(psycopg.Cursor[Any]):
-    """A server-side binding cursor whose statements are prepared on their
-    first run (Django's own cursors bind on the client and never prepare)."""
-
-    def execute(self, query: Any, params: Any = None, *, prepare: bool | None = True,
-                binary: bool | None = None) -> Any:  # fmt: skip
-        return super().execute(query, params, prepare=prepare, binary=binary)
-
-
-def _cursor() -> Any:
-    """On PostgreSQL, a `_PreparedCursor` on Django's connection, wrapped as
-    Django wraps its own (errors translated, queries logged when Django logs
-    them: the query-budget tests count it)."""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
-    connection.ensure_connection()
-    raw: Any = _PreparedCursor(connection.connection)
-    if connection.queries_logged:
-        return connection.make_debug_cursor(raw)
-    return connection.make_cursor(raw)
-
-
 def _insert_pending(letter: Letter, fields: dict[str, Any]) -> int | None:
     """Insert a pending signature in one statement, or nothing.
 
@@ -268,7 +246,7 @@ def _insert_pending(letter: Letter, fields: dict[str, Any]) -> int | None:
             values.append(what.get_db_prep_save(now, connection))
         else:
             values.append(what.get_db_prep_save(what.get_default(), connection))
-    with _cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, [*values, letter.pk, LetterStatus.OPEN])
         found = cursor.fetchone()
     return int(found[0]) if found else None

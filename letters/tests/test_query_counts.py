@@ -126,3 +126,20 @@ def test_a_too_long_value_is_refused_not_cut(open_letter):
     with pytest.raises(DataError):
         services.signature_create(letter=open_letter, email="long@example.org", name="x" * 121)
     assert not Signature.objects.filter(email="long@example.org").exists()
+
+
+def test_the_email_sent_update_is_prepared_once_per_connection(open_letter, smtp):
+    """Each email sent is recorded by one UPDATE, parsed and planned once per
+    connection; every email is still recorded once."""
+    from letters import services
+
+    for n in range(3):
+        services.signature_create(letter=open_letter, email=f"e{n}@example.org", name=f"E{n}")
+    for n in range(3):
+        smtp.wait_for(f"e{n}@example.org")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert sum('SET "emails_sent"' in s for s in prepared) == 1
+    assert list(Signature.objects.values_list("emails_sent", flat=True)) == [1, 1, 1]
+    assert all(s.confirmation_sent_at for s in Signature.objects.all())
