@@ -183,12 +183,12 @@ def smtp(smtp_server: SmtpSink, settings: Any) -> SmtpSink:
     """Send through the real SMTP server from this test process too."""
     smtp_server.messages.clear()
     smtp_server.scripted.clear()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = smtp_server.host
-    settings.EMAIL_PORT = smtp_server.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": smtp_server.host, "port": smtp_server.port, "timeout": 15},
+        }
+    }
     return smtp_server
 
 

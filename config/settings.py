@@ -196,15 +196,40 @@ CELERY_TASK_DEFAULT_QUEUE: str = env.str("CELERY_QUEUE", default="undersigned")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Email ----------------------------------------------------------------
+# One mailer, `default`, from EMAIL_URL (Django 6.1's MAILERS; the
+# EMAIL_BACKEND/EMAIL_HOST... settings are deprecated and not set).
 EMAIL_URL: str = env.str("EMAIL_URL", default="")
 OUTBOX_ENABLED = bool(DEBUG and not EMAIL_URL)
+
+
+def _mailer(url: str, timeout: int) -> dict[str, Any]:
+    """A MAILERS entry from an EMAIL_URL (django-environ's schemes:
+    smtp://, smtp+tls://, smtp+ssl://, consolemail://, filemail://,
+    memorymail://, dummymail://)."""
+    config = env.email_url_config(url)
+    backend = config["EMAIL_BACKEND"]
+    options: dict[str, Any] = {}
+    if backend == "django.core.mail.backends.smtp.EmailBackend":
+        options = {
+            "host": config["EMAIL_HOST"],
+            "port": config["EMAIL_PORT"],
+            "username": config["EMAIL_HOST_USER"] or "",
+            "password": config["EMAIL_HOST_PASSWORD"] or "",
+            "use_tls": bool(config.get("EMAIL_USE_TLS")),
+            "use_ssl": bool(config.get("EMAIL_USE_SSL")),
+            "timeout": timeout,
+        }
+    elif backend == "django.core.mail.backends.filebased.EmailBackend":
+        options = {"file_path": config["EMAIL_FILE_PATH"]}
+    return {"BACKEND": backend, "OPTIONS": options}
+
+
 if EMAIL_URL:
-    vars().update(env.email_url("EMAIL_URL"))
+    MAILERS = {"default": _mailer(EMAIL_URL, env.int("EMAIL_TIMEOUT", default=15))}
 elif DEBUG:
-    EMAIL_BACKEND = "outbox.backends.OutboxBackend"
+    MAILERS = {"default": {"BACKEND": "outbox.backends.OutboxBackend"}}
 else:
     raise ImproperlyConfigured("EMAIL_URL must be set when DEBUG is off.")
-EMAIL_TIMEOUT: int = env.int("EMAIL_TIMEOUT", default=15)
 DEFAULT_FROM_EMAIL: str = env.str(
     "DEFAULT_FROM_EMAIL", default="Undersigned <noreply@undersigned.invalid>"
 )

@@ -58,10 +58,12 @@ def test_production_refuses_to_start_without_a_secret_key():
 def test_production_uses_postgresql_pool_redis_and_smtp():
     code = (
         "from django.conf import settings as s;"
-        "db = s.DATABASES['default'];"
+        "from django.core.mail import mailers;"
+        "db = s.DATABASES['default']; m = mailers.default;"
         "print(db['ENGINE'], bool(db['OPTIONS'].get('pool')),"
-        " s.CACHES['default']['BACKEND'], s.CELERY_TASK_ALWAYS_EAGER, s.EMAIL_BACKEND,"
-        " s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
+        " s.CACHES['default']['BACKEND'], s.CELERY_TASK_ALWAYS_EAGER,"
+        " f'{type(m).__module__}.{type(m).__name__}', m.host, m.port, m.use_tls, m.username,"
+        " m.timeout, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
     )
     result = manage("shell", "--no-imports", "-c", code, env=PRODUCTION)
 
@@ -72,6 +74,12 @@ def test_production_uses_postgresql_pool_redis_and_smtp():
         "config.cache.RedisCache",
         "False",
         "django.core.mail.backends.smtp.EmailBackend",
+        "smtp.example.org",
+        "587",
+        "True",
+        "mailer",
+        "15",
         "True",
         "True",
     ]
+    assert "RemovedInDjango" not in result.stderr  # no deprecated email settings
