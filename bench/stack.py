@@ -16,14 +16,7 @@ Ctrl-C or an error.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -31,12 +24,22 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import psycopg
 from aiosmtpd.controller import Controller
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+from bench.processes import (
+    BASE_DIR,
+    PostgresCluster,
+    Proc,
+    RedisServer,
+    child_env,
+    free_port,
+    pg_bin,
+    wait_until,
+)
+
 SECRET_KEY = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-bench"  # noqa: S105
 
 # The Celery worker runs at a lower CPU priority, as bin/serve starts it: on
@@ -44,38 +47,15 @@ SECRET_KEY = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-bench"
 # emails (work that can wait) catch up.
 WORKER_NICE = 10  # as bin/serve runs the worker
 
-# Inherited variables that would point a subprocess at other servers or
-# change the behaviour measured.
-_DROPPED_PREFIXES = ("DATABASE_", "REDIS_", "EMAIL_", "CELERY_", "SIGNATURE_", "SIGN_RATE_")
+# Besides those dropped for every child (bench.processes.DROPPED...): what
+# would change how the site is served.
 _DROPPED = {
-    "CACHE_KEY_PREFIX",
-    "TEST_DATABASE_NAME",
-    "DJANGO_ALLOW_ASYNC_UNSAFE",
     "DJANGO_SETTINGS_MODULE",
-    "COUNT_INTERVAL",
     "COUNT_RECOUNT_INTERVAL",
     "TRUSTED_PROXY_COUNT",
     "WEB_CONCURRENCY",
     "GUNICORN_CMD_ARGS",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until[T](check: Callable[[], T], *, timeout: float, what: str, interval: float = 0.1) -> T:
-    """Call `check` until it returns something truthy; raise after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise RuntimeError(f"{what}: not within {timeout} s")
-        time.sleep(interval)
 
 
 def http_status(url: str, timeout: float = 5) -> int:
@@ -89,87 +69,6 @@ def http_status(url: str, timeout: float = 5) -> int:
 
 
 # --- Processes --------------------------------------------------------------------
-
-
-def lower_autogroup(pid: int, nice: int) -> None:
-    """Give a process started in its own session a lower CPU share for real.
-
-    With the kernel's autogroup scheduling (sched_autogroup_enabled, on in
-    most distributions and on this machine), each session is its own
-    scheduling group and groups share the CPU equally: a process's nice
-    value only ranks it inside its own session.  `nice -n 10` on a Celery
-    worker in its own session therefore took about a third of the CPU from
-    gunicorn during the sign measurement (measured here: 15.6 of 49.7 CPU
-    seconds).  The group's own nice value is what ranks sessions; set it.
-    (bin/serve starts everything in one session, where plain nice works.)"""
-    path = Path(f"/proc/{pid}/autogroup")
-    if path.exists():
-        with contextlib.suppress(OSError):
-            path.write_text(str(nice))
-
-
-@dataclass
-class Proc:
-    """A subprocess in its own session (its whole group is signalled on stop),
-    logging to a file."""
-
-    name: str
-    popen: subprocess.Popen[bytes]
-    log_path: Path
-    log_file: IO[bytes]
-
-    @classmethod
-    def start(
-        cls,
-        name: str,
-        argv: list[str],
-        *,
-        env: dict[str, str],
-        log_path: Path,
-        cwd: Path = BASE_DIR,
-        nice: int = 0,
-    ) -> Proc:
-        log_file = open(log_path, "ab")  # noqa: SIM115 -- closed in stop()
-        popen = subprocess.Popen(
-            ["nice", "-n", str(nice), *argv] if nice else argv,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        if nice:
-            lower_autogroup(popen.pid, nice)
-        return cls(name=name, popen=popen, log_path=log_path, log_file=log_file)
-
-    @property
-    def pid(self) -> int:
-        return int(self.popen.pid)
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def signal_group(self, sig: int) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.popen.pid, sig)
-
-    def stop(self, timeout: float = 10) -> None:
-        """SIGTERM the group, wait, then SIGKILL whatever of the group is left."""
-        if self.alive():
-            self.signal_group(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.popen.wait(timeout=timeout)
-        self.signal_group(signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.popen.wait(timeout=10)
-        self.log_file.close()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log().splitlines()[-lines:])
 
 
 def children(pid: int) -> list[int]:
@@ -202,58 +101,7 @@ def memory_kb(pid: int) -> dict[str, int]:
     return values
 
 
-# --- Redis ------------------------------------------------------------------------
-
-
-class RedisServer:
-    """A private `redis-server` on a free port, without persistence."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.workdir = workdir
-        self.proc: Proc | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def ping(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(64) == b"+PONG\r\n"
-        except OSError:
-            return False
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise RuntimeError("redis-server is missing. Debian: apt-get install redis-server")
-        self.proc = Proc.start(
-            "redis",
-            [
-                binary, "--save", "", "--appendonly", "no", "--port", str(self.port),
-                "--bind", "127.0.0.1", "--daemonize", "no", "--dir", str(self.workdir),
-            ],
-            env=dict(os.environ),
-            log_path=self.workdir / "redis.log",
-        )  # fmt: skip
-        wait_until(self.ping, timeout=10, what=f"redis-server on port {self.port}")
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.stop()
-            self.proc = None
-
-
 # --- PostgreSQL -------------------------------------------------------------------
-
-
-def _pg_bin() -> Path | None:
-    found = [p.parent for p in Path("/usr/lib/postgresql").glob("*/bin/initdb")]
-    if not found:
-        return None
-    return max(found, key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0)
 
 
 class Database:
@@ -265,8 +113,7 @@ class Database:
         self.name = name
         self.workdir = workdir
         self.private = private
-        self.cluster_root: Path | None = None
-        self.cluster_port = 0
+        self.cluster: PostgresCluster | None = None
         self.created = False
         self.where = ""
 
@@ -278,48 +125,25 @@ class Database:
         except psycopg.Error:
             return False
 
-    def _pg(self, tool: Path, *args: str, timeout: float = 60) -> None:
-        assert self.cluster_root is not None
-        result = subprocess.run(
-            ["runuser", "-u", "postgres", "--", str(tool), *args],
-            cwd=self.cluster_root,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"{tool.name} failed:\n{result.stdout}{result.stderr}")
-
     def _start_private(self) -> None:
-        pg_bin = _pg_bin()
-        if pg_bin is None:
+        if pg_bin() is None:
             raise RuntimeError(
                 "No PostgreSQL answers at the admin URL and no server binaries are under "
                 "/usr/lib/postgresql/*/bin. Debian: apt-get install postgresql"
             )
-        self.cluster_root = Path(tempfile.mkdtemp(prefix="undersigned-bench-pg-"))
-        shutil.chown(self.cluster_root, "postgres", "postgres")
-        self.cluster_port = free_port()
-        data = self.cluster_root / "data"
-        self._pg(
-            pg_bin / "initdb", "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-            "--locale=C",
-        )  # fmt: skip
-        options = (
-            f"-p {self.cluster_port} -k {self.cluster_root} -c listen_addresses=127.0.0.1 "
-            "-c shared_buffers=256MB -c max_connections=200"
+        self.cluster = PostgresCluster(
+            prefix="undersigned-bench-pg-",
+            settings={"shared_buffers": "256MB", "max_connections": "200"},
         )
-        self._pg(
-            pg_bin / "pg_ctl", "-D", str(data), "-l", str(self.cluster_root / "postgres.log"),
-            "-w", "-t", "60", "-o", options, "start",
-        )  # fmt: skip
-        self.admin_url = f"postgres://postgres@127.0.0.1:{self.cluster_port}/postgres"
+        self.cluster.init()
+        self.cluster.start()
+        self.admin_url = self.cluster.url()
 
     def create(self) -> None:
         if self.private or not self._reachable():
             self._start_private()
-            self.where = f"private cluster on port {self.cluster_port}"
+            assert self.cluster is not None
+            self.where = f"private cluster on port {self.cluster.port}"
         else:
             self.where = "local server"
         with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5) as conn:
@@ -338,14 +162,9 @@ class Database:
                     conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'.encode())
                 self.created = False
         finally:
-            if self.cluster_root is not None:
-                pg_bin = _pg_bin()
-                data = self.cluster_root / "data"
-                if pg_bin is not None and (data / "postmaster.pid").exists():
-                    with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
-                        self._pg(pg_bin / "pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop")
-                shutil.rmtree(self.cluster_root, ignore_errors=True)
-                self.cluster_root = None
+            if self.cluster is not None:
+                self.cluster.destroy()
+                self.cluster = None
 
 
 # --- SMTP ---------------------------------------------------------------------------
@@ -432,12 +251,7 @@ class Stack:
         return f"http://127.0.0.1:{self.web_port}"
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if key not in _DROPPED and not key.startswith(_DROPPED_PREFIXES)
-        }
-        env.update(
+        return child_env(
             {
                 "DEBUG": "0",
                 "SECRET_KEY": SECRET_KEY,
@@ -456,10 +270,10 @@ class Stack:
                 "TRUSTED_PROXY_COUNT": "1",
                 "PYTHONUNBUFFERED": "1",
                 "LOG_LEVEL": "INFO",
-            }
+            },
+            extra,
+            drop=_DROPPED,
         )
-        env.update(extra)
-        return env
 
     def open(self) -> None:
         (BASE_DIR / "var" / "bench").mkdir(parents=True, exist_ok=True)

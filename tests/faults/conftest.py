@@ -14,8 +14,9 @@ database (so these tests never request the `db` fixtures):
   reserved up front, so a test can run for a while with no SMTP server);
 - a unique Celery queue and cache prefix per test.
 
-The site is driven over plain HTTP (urllib) and the database read with
-psycopg.  Settings are shortened through the environment (visibility
+The processes and private servers are `bench/processes.py`'s, which the
+benchmark uses too.  The site is driven over plain HTTP (urllib) and the
+database read with psycopg.  Settings are shortened through the environment (visibility
 timeout, sweep interval, grace, retry backoff) so faults heal in seconds.
 
 They run with the rest of `make test` (tests/ is in testpaths).  On their own:
@@ -28,16 +29,10 @@ On failure, the tail of every process log is printed with the report.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import email
 import email.policy
-import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -47,13 +42,21 @@ import uuid
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 from celery import Celery
 
+from bench.processes import (
+    PostgresCluster,
+    Proc,
+    RedisServer,
+    child_env,
+    free_port,
+    wait_until,
+)
 from conftest import ReceivedMail, SmtpSink
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -77,39 +80,11 @@ COMMON_ENV = {
     "LOG_LEVEL": "INFO",
     "PYTHONUNBUFFERED": "1",
 }
-# Inherited variables that would point a subprocess at the shared servers or
-# change the behaviour under test.
-_DROPPED_PREFIXES = ("DATABASE_", "REDIS_", "EMAIL_", "CELERY_", "SIGNATURE_", "SIGN_RATE_")
-_DROPPED = {"CACHE_KEY_PREFIX", "TEST_DATABASE_NAME", "DJANGO_ALLOW_ASYNC_UNSAFE", "COUNT_INTERVAL"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until[T](check: Callable[[], T], *, timeout: float, what: str, interval: float = 0.1) -> T:
-    """Call `check` until it returns something truthy; fail after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"{what}: not within {timeout} s")
-        time.sleep(interval)
 
 
 def subprocess_env(**values: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in _DROPPED and not key.startswith(_DROPPED_PREFIXES)
-    }
+    env = child_env(COMMON_ENV, values)
     env.setdefault("VAR_DIR", str(BASE_DIR / "var" / "test"))
-    env.update(COMMON_ENV)
-    env.update(values)
     return env
 
 
@@ -128,188 +103,16 @@ def manage(*args: str, env: dict[str, str], timeout: float = 120) -> str:
     return result.stdout
 
 
-# --- Processes --------------------------------------------------------------------
-
-
-@dataclass
-class Proc:
-    """A subprocess in its own session (so its whole process group can be
-    signalled), logging to a file."""
-
-    name: str
-    popen: subprocess.Popen[bytes]
-    log_path: Path
-    log_file: IO[bytes]
-
-    @classmethod
-    def start(cls, name: str, argv: list[str], *, env: dict[str, str], log_path: Path) -> Proc:
-        log_file = open(log_path, "ab")  # noqa: SIM115 -- closed in stop()
-        popen = subprocess.Popen(
-            argv,
-            cwd=BASE_DIR,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        return cls(name=name, popen=popen, log_path=log_path, log_file=log_file)
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def signal_group(self, sig: int) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.popen.pid, sig)
-
-    def kill(self) -> None:
-        """SIGKILL the whole process group (a worker and its pool children)."""
-        self.signal_group(signal.SIGKILL)
-        self.popen.wait(timeout=10)
-
-    def stop(self, timeout: float = 5) -> None:
-        if self.alive():
-            self.signal_group(signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.popen.wait(timeout=timeout)
-        self.signal_group(signal.SIGKILL)  # stragglers of the group, if any
-        try:
-            self.popen.wait(timeout=10)
-        finally:
-            self.log_file.close()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def tail(self, lines: int = 60) -> str:
-        return "\n".join(self.log().splitlines()[-lines:])
-
-
-class RedisServer:
-    """A private `redis-server` on a fixed port, startable again after a stop."""
-
-    def __init__(self, port: int, workdir: Path) -> None:
-        self.port = port
-        self.workdir = workdir
-        self.proc: Proc | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def command(self, *words: str) -> bytes | None:
-        """One inline command over a raw socket; None if nothing answers."""
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
-                sock.sendall(" ".join(words).encode() + b"\r\n")
-                return sock.recv(1024)
-        except OSError:
-            return None
-
-    def ping(self) -> bool:
-        return self.command("PING") == b"+PONG\r\n"
-
-    def start(self) -> None:
-        self.proc = Proc.start(
-            "redis",
-            [
-                "redis-server", "--save", "", "--appendonly", "no", "--port", str(self.port),
-                "--bind", "127.0.0.1", "--daemonize", "no", "--dir", str(self.workdir),
-            ],
-            env=dict(os.environ),
-            log_path=self.workdir / "redis.log",
-        )  # fmt: skip
-        wait_until(self.ping, timeout=10, what=f"redis-server on port {self.port} answering")
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.stop()
-            self.proc = None
-        wait_until(lambda: not self.ping(), timeout=10, what="redis-server stopped")
-
-
-def _pg_bin() -> Path:
-    found = [p.parent for p in Path("/usr/lib/postgresql").glob("*/bin/initdb")]
-    if not found:
-        raise RuntimeError(
-            "PostgreSQL server binaries are missing under /usr/lib/postgresql/*/bin "
-            "(fault tests make a private cluster). Debian: apt-get install postgresql"
-        )
-    return max(found, key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0)
-
-
-class PostgresCluster:
-    """A private PostgreSQL cluster in a temporary directory, run by the
-    `postgres` OS user (we run as root), trust auth on 127.0.0.1:<free port>."""
-
-    def __init__(self) -> None:
-        self.bin = _pg_bin()
-        # Not under pytest's tmp_path: its parents are private to root.
-        self.root = Path(tempfile.mkdtemp(prefix="undersigned-faults-pg-"))
-        self.data = self.root / "data"
-        self.log = self.root / "postgres.log"
-        self.port = free_port()
-        shutil.chown(self.root, "postgres", "postgres")
-
-    def _run(self, tool: str, *args: str, timeout: float = 60) -> None:
-        result = subprocess.run(
-            ["runuser", "-u", "postgres", "--", str(self.bin / tool), *args],
-            cwd=self.root,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        if result.returncode != 0:
-            log = self.log.read_text(errors="replace") if self.log.exists() else ""
-            raise RuntimeError(f"{tool} {args} failed:\n{result.stdout}{result.stderr}\n{log}")
-
-    def init(self) -> None:
-        self._run(
-            "initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-            "--locale=C", "--no-sync",
-        )  # fmt: skip
-
-    def start(self) -> None:
-        options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
-        self._run(
-            "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "30",
-            "-o", options, "start",
-        )  # fmt: skip
-
-    def restart(self) -> None:
-        """`pg_ctl restart -m fast`: every connection is cut; the options of the
-        last start are kept (postmaster.opts).  Returns once it accepts again."""
-        self._run(
-            "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-m", "fast", "-w", "-t", "30",
-            "restart",
-        )  # fmt: skip
-
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "30", "stop")
-
-    def url(self, database: str = "postgres") -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
-
-    def execute(self, sql: str) -> None:
-        with psycopg.connect(self.url(), autocommit=True, connect_timeout=5) as conn:
-            conn.execute(sql.encode())
-
-    def destroy(self) -> None:
-        try:
-            if (self.data / "postmaster.pid").exists():
-                self.stop()
-        finally:
-            shutil.rmtree(self.root, ignore_errors=True)
+# --- PostgreSQL -------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PostgresCluster]:
     """The private cluster, with a template database: migrated, demo letter loaded."""
-    cluster = PostgresCluster()
+    cluster = PostgresCluster(
+        prefix="undersigned-faults-pg-",
+        settings={"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"},
+    )
     try:
         cluster.init()
         cluster.start()
@@ -418,7 +221,7 @@ class FaultStack:
         self.uid = uuid.uuid4().hex[:10]
         self.queue = f"faults-{self.uid}"
         self.database = f"faults_{self.uid}"
-        self.redis = RedisServer(free_port(), workdir)
+        self.redis = RedisServer(workdir, port=free_port())
         self.web_port = free_port()
         self.smtp_port = free_port()
         self.processes: list[Proc] = []
@@ -435,9 +238,9 @@ class FaultStack:
     def close(self, *, show_logs: bool) -> None:
         if show_logs:
             for proc in self.processes:
-                print(f"\n----- {proc.name} ({proc.log_path}) -----\n{proc.tail()}")
+                print(f"\n----- {proc.name} ({proc.log_path}) -----\n{proc.tail(60)}")
         for proc in reversed(self.processes):
-            proc.stop()
+            proc.stop(timeout=5)
         for controller in self.controllers:
             controller.stop()
         if self._client is not None:
@@ -487,7 +290,7 @@ class FaultStack:
     def _until_ready(self, proc: Proc, check: Callable[[], bool], timeout: float = 30) -> None:
         def ready() -> bool:
             if not proc.alive():
-                raise RuntimeError(f"{proc.name} exited:\n{proc.tail()}")
+                raise RuntimeError(f"{proc.name} exited:\n{proc.tail(60)}")
             return check()
 
         wait_until(ready, timeout=timeout, what=f"{proc.name} ready", interval=0.2)
