@@ -305,3 +305,48 @@ class PostgresCluster:
                     self.stop()
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+# --- CPU accounting ---------------------------------------------------------------
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy_s() -> float:
+    """CPU seconds spent on anything but idle and iowait, all cores."""
+    with open("/proc/stat") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / _TICK
+
+
+def cpu_seconds(groups: Mapping[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by each named process group (`Proc.pid` is its
+    group id), by the PostgreSQL server processes, by this process (the
+    runner, and the SMTP sink in its threads), by its waited-for children
+    (wrk), and by the whole machine.  Processes that have exited are not
+    counted (PostgreSQL backends of pooled connections live on)."""
+    by_group = dict.fromkeys(groups.values(), 0)
+    postgres = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        comm = stat[stat.find("(") + 1 : stat.rfind(")")]
+        fields = stat[stat.rfind(")") + 2 :].split()
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime
+        group = int(fields[2])
+        if group in by_group:
+            by_group[group] += ticks
+        elif comm.startswith("postgres"):
+            postgres += ticks
+    own = os.times()
+    seconds = {name: by_group[pgid] / _TICK for name, pgid in groups.items()}
+    seconds["postgres"] = postgres / _TICK
+    seconds["runner"] = own.user + own.system
+    seconds["children"] = own.children_user + own.children_system
+    seconds["machine"] = _machine_busy_s()
+    return seconds

@@ -68,6 +68,21 @@ def table(results: dict[str, Any]) -> str:
             f"{m.get('last_after_stop_s')} s after"
             + (f" ({m['purged']:,} purged)" if m.get("purged") is not None else "")
         )
+        cpu = s.get("cpu_ms_per_sign")
+        if cpu:
+            names = {
+                "gunicorn": "gunicorn",
+                "postgres": "PostgreSQL",
+                "celery-worker": "Celery worker",
+                "celery-beat": "beat",
+                "redis": "Redis",
+                "runner": "runner and SMTP sink",
+                "children": "wrk",
+            }
+            parts = ", ".join(
+                f"{label} {cpu[key]:.2f}" for key, label in names.items() if key in cpu
+            )
+            lines.append(f"      CPU ms per sign: {parts}; the machine {cpu.get('machine', 0):.2f}")
     p = results.get("pipeline", {})
     if p:
         b = p.get("burst", {})

@@ -48,6 +48,7 @@ from bench.load import (
     steady_signs,
     timed,
 )
+from bench.processes import cpu_seconds
 from bench.stack import BASE_DIR, Stack, StackOptions, free_port
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -309,6 +310,8 @@ def measure_sign(
     """The sign POSTs, then waiting for the confirmation emails they made owed
     (given up after `drain_timeout`, so that the pipeline starts empty)."""
     prefix = f"s{run_id}"
+    groups = stack.process_groups()
+    cpu_before = cpu_seconds(groups)
     result = wrk.run(
         f"{stack.base_url}/letters/{slug}/sign/",
         script="sign",
@@ -316,6 +319,7 @@ def measure_sign(
         args=(prefix, stack.base_url),
         label="sign",
     )
+    cpu_after = cpu_seconds(groups)
     ended = time.monotonic()
     backlog = stack.owed_emails(f"{prefix}-")
     accepted = result.statuses.get(302, 0)
@@ -351,6 +355,12 @@ def measure_sign(
         # wrk stops with requests in flight: the server may still store those.
         "rows_match_accepted": accepted <= rows <= accepted + unanswered,
         "other_statuses": {str(k): v for k, v in sorted(result.statuses.items()) if k != 302},
+        # Where the CPU went while signing, in ms per sign answered: the
+        # email worker sends the confirmations of the signs being measured.
+        "cpu_ms_per_sign": {
+            key: round((cpu_after[key] - cpu_before[key]) * 1000 / max(1, answered), 3)
+            for key in cpu_after
+        },
         "emails": emails,
     }
 

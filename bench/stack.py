@@ -310,6 +310,13 @@ class Stack:
         self.processes.append(proc)
         return proc
 
+    def process_groups(self) -> dict[str, int]:
+        """Name -> process group id of everything running (for CPU accounting)."""
+        groups = {proc.name: proc.pid for proc in self.processes if proc.alive()}
+        if self.redis.proc is not None:
+            groups["redis"] = self.redis.proc.pid
+        return groups
+
     def stop(self, proc: Proc) -> None:
         proc.stop()
         if proc in self.processes:
