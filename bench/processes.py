@@ -25,7 +25,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -312,6 +312,22 @@ class PostgresCluster:
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
+def proc_stats() -> Iterator[tuple[int, str, list[str]]]:
+    """(pid, command name, the fields after it) of every process, from
+    /proc/<pid>/stat: fields[1] is the parent pid, fields[2] the process
+    group, fields[11] and fields[12] user and system ticks."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        # pid (comm) state ppid ...: comm may hold spaces and parentheses.
+        close = stat.rfind(")")
+        yield int(entry.name), stat[stat.find("(") + 1 : close], stat[close + 2 :].split()
+
+
 def _machine_busy_s() -> float:
     """CPU seconds spent on anything but idle and iowait, all cores."""
     with open("/proc/stat") as stat:
@@ -328,15 +344,7 @@ def cpu_seconds(groups: Mapping[str, int]) -> dict[str, float]:
     counted (PostgreSQL backends of pooled connections live on)."""
     by_group = dict.fromkeys(groups.values(), 0)
     postgres = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        comm = stat[stat.find("(") + 1 : stat.rfind(")")]
-        fields = stat[stat.rfind(")") + 2 :].split()
+    for _pid, comm, fields in proc_stats():
         ticks = int(fields[11]) + int(fields[12])  # utime, stime
         group = int(fields[2])
         if group in by_group:

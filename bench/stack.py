@@ -37,6 +37,7 @@ from bench.processes import (
     child_env,
     free_port,
     pg_bin,
+    proc_stats,
     wait_until,
 )
 
@@ -73,19 +74,7 @@ def http_status(url: str, timeout: float = 5) -> int:
 
 def children(pid: int) -> list[int]:
     """Direct children of `pid` (gunicorn's workers), from /proc."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # pid (comm) state ppid ...: comm may hold spaces and parentheses.
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if len(fields) > 1 and int(fields[1]) == pid:
-            found.append(int(entry.name))
-    return sorted(found)
+    return sorted(child for child, _comm, fields in proc_stats() if int(fields[1]) == pid)
 
 
 def memory_kb(pid: int) -> dict[str, int]:

@@ -14,6 +14,18 @@ from typing import Any
 
 import psycopg
 from django.db import connection
+from django.db.models import Field
+
+
+def typed_param(field: Field[Any, Any], vendor: str) -> str:
+    """The placeholder for a value of `field` in a prepared statement: with
+    its type on PostgreSQL.  Text is cast to `text`, never `varchar(n)`: an
+    explicit cast to `varchar(n)` would cut an over-long value instead of
+    refusing it."""
+    if vendor != "postgresql":
+        return "%s"
+    text = field.get_internal_type() in ("CharField", "TextField")
+    return f"CAST(%s AS {'text' if text else field.db_type(connection)})"
 
 
 class _PreparedCursor(psycopg.Cursor[Any]):

@@ -32,7 +32,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from letters.models import LIVE_STATUSES, Signature
-from letters.services.prepared import prepared_cursor
+from letters.services.prepared import prepared_cursor, typed_param
 
 logger = logging.getLogger(__name__)
 
@@ -123,9 +123,7 @@ def _sent_sql(vendor: str) -> str:
     fields = {f.name: f for f in Signature._meta.concrete_fields}
 
     def param(name: str) -> str:
-        if vendor != "postgresql":
-            return "%s"
-        return f"CAST(%s AS {fields[name].db_type(connection)})"
+        return typed_param(fields[name], vendor)
 
     def column(name: str) -> str:
         return quote(str(fields[name].column))

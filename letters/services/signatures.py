@@ -39,7 +39,7 @@ from letters.models import (
     SignatureStatus,
 )
 from letters.services.errors import ServiceError
-from letters.services.prepared import prepared_cursor
+from letters.services.prepared import prepared_cursor, typed_param
 from letters.services.signature_emails import (
     KICK_KEY,
     clear_signature_emails_request,
@@ -186,8 +186,8 @@ def _insert_plan(vendor: str, given: frozenset[str]) -> tuple[str, tuple[tuple[s
     time, callable defaults.  Constant defaults are prepared here once.  On
     PostgreSQL each parameter carries an explicit type, so the statement can
     be prepared once per connection (`prepared_cursor`): the statement is not
-    parsed nor planned again for each sign.  Text is cast to `text`, never to
-    `varchar(n)`, which would truncate instead of refusing too long a value."""
+    parsed nor planned again for each sign (`typed_param` says how text is
+    typed so that too long a value is refused, not cut)."""
     quote = connection.ops.quote_name
     columns: list[str] = []
     values: list[str] = []
@@ -202,12 +202,7 @@ def _insert_plan(vendor: str, given: frozenset[str]) -> tuple[str, tuple[tuple[s
         if field.attname == "version_id":
             values.append("l.current_version_id")
             continue
-        if vendor == "postgresql":
-            kind = field.get_internal_type()
-            cast = "text" if kind in ("CharField", "TextField") else field.db_type(connection)
-            values.append(f"CAST(%s AS {cast})")
-        else:
-            values.append("%s")
+        values.append(typed_param(field, vendor))
         if field.attname in given:
             fillers.append((_GIVEN, field))
         elif getattr(field, "auto_now_add", False) or getattr(field, "auto_now", False):
