@@ -10,7 +10,10 @@ serves as the text alternative.
 
 Days without signatures between the first and the last date are filled with 0,
 and only the most recent `MAX_DAYS` days (ending at the last date) are shown;
-the running total counts the shown days.
+the running total counts the shown days.  The time axis is at least
+`MIN_SLOTS` days wide, the first shown day at the left: a letter in its
+first days (when most visitors see it) shows bars of a day's width, not one
+bar across the whole chart.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 MAX_DAYS = 365
+MIN_SLOTS = 7  # a week
 
 _SVG_NS = "http://www.w3.org/2000/svg"
 _FONT_SIZE = 11
@@ -132,8 +136,9 @@ def signatures_chart_svg(
 
     max_per_day = max(count for _day, count, _total in rows)
     final_total = rows[-1][2]
-    slot = plot_width / len(rows)
+    slot = plot_width / max(len(rows), MIN_SLOTS)
     gap = slot * 0.15 if slot > 3 else 0.0
+    shown_right = left + len(rows) * slot  # the end of the last shown day
 
     def y_for(value: int, scale_max: int) -> float:
         if scale_max <= 0:
@@ -153,7 +158,7 @@ def signatures_chart_svg(
         points.append(f"{_num(x + slot / 2)},{_num(y_for(total, final_total))}")
     if len(points) == 1:
         y_line = _num(y_for(final_total, final_total))
-        points = [f"{_num(left)},{y_line}", f"{_num(right)},{y_line}"]
+        points = [f"{_num(left)},{y_line}", f"{_num(shown_right)},{y_line}"]
 
     chart_id = _chart_id(title, description, width, height, rows)
     label_top = top - 8
@@ -184,6 +189,6 @@ def signatures_chart_svg(
         _label(left, label_bottom, rows[0][0], "start"),
     ]
     if len(rows) > 1:
-        parts.append(_label(right, label_bottom, rows[-1][0], "end"))
+        parts.append(_label(shown_right, label_bottom, rows[-1][0], "end"))
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from letters.charts import MAX_DAYS, chart_table_rows, signatures_chart_svg
+from letters.charts import MAX_DAYS, MIN_SLOTS, chart_table_rows, signatures_chart_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -117,6 +117,46 @@ def test_single_day_and_all_zero_days_render() -> None:
     _parse(_svg({"2026-11-28": 9}))
     root = _parse(_svg({"2026-11-27": 0, "2026-11-28": 0}))
     assert root.find(f".//{SVG}rect") is None
+
+
+def _plot(root: ET.Element) -> tuple[float, float]:
+    """The left and right ends of the time axis (the bottom axis line)."""
+    axis = root.findall(f".//{SVG}line")[-1]
+    return float(axis.get("x1") or 0), float(axis.get("x2") or 0)
+
+
+def test_a_letters_first_day_is_a_bar_of_a_days_width_not_the_whole_chart() -> None:
+    root = _parse(_svg({"2026-11-28": 40}))
+    left, right = _plot(root)
+    (bar,) = root.findall(f".//{SVG}rect")
+    assert float(bar.get("x") or 0) < left + (right - left) / MIN_SLOTS
+    assert float(bar.get("width") or 0) < (right - left) / MIN_SLOTS
+    line = root.find(f".//{SVG}polyline")
+    assert line is not None
+    ends = [float(point.split(",")[0]) for point in (line.get("points") or "").split()]
+    assert max(ends) <= left + (right - left) / MIN_SLOTS + 0.01
+
+
+def test_a_young_letters_days_start_at_the_left_and_the_last_date_is_under_its_day() -> None:
+    root = _parse(_svg({"2026-11-26": 3, "2026-11-27": 5, "2026-11-28": 2}))
+    left, right = _plot(root)
+    day = (right - left) / MIN_SLOTS
+    xs = sorted(float(bar.get("x") or 0) for bar in root.findall(f".//{SVG}rect"))
+    assert [round((x - left) / day) for x in xs] == [0, 1, 2]
+    labels = {el.text: float(el.get("x") or 0) for el in root.iter(f"{SVG}text")}
+    assert labels["2026-11-26"] == left
+    assert abs(labels["2026-11-28"] - (left + 3 * day)) < 0.01
+
+
+def test_a_letter_older_than_a_week_fills_the_chart() -> None:
+    data = _days(date(2026, 10, 1), 30)
+    root = _parse(_svg(data))
+    left, right = _plot(root)
+    last = max(root.findall(f".//{SVG}rect"), key=lambda bar: float(bar.get("x") or 0))
+    last_end = float(last.get("x") or 0) + float(last.get("width") or 0)
+    assert abs(last_end - right) < (right - left) / 30
+    labels = {el.text: float(el.get("x") or 0) for el in root.iter(f"{SVG}text")}
+    assert labels[(date(2026, 10, 1) + timedelta(days=29)).isoformat()] == right
 
 
 @settings(max_examples=60, deadline=None)
