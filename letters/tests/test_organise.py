@@ -403,6 +403,17 @@ def test_owner_invites_a_co_organiser_who_accepts_with_the_invited_address(team,
     assert AuditLog.objects.filter(action="organiser.invite").exists()
 
 
+def test_only_owners_see_the_invitation_form_with_what_each_role_may_do(team):
+    url = reverse("organise:letter", kwargs={"slug": team["letter"].slug})
+    owner_page = client_for(team["owner"]).get(url).content.decode()
+    assert "Invite a co-organiser" in owner_page
+    assert "editors can also edit, publish and close the letter" in owner_page
+    for role in ("editor", "viewer"):
+        page = client_for(team[role]).get(url).content.decode()
+        assert "Invite a co-organiser" not in page
+        assert reverse("organise:invite", kwargs={"slug": team["letter"].slug}) not in page
+
+
 def test_the_last_owner_cannot_leave_or_be_demoted(team):
     owner_membership = Organiser.objects.get(letter=team["letter"], user=team["owner"])
     client = client_for(team["owner"])
