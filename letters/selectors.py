@@ -35,7 +35,7 @@ from letters.models import (
     SignatureStatus,
     VersionStats,
 )
-from letters.suppression import Cell, suppress
+from letters.suppression import Cell, counts_with_anonymous_pooled, suppress
 
 
 @dataclass(frozen=True)
@@ -274,19 +274,23 @@ def letter_by_preview_token(*, token: str) -> Letter | None:
 
 def letter_group_counts(*, letter: Letter, field: str, threshold: int) -> list[Cell]:
     """Confirmed, counted signatures by team or location, small groups
-    suppressed (anonymous signers are counted in their group, never named)."""
+    suppressed.  Anonymous signers are never named, and count in their group
+    only where at least `threshold` of them share it
+    (`suppression.counts_with_anonymous_pooled` says why)."""
     assert field in {"team", "location"}
     rows = (
         Signature.objects.filter(letter=letter, status=SignatureStatus.CONFIRMED, flagged=False)
-        .values(field)
+        .values(field, "display")
         .annotate(n=Count("id"))
-        .values_list(field, "n")
+        .values_list(field, "display", "n")
     )
-    counts: dict[str, int] = {}
-    for label, n in rows:
+    public: dict[str, int] = {}
+    anonymous: dict[str, int] = {}
+    for label, display, n in rows:
         key = (label or "").strip() or "—"
-        counts[key] = counts.get(key, 0) + n
-    return suppress(counts, threshold)
+        into = public if display == Display.PUBLIC else anonymous
+        into[key] = into.get(key, 0) + n
+    return suppress(counts_with_anonymous_pooled(public, anonymous, threshold), threshold)
 
 
 def letter_latest_delivery(*, letter: Letter) -> Delivery | None:

@@ -4,6 +4,12 @@ A cell below the threshold is hidden.  If exactly one cell of a dimension
 would be hidden, the smallest shown cell is hidden too (complementary
 suppression): with the total known, one hidden cell could otherwise be
 worked out as the total minus the others.
+
+Anonymous signers add to a group's count only where at least `threshold`
+of them share it (`counts_with_anonymous_pooled`): the public signers of a
+group are listed by name with their team and location, so a group's count
+minus its listed names is its number of anonymous signers, and a count of
+one would place that signer in their team.
 """
 
 from __future__ import annotations
@@ -26,6 +32,21 @@ def suppress(counts: dict[str, int], threshold: int) -> list[Cell]:
         if shown:
             hidden.add(min(shown, key=lambda kv: (kv[1], kv[0]))[0])
     return [Cell(label, None if label in hidden else n) for label, n in ordered if n > 0]
+
+
+def counts_with_anonymous_pooled(
+    public: dict[str, int], anonymous: dict[str, int], threshold: int
+) -> dict[str, int]:
+    """Each group's count: its public signers, plus its anonymous signers if
+    there are at least `threshold` of them.  Anonymous signers of smaller
+    groups are in no group's count (only in the letter's total), so no
+    count, minus the public names listed in its group, can show fewer than
+    `threshold` anonymous signers."""
+    counts = dict(public)
+    for label, n in anonymous.items():
+        if n >= threshold:
+            counts[label] = counts.get(label, 0) + n
+    return counts
 
 
 def merge_small_days(day_counts: dict[str, int], threshold: int) -> dict[str, int]:

@@ -280,6 +280,8 @@ def test_the_packet_suppresses_small_groups_and_never_names_anonymous_signers(si
         confirmed_signature(signed, name=f"D{n}", email=f"d{n}@example.org", team="Data")
     for n in range(5):
         confirmed_signature(signed, name=f"E{n}", email=f"e{n}@example.org", team="Design")
+    for n in range(2):
+        confirmed_signature(signed, name=f"O{n}", email=f"o{n}@example.org", team="Ops")
     deliver(signed, organiser)
     client = Client()
     client.force_login(organiser)
@@ -289,13 +291,45 @@ def test_the_packet_suppresses_small_groups_and_never_names_anonymous_signers(si
     assert '<th scope="row">Data</th><td>7</td>' in page
     for secret in ("Zed Hidden", "Secret Squad", "Basement"):  # a group of one: not shown
         assert secret not in page
-    # Complementary suppression: with the total (13) known, showing Design (5)
-    # would reveal that the hidden team has 1; the smallest shown group goes too.
+    # Ops (2) is hidden.  Complementary suppression: with the total known,
+    # showing Design (5) would reveal that the hidden team has 2; the
+    # smallest shown group goes too.
+    assert '<th scope="row">Ops</th>' not in page
     assert '<th scope="row">Design</th>' not in page
     fingerprint = re.search(r'data-testid="fingerprint">([0-9a-f]{64})<', page)
     assert fingerprint
     public = Client().get(signed.get_absolute_url()).content.decode()
     assert fingerprint.group(1) in public  # anyone can check what was delivered
+
+
+def test_an_anonymous_signer_s_team_cannot_be_worked_out_from_the_names_listed(
+    open_letter, organiser
+):
+    """A team's count minus the public names listed in it is its number of
+    anonymous signers: one alone is not counted in their team, five are."""
+    for n in range(5):
+        confirmed_signature(open_letter, name=f"Sam S{n}", email=f"s{n}@ex.org", team="Support")
+    confirmed_signature(
+        open_letter, name="Ann Onymous", email="ann@example.org", team="Support",
+        location="Leeds", display=Display.ANONYMOUS,
+    )  # fmt: skip
+    for n in range(2):
+        confirmed_signature(open_letter, name=f"Rae R{n}", email=f"r{n}@ex.org", team="Research")
+    for n in range(5):
+        confirmed_signature(
+            open_letter, name=f"Quiet {n}", email=f"q{n}@example.org", team="Research",
+            display=Display.ANONYMOUS,
+        )  # fmt: skip
+    _delivery, (link,) = deliver(open_letter, organiser)
+
+    page = Client().get(reverse("leadership", kwargs={"token": link.token})).content.decode()
+
+    assert page.count("Sam S") == 5
+    assert '<th scope="row">Support</th><td>5</td>' in page  # not 6: Ann is not placed
+    assert '<th scope="row">Research</th><td>7</td>' in page  # 2 named + 5 anonymous
+    assert "Leeds" not in page
+    assert "Ann Onymous" not in page
+    assert "and 6 more who withheld their names" in page
 
 
 def test_complementary_suppression_hides_a_second_cell():

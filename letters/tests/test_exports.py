@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from letters import exports, services
 from letters.models import AuditLog, Display, Letter, LetterEvent, Signature
 from letters.selectors import letter_counts
-from letters.suppression import suppress
+from letters.suppression import counts_with_anonymous_pooled, suppress
 from letters.tests.factories import confirmed_signature, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,6 +31,7 @@ def letter_with_groups(open_letter) -> Letter:
     for n in range(6):
         confirmed_signature(open_letter, name=f"D{n}", email=f"d{n}@example.org", team="Data")
     confirmed_signature(open_letter, name='=HYPERLINK("x")', email="f@example.org", team="Finance")
+    confirmed_signature(open_letter, name="Lee Legal", email="lee@example.org", team="Legal")
     confirmed_signature(
         open_letter, name="Quiet One", email="q@example.org", team="Legal",
         display=Display.ANONYMOUS,
@@ -60,7 +61,9 @@ def test_organiser_exports_counts_as_csv_with_small_groups_suppressed(
     rows = list(csv.DictReader(io.StringIO(streamed(response).decode())))
     by_key = {r["key"]: r for r in rows}
     assert by_key["Data"]["count"] == "6"
-    # Finance (1) and Legal (1) are hidden, names included: one unnamed row.
+    # Finance (1) and Legal (1 named; the anonymous one counts in no team:
+    # one alone would be placed by the names listed) are hidden, names
+    # included: one unnamed row.
     assert set(by_key) == {"Data", ""}
     assert (by_key[""]["count"], by_key[""]["suppressed"]) == ("", "True")
     entry = AuditLog.objects.get(action="export.counts")
@@ -75,10 +78,10 @@ def test_json_export_has_every_kind(letter_with_groups, organiser):
     data = json.loads(streamed(response))
     assert {row["kind"] for row in data} == set(exports.KINDS)
     status = {r["key"]: r["count"] for r in data if r["kind"] == "status"}
-    assert status["confirmed"] == 8
+    assert status["confirmed"] == 9
     assert "pending" not in status  # organisers: see letter_status_counts
     versions = {r["key"]: r["count"] for r in data if r["kind"] == "version"}
-    assert versions == {"1": 8}
+    assert versions == {"1": 9}
 
 
 def test_signatory_list_holds_public_signers_only_and_neutralises_formulas(
@@ -115,7 +118,7 @@ def test_export_counts_command_writes_a_file_and_a_summary(letter_with_groups, t
     summary = io.StringIO()
     call_command("export_counts", "--summary", "--format", "json", stdout=summary)
     (row,) = json.loads(summary.getvalue())
-    assert (row["letter"], row["confirmed"], row["anonymous"]) == (letter_with_groups.slug, 8, 1)
+    assert (row["letter"], row["confirmed"], row["anonymous"]) == (letter_with_groups.slug, 9, 1)
     assert AuditLog.objects.filter(action="export.command").count() == 2
 
 
@@ -148,6 +151,45 @@ def test_no_hidden_cell_can_be_worked_out_from_the_total_and_the_shown_cells(cou
     assert len(hidden) != 1 or not shown
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    public=st.dictionaries(st.sampled_from("ABCDEF"), st.integers(0, 12), max_size=6),
+    anonymous=st.dictionaries(st.sampled_from("ABCDEF"), st.integers(0, 12), max_size=6),
+    threshold=st.integers(2, 10),
+)
+def test_no_shown_group_minus_its_listed_names_leaves_fewer_than_the_threshold_anonymous(
+    public, anonymous, threshold
+):
+    """Anyone who sees a group's count also sees its public names: the
+    difference must never place fewer than `threshold` anonymous signers."""
+    counts = counts_with_anonymous_pooled(public, anonymous, threshold)
+    for cell in suppress(counts, threshold):
+        if cell.count is None:
+            continue
+        placed = cell.count - public.get(cell.label, 0)
+        assert placed == 0 or placed >= threshold
+        assert placed in {0, anonymous.get(cell.label, 0)}  # all of the group's, or none
+    # Large anonymous groups are counted in full; no one is counted twice.
+    for label, n in anonymous.items():
+        if n >= threshold:
+            assert counts[label] == public.get(label, 0) + n
+    assert sum(counts.values()) <= sum(public.values()) + sum(anonymous.values())
+
+
+def test_the_counts_export_does_not_place_a_lone_anonymous_signer_in_a_team(
+    letter_with_groups, organiser
+):
+    for n in range(5):
+        confirmed_signature(
+            letter_with_groups, name=f"L{n}", email=f"l{n}@example.org", team="Legal"
+        )
+    confirmed_signature(letter_with_groups, name="Oz Ops", email="oz@example.org", team="Ops")
+    rows = list(exports.count_rows(letter_with_groups, "team", for_organisers=True))
+    teams = {row["key"]: row["count"] for row in rows if not row["suppressed"]}
+    # Legal: six named and one anonymous ("Quiet One"); 7 would place her there.
+    assert teams == {"Data": 6, "Legal": 6}
+
+
 def test_retention_erases_personal_data_and_keeps_counts(letter_with_groups, organiser):
     services.letter_close(letter=letter_with_groups, by=organiser)
     LetterEvent.objects.filter(letter=letter_with_groups).update(
@@ -157,12 +199,12 @@ def test_retention_erases_personal_data_and_keeps_counts(letter_with_groups, org
 
     erased = services.signatures_erase_retained()
 
-    assert erased == 8
+    assert erased == 9
     assert not Signature.objects.filter(letter=letter_with_groups).exclude(name="").exists()
     assert not Signature.objects.exclude(email="").exists()
-    assert letter_counts(letter_id=letter_with_groups.pk).confirmed == 8
+    assert letter_counts(letter_id=letter_with_groups.pk).confirmed == 9
     services.counts_recount(letter_id=letter_with_groups.pk)
-    assert letter_counts(letter_id=letter_with_groups.pk).confirmed == 8
+    assert letter_counts(letter_id=letter_with_groups.pk).confirmed == 9
     assert services.signatures_erase_retained() == 0
 
 
@@ -176,12 +218,12 @@ def test_owners_can_erase_all_identities_at_once(letter_with_groups, organiser):
     client = organiser_client(organiser)
 
     client.post(url, {"confirm": "wrong"})
-    assert Signature.objects.exclude(name="").count() == 8
+    assert Signature.objects.exclude(name="").count() == 9
     client.post(url, {"confirm": letter_with_groups.slug})
 
     assert Signature.objects.exclude(name="").count() == 0
-    assert letter_counts(letter_id=letter_with_groups.pk).confirmed == 8
-    assert AuditLog.objects.get(action="letter.erase_identities").details["count"] == "8"
+    assert letter_counts(letter_id=letter_with_groups.pk).confirmed == 9
+    assert AuditLog.objects.get(action="letter.erase_identities").details["count"] == "9"
     page = Client().get(letter_with_groups.get_absolute_url())
     assert page.status_code == 200
 
@@ -257,7 +299,7 @@ def test_the_signatory_export_is_a_lazy_stream(letter_with_groups):
     assert header.startswith("name,job_title")
     assert len(queries) == 0
     rows = list(stream)
-    assert len(rows) == 7  # public signers only
+    assert len(rows) == 8  # public signers only
 
 
 def test_the_copy_export_matches_the_orm_export_byte_for_byte(letter_with_groups):
