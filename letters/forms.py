@@ -252,7 +252,11 @@ class TranslationForm(forms.Form):
 
 class InviteForm(forms.Form):
     email = forms.EmailField(label=_("Email address"))
-    role = forms.ChoiceField(label=_("Role"), choices=OrganiserRole.choices)
+    # The least a co-organiser may do unless the owner picks more: a planted
+    # organiser is a threat (docs/threat-model.md), so more is a choice.
+    role = forms.ChoiceField(
+        label=_("Role"), choices=OrganiserRole.choices, initial=OrganiserRole.VIEWER
+    )
 
 
 class RoleForm(forms.Form):

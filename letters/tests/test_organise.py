@@ -403,11 +403,13 @@ def test_owner_invites_a_co_organiser_who_accepts_with_the_invited_address(team,
     assert AuditLog.objects.filter(action="organiser.invite").exists()
 
 
-def test_only_owners_see_the_invitation_form_with_what_each_role_may_do(team):
+def test_only_owners_see_the_invitation_form_with_what_each_role_may_do_viewer_first(team):
     url = reverse("organise:letter", kwargs={"slug": team["letter"].slug})
     owner_page = client_for(team["owner"]).get(url).content.decode()
     assert "Invite a co-organiser" in owner_page
     assert "editors can also edit, publish and close the letter" in owner_page
+    invite = owner_page[owner_page.index('id="invite-heading"') :]
+    assert re.search(r'<option value="viewer" selected>', invite)  # the least, unless chosen
     for role in ("editor", "viewer"):
         page = client_for(team[role]).get(url).content.decode()
         assert "Invite a co-organiser" not in page
