@@ -332,6 +332,16 @@ def test_an_anonymous_signer_s_team_cannot_be_worked_out_from_the_names_listed(
     assert "and 6 more who withheld their names" in page
 
 
+def test_the_packet_says_so_when_no_group_is_large_enough_to_show(signed, organiser):
+    _delivery, (link,) = deliver(signed, organiser)
+
+    page = Client().get(reverse("leadership", kwargs={"token": link.token})).content.decode()
+
+    assert page.count("No group is large enough to show.") == 2  # by team, by location
+    assert '<th scope="row">' not in page
+    assert "Pia Public" in page
+
+
 def test_complementary_suppression_hides_a_second_cell():
     cells = {c.label: c.count for c in suppress({"A": 20, "B": 9, "C": 2}, 5)}
     assert cells == {"A": 20, "B": None, "C": None}

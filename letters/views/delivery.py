@@ -22,10 +22,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from letters import selectors, services
 from letters.forms import DeliveryForm, LinkEmailForm, ResponseForm, UpdateForm
 from letters.models import Delivery, Letter, LetterEvent, OrganiserRole
+from letters.suppression import Cell
 from letters.tokens import Purpose, read_token
 from letters.views.organise import _letter_for, _overview
 
 EDITOR, VIEWER = OrganiserRole.EDITOR, OrganiserRole.VIEWER
+
+
+def _shown(cells: list[Cell]) -> list[Cell]:
+    return [cell for cell in cells if cell.count is not None]
 
 
 def _as_delivered(letter: Letter, delivery: Delivery | None) -> dict[str, Any]:
@@ -42,9 +47,12 @@ def _as_delivered(letter: Letter, delivery: Delivery | None) -> dict[str, Any]:
         "demands": list(version.demands.all()),
         "fingerprint": selectors.version_fingerprint(version),
         "counts": counts,
-        "teams": selectors.letter_group_counts(letter=letter, field="team", threshold=threshold),
-        "locations": selectors.letter_group_counts(
-            letter=letter, field="location", threshold=threshold
+        # Only the groups shown: hidden ones are not even named.
+        "teams": _shown(
+            selectors.letter_group_counts(letter=letter, field="team", threshold=threshold)
+        ),
+        "locations": _shown(
+            selectors.letter_group_counts(letter=letter, field="location", threshold=threshold)
         ),
         "threshold": threshold,
         "signatories": selectors.letter_public_signatories(
