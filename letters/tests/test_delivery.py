@@ -342,6 +342,21 @@ def test_the_packet_says_so_when_no_group_is_large_enough_to_show(signed, organi
     assert "Pia Public" in page
 
 
+def test_leadership_is_told_how_many_named_signers_a_long_list_leaves_out(
+    signed, organiser, monkeypatch
+):
+    monkeypatch.setattr("letters.views.delivery.PACKET_MAX_NAMES", 3)
+    for n in range(4):
+        confirmed_signature(signed, name=f"Named {n}", email=f"named{n}@example.org")
+    _delivery, (link,) = deliver(signed, organiser)
+
+    page = Client().get(reverse("leadership", kwargs={"token": link.token})).content.decode()
+
+    assert page.count('class="signatory"') == 3  # the newest three of five named
+    assert "and 2 more named signers, not listed here" in page
+    assert "and 1 more who withheld their name" in page
+
+
 def test_complementary_suppression_hides_a_second_cell():
     cells = {c.label: c.count for c in suppress({"A": 20, "B": 9, "C": 2}, 5)}
     assert cells == {"A": 20, "B": None, "C": None}

@@ -29,6 +29,11 @@ from letters.views.organise import _letter_for, _overview
 EDITOR, VIEWER = OrganiserRole.EDITOR, OrganiserRole.VIEWER
 
 
+# The packet and the leadership page list at most this many named signers,
+# newest first; the rest are counted ("and N more named signers").
+PACKET_MAX_NAMES = 10_000
+
+
 def _shown(cells: list[Cell]) -> list[Cell]:
     return [cell for cell in cells if cell.count is not None]
 
@@ -40,6 +45,9 @@ def _as_delivered(letter: Letter, delivery: Delivery | None) -> dict[str, Any]:
     assert version is not None
     counts = selectors.letter_counts(letter_id=letter.pk)
     threshold = settings.EXPORT_MIN_GROUP
+    signatories = selectors.letter_public_signatories(
+        letter=letter, limit=PACKET_MAX_NAMES, ignore_listing=True
+    )
     return {
         "letter": letter,
         "delivery": delivery,
@@ -55,9 +63,11 @@ def _as_delivered(letter: Letter, delivery: Delivery | None) -> dict[str, Any]:
             selectors.letter_group_counts(letter=letter, field="location", threshold=threshold)
         ),
         "threshold": threshold,
-        "signatories": selectors.letter_public_signatories(
-            letter=letter, limit=10000, ignore_listing=True
-        ),
+        "signatories": signatories,
+        # A viral letter has more named signers than a page can list.
+        "unlisted": max(0, counts.public - len(signatories))
+        if len(signatories) == PACKET_MAX_NAMES
+        else 0,
         "addressees": list(letter.addressees.all()),
     }
 
