@@ -55,6 +55,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every answer is `private, no-store` unless it says `public`,
+    # and HEAD answers lose their body (config/middleware.py).
+    "config.middleware.private_by_default",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -71,6 +74,7 @@ MIDDLEWARE = [
 # Requests whose answer is the same for every visitor (the sign POST, the
 # cached public pages) take this shorter chain; config/wsgi.py says why.
 _PUBLIC_CHAIN = {
+    "config.middleware.private_by_default",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -334,9 +338,21 @@ EXPORT_MIN_GROUP: int = env.int("EXPORT_MIN_GROUP", default=5)
 UPDATE_EMAIL_BATCH: int = env.int("UPDATE_EMAIL_BATCH", default=500)
 SIGNATURE_CONFIRM_MAX_AGE: int = env.int("SIGNATURE_CONFIRM_MAX_AGE", default=3 * 86400)
 SIGNATURE_WITHDRAW_MAX_AGE: int = env.int("SIGNATURE_WITHDRAW_MAX_AGE", default=400 * 86400)
+# The sign form can make the site email an address: at most
+# SIGNATURE_MAX_EMAILS confirmation requests and SIGNATURE_MAX_ALREADY_EMAILS
+# "already signed" emails per signature per rolling SIGNATURE_EMAIL_WINDOW
+# seconds, and a fresh withdraw link at most every
+# SIGNATURE_WITHDRAW_LINK_INTERVAL seconds.
 SIGNATURE_MAX_EMAILS: int = env.int("SIGNATURE_MAX_EMAILS", default=5)
+SIGNATURE_MAX_ALREADY_EMAILS: int = env.int("SIGNATURE_MAX_ALREADY_EMAILS", default=1)
+SIGNATURE_EMAIL_WINDOW: int = env.int("SIGNATURE_EMAIL_WINDOW", default=86400)
+SIGNATURE_WITHDRAW_LINK_INTERVAL: int = env.int(
+    "SIGNATURE_WITHDRAW_LINK_INTERVAL", default=7 * 86400
+)
 SIGNATURE_PENDING_MAX_AGE: int = env.int("SIGNATURE_PENDING_MAX_AGE", default=7 * 86400)
 SIGNATURE_SWEEP_INTERVAL: int = env.int("SIGNATURE_SWEEP_INTERVAL", default=60)
+# Confirmations per client address and letter (burst and sustained): over
+# either, a confirmed signature is held (flagged), not counted.
 SIGN_RATE_BURST: str = env.str("SIGN_RATE_BURST", default="10/60")
 SIGN_RATE_SUSTAINED: str = env.str("SIGN_RATE_SUSTAINED", default="60/86400")
 SIGN_RATE_ALLOWLIST: list[str] = env.list("SIGN_RATE_ALLOWLIST", default=[])

@@ -2,8 +2,8 @@
 
 Requests whose answer is the same for every visitor go through a shorter
 middleware chain than the rest of the site: `settings.PUBLIC_MIDDLEWARE`,
-the middleware that shape such an answer (security headers, CSP, language,
-Content-Length, framing).  The views mark them with
+the middleware that shape such an answer (Cache-Control and HEAD, security
+headers, CSP, language, Content-Length, framing).  The views mark them with
 `letters.http.same_for_everyone`: the sign POST (the same redirect for
 everyone; `csrf_exempt`, `letters.http.same_origin` checks Origin and
 Sec-Fetch-Site instead) and the GETs of the pages and API answers served by
@@ -13,6 +13,12 @@ authentication, messages, CSRF and allauth middleware only cost them time:
 about 0.35 ms of the 2-2.5 ms of CPU a sign takes in a worker, measured
 in-process.  Everything else, including any other method on those
 addresses, goes through the full `settings.MIDDLEWARE`.
+
+HEAD takes the same chain as GET (`same_for_everyone("GET")` marks both)
+and gets the GET's status and headers; `config.middleware`, the outermost
+of both chains, drops the body, since Django's WSGI handler does not (only
+runserver and the test client do; gunicorn drops it too, but logs a warning
+for every such answer).
 """
 
 from __future__ import annotations

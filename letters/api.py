@@ -25,7 +25,8 @@ from letters.models import Letter
 from letters.selectors import Counts
 from letters.suppression import suppress
 
-ALLOWED_METHODS = ("GET", "OPTIONS")
+ALLOWED_METHODS = ("GET", "HEAD", "OPTIONS")
+READ_METHODS = frozenset({"GET", "HEAD"})
 PREFLIGHT_MAX_AGE = 86400
 
 
@@ -39,10 +40,10 @@ def _error(status: int, detail: str) -> HttpResponse:
 
 
 def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """GET only, readable from any origin.
+    """GET (and HEAD, its headers alone) only, readable from any origin.
 
-    OPTIONS answers the CORS preflight (GET only, no credentials); any other
-    method is 405 with `Allow`.  A missing letter is a JSON 404.  CSRF does
+    OPTIONS answers the CORS preflight (GET only, no credentials; HEAD needs
+    no preflight); any other method is 405 with `Allow`.  A missing letter is a JSON 404.  CSRF does
     not apply: nothing here changes state, and exempting it lets a stray
     POST get its honest 405 rather than a CSRF 403.
     """
@@ -55,14 +56,14 @@ def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             response["Access-Control-Allow-Methods"] = "GET"
             response["Access-Control-Allow-Headers"] = "If-None-Match, If-Modified-Since"
             response["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE)
-        elif request.method != "GET":
+        elif request.method not in READ_METHODS:
             response = _error(405, "Method not allowed.")
         else:
             try:
                 response = view(request, *args, **kwargs)
             except Http404:
                 response = _error(404, "Not found.")
-        if request.method != "GET":
+        if request.method not in READ_METHODS:
             response["Allow"] = ", ".join(ALLOWED_METHODS)
         response["Access-Control-Allow-Origin"] = "*"
         response["Access-Control-Expose-Headers"] = "ETag"
@@ -139,7 +140,8 @@ def letter_detail_data(letter: Letter) -> dict[str, Any]:
 
 
 def letter_counts_data(letter: Letter) -> dict[str, Any]:
-    """Confirmed signatures per day, oldest first, small days suppressed
+    """The net change of the confirmed count per day (may be negative; see
+    `selectors.letter_day_counts`), oldest first, small changes suppressed
     (with complementary suppression, so no hidden day follows from the total).
     The days add up to the exact total (`letter_day_counts_cached`)."""
     threshold = settings.EXPORT_MIN_GROUP
@@ -157,7 +159,7 @@ def letter_counts_data(letter: Letter) -> dict[str, Any]:
     }
 
 
-@same_for_everyone("GET")
+@same_for_everyone("GET", "HEAD")
 @api_view
 def letters_list(request: HttpRequest) -> HttpResponse:
     def build() -> tuple[bytes, str]:
@@ -168,7 +170,7 @@ def letters_list(request: HttpRequest) -> HttpResponse:
     return public_response(request, "api:letters", build)
 
 
-@same_for_everyone("GET")
+@same_for_everyone("GET", "HEAD")
 @api_view
 def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return public_response(
@@ -178,7 +180,7 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@same_for_everyone("GET")
+@same_for_everyone("GET", "HEAD")
 @api_view
 def letter_counts(request: HttpRequest, slug: str) -> HttpResponse:
     return public_response(

@@ -227,10 +227,15 @@ def same_for_everyone(*methods: str) -> Callable[[_View], _View]:
     it reads no session, user, message or CSRF cookie (a `public_response`
     page, the sign POST).  config/wsgi.py serves those requests through the
     shorter PUBLIC_MIDDLEWARE chain.  Put it outermost: the mark is read
-    from the view the URL resolves to."""
+    from the view the URL resolves to.
+
+    HEAD is GET without the body (config.middleware drops it, in both
+    chains), so a GET that is the same for everyone marks HEAD too; the
+    view must accept it (`require_safe`)."""
+    marked = frozenset(methods) | ({"HEAD"} if "GET" in methods else set())
 
     def mark(view: _View) -> _View:
-        view.same_for_everyone = frozenset(methods)  # type: ignore[attr-defined]
+        view.same_for_everyone = marked  # type: ignore[attr-defined]
         return view
 
     return mark

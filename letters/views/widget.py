@@ -12,7 +12,7 @@ from django.utils.csp import CSP  # type: ignore[import-untyped,unused-ignore]
 from django.utils.translation import get_language
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override  # type: ignore[import-untyped,unused-ignore]
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from letters import selectors
 from letters.http import language_from_query, public_response
@@ -29,7 +29,7 @@ EMBED_CSP: dict[str, Any] = {
 
 @xframe_options_exempt
 @csp_override(EMBED_CSP)
-@require_GET
+@require_safe
 @language_from_query
 def embed(request: HttpRequest, slug: str) -> HttpResponse:
     """Cached like the letter page (same bytes for every visitor of a language)."""

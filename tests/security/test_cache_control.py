@@ -1,0 +1,312 @@
+"""Rule 11 (DESIGN §2): every answer that carries a token or personal data
+is `Cache-Control: private, no-store`.
+
+Every URL pattern of the URL conf has a decision in `CACHING` (public, the
+same cached bytes for everyone; or private), and a pattern without one
+fails `test_every_url_pattern_has_a_caching_decision`.  The matrix's URLs
+(tests/security/matrix.py) are fetched as every role, with the role's own
+token or account, so the real pages are checked, not their 404s: GET with
+the matrix's query variants and, for views that take a form, the POST.
+allauth's and the admin's pages, which the matrix leaves to their own
+tests, are all private and are fetched here too."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import Client, override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, include
+from django.urls import path as url_path
+
+from config import urls as project_urls
+from letters import selectors
+from outbox.models import OutboxMessage
+from tests.security.matrix import ROUTES, Answer, build_path, send
+from tests.security.world import NO_ACCOUNT, ROLES, World, other_tokens
+
+PUBLIC, PRIVATE = "public", "private"
+
+# What the answers of each URL of the matrix may say.  Public: the shared
+# copies of `letters.http.public_response`, the same bytes for everyone.
+# Private: everything else (the middleware's default, config/middleware.py).
+CACHING: dict[str, str] = {
+    "": PRIVATE,  # a redirect to the index; the default, nothing gained by sharing it
+    "favicon.ico": PRIVATE,  # the same
+    "letters/": PUBLIC,
+    "signing-safely/": PUBLIC,
+    "letters/<slug:slug>/": PUBLIC,
+    "letters/<slug:slug>/embed/": PUBLIC,
+    "letters/<slug:slug>/sign/": PRIVATE,  # a refused sign echoes the signer's name and email
+    "letters/<slug:slug>/signatories/": PUBLIC,
+    "letters/<slug:slug>/check-inbox/": PUBLIC,
+    "letters/<slug:slug>/feed/": PUBLIC,
+    "api/letters/": PUBLIC,
+    "api/letters/<slug:slug>/": PUBLIC,
+    "api/letters/<slug:slug>/counts/": PUBLIC,
+    "api/openapi.json": PUBLIC,
+    r"^api/(?:[\s\S]*/)?$": PRIVATE,  # the API's JSON 404 (and its 405s, preflights)
+    # emailed links: the token is in the URL, the page shows the signer's choices
+    "s/<str:token>/": PRIVATE,
+    "w/<str:token>/": PRIVATE,
+    "v/<str:token>/": PRIVATE,
+    "u/<str:token>/": PRIVATE,
+    "l/<str:token>/": PRIVATE,
+    "p/<str:token>/": PRIVATE,
+    # the organiser area
+    "organise/": PRIVATE,
+    "organise/new/": PRIVATE,
+    "organise/invitations/<str:token>/": PRIVATE,
+    "organise/<slug:slug>/": PRIVATE,
+    "organise/<slug:slug>/edit/": PRIVATE,
+    "organise/<slug:slug>/publish/": PRIVATE,
+    "organise/<slug:slug>/close/": PRIVATE,
+    "organise/<slug:slug>/archive/": PRIVATE,
+    "organise/<slug:slug>/duplicate/": PRIVATE,
+    "organise/<slug:slug>/preview-link/": PRIVATE,
+    "organise/<slug:slug>/paper/": PRIVATE,
+    "organise/<slug:slug>/erase/": PRIVATE,
+    "organise/<slug:slug>/translation/": PRIVATE,
+    "organise/<slug:slug>/organisers/invite/": PRIVATE,
+    "organise/<slug:slug>/organisers/<int:organiser_id>/role/": PRIVATE,
+    "organise/<slug:slug>/organisers/<int:organiser_id>/remove/": PRIVATE,
+    "organise/<slug:slug>/signatures/": PRIVATE,
+    "organise/<slug:slug>/signatures/<int:signature_id>/invalidate/": PRIVATE,
+    "organise/<slug:slug>/signatures/invalidate/": PRIVATE,
+    "organise/<slug:slug>/export/counts/": PRIVATE,
+    "organise/<slug:slug>/export/signatories/": PRIVATE,
+    "organise/<slug:slug>/deliver/": PRIVATE,
+    "organise/<slug:slug>/delivery/": PRIVATE,
+    "organise/<slug:slug>/delivery/email-link/": PRIVATE,
+    "organise/<slug:slug>/delivery/links/<int:link_id>/revoke/": PRIVATE,
+    "organise/<slug:slug>/response/": PRIVATE,
+    "organise/<slug:slug>/update/": PRIVATE,
+    "organise/<slug:slug>/packet/": PRIVATE,
+}
+# Whole areas the matrix leaves to their own tests: every pattern under them
+# is private (each is fetched below).  The local outbox (DEBUG only) is
+# checked on its own, below.
+PRIVATE_AREAS = ("accounts/", "admin/")
+
+# Values for the parameters of the areas' patterns.
+AREA_VALUES = {
+    "key": "no-such-key",
+    "uidb36": "1",
+    "id": "1",
+    "object_id": "1",
+    "content_type_id": "1",
+    "app_label": "letters",
+    "url": "no-such-page/",
+}
+
+
+def every_url_pattern() -> list[str]:
+    """Every route of the URL conf, areas included, as its full route string."""
+
+    def walk(patterns: list[Any], prefix: str) -> Iterator[str]:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, route)
+            elif isinstance(pattern, URLPattern):
+                yield route
+
+    return list(walk(get_resolver().url_patterns, ""))
+
+
+def area_path(route: str) -> str:
+    """A concrete path for a route of the admin or allauth."""
+    path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: AREA_VALUES[m.group(1)], route)
+    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: AREA_VALUES[m.group(1)], path)
+    return "/" + path.replace("^", "").replace("$", "")
+
+
+def directives(answer: Answer) -> set[str]:
+    value = answer.headers.get("Cache-Control", "")
+    return {d.split("=", 1)[0].strip().lower() for d in value.split(",") if d.strip()}
+
+
+def private_problem(where: str, answer: Answer) -> list[str]:
+    if {"private", "no-store"} <= directives(answer) and "public" not in directives(answer):
+        return []
+    return [f"{where} ({answer.status}): Cache-Control {answer.headers.get('Cache-Control')!r}"]
+
+
+# The URL conf with the local outbox, which only DEBUG turns on.
+urlpatterns = [*project_urls.urlpatterns, url_path("outbox/", include("outbox.urls"))]
+
+PRIVATE_ROUTES = sorted(r for r, c in CACHING.items() if c == PRIVATE)
+PUBLIC_ROUTES = sorted(r for r, c in CACHING.items() if c == PUBLIC)
+AREA_ROUTES = sorted(r for r in every_url_pattern() if r.startswith(PRIVATE_AREAS))
+
+
+def test_every_url_pattern_has_a_caching_decision() -> None:
+    found = set(every_url_pattern())
+    decided = {r for r in found if r in CACHING or r.startswith(PRIVATE_AREAS)}
+
+    assert sorted(found - decided) == [], "decide: add these URLs to CACHING, public or private"
+    assert sorted(set(CACHING) - found) == [], "these URLs are gone: remove them from CACHING"
+    assert set(CACHING) == set(ROUTES), "the matrix and CACHING list the same URLs"
+
+
+@pytest.mark.parametrize("route", PRIVATE_ROUTES)
+def test_every_answer_of_a_private_url_is_private_and_no_store(world: World, route: str) -> None:
+    """As every role, with its own token or account: the GETs (with the
+    matrix's query variants) and the POST of views that take a form."""
+    spec = ROUTES[route]
+    clients = world.clients()
+    problems: list[str] = []
+    reached = {}
+
+    for role in ROLES:
+        path = build_path(route, world, role)
+        for query in ["", *spec.query]:
+            url = f"{path}?{query}" if query else path
+            answer = send(clients[role], "get", url)
+            problems += private_problem(f"GET {url} as {role}", answer)
+            if spec.method == "get" and not query:
+                reached[role] = answer.status
+        if spec.post is not None:
+            answer = send(clients[role], "post", path, spec.post(world))
+            problems += private_problem(f"POST {path} as {role}", answer)
+            if spec.method == "post":
+                reached[role] = answer.status
+
+    assert problems == []
+    # each role got its real answer (the page, the redirect, the refusal), not a stray one
+    assert reached == spec.expect
+
+
+@pytest.mark.parametrize("route", ["p/<str:token>/", "organise/invitations/<str:token>/"])
+def test_the_review_link_and_the_invitation_are_private_with_a_live_token(
+    world: World, route: str
+) -> None:
+    """The matrix holds no live review link or invitation; here one is used."""
+    tokens = other_tokens(world.letter, world.users["owner"])
+    token = tokens["preview" if route.startswith("p/") else "invitation"]
+    path = "/" + route.replace("<str:token>", token)
+    problems: list[str] = []
+    statuses = {}
+
+    for role, client in world.clients().items():
+        answer = send(client, "get", path)
+        statuses[role] = answer.status
+        problems += private_problem(f"GET {path} as {role}", answer)
+        if route.startswith("organise/"):
+            answer = send(client, "post", path, {})
+            problems += private_problem(f"POST {path} as {role}", answer)
+
+    assert problems == []
+    if route.startswith("p/"):
+        assert set(statuses.values()) == {200}
+    else:
+        assert statuses == {r: 302 if r in NO_ACCOUNT else 200 for r in ROLES}
+
+
+@pytest.mark.parametrize("route", PUBLIC_ROUTES)
+def test_every_answer_of_a_public_url_is_public_and_the_same_for_everyone(
+    world: World, route: str
+) -> None:
+    spec = ROUTES[route]
+    clients = world.clients()
+    problems: list[str] = []
+
+    for role in ROLES:
+        path = build_path(route, world, role)
+        for query in ["", *spec.query]:
+            url = f"{path}?{query}" if query else path
+            answer = send(clients[role], "get", url)
+            assert answer.status == 200, f"GET {url} as {role}"
+            if "public" not in directives(answer) or directives(answer) & {"private", "no-store"}:
+                problems.append(f"GET {url} as {role}: {answer.headers.get('Cache-Control')!r}")
+            again = send(clients[role], "get", url, HTTP_IF_NONE_MATCH=answer.headers["ETag"])
+            assert again.status == 304, f"GET {url} as {role}, revalidated"
+            assert again.headers["Cache-Control"] == answer.headers["Cache-Control"]
+
+    assert problems == []
+
+
+@pytest.mark.parametrize("route", AREA_ROUTES)
+def test_every_account_and_admin_page_is_private(world: World, route: str) -> None:
+    """allauth's pages (login, sign-up, password reset, two-factor) and the
+    admin's, as a visitor, a signed-in outsider and the admin; GET and POST."""
+    path = area_path(route)
+    problems: list[str] = []
+
+    for role in ("visitor", "outsider", "admin"):
+        for method in ("get", "post"):
+            answer = send(world.client(role), method, path)
+            problems += private_problem(f"{method.upper()} {path} as {role}", answer)
+
+    assert problems == []
+
+
+def test_errors_redirects_and_refusals_are_private(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answers no view wrote: the URL conf's 404, APPEND_SLASH's redirect, a
+    405, a public page's 404 and a server error; and a redirect whose
+    Location holds a token."""
+    client = Client(raise_request_exception=False)
+    owner = world.client("owner")
+    confirm = build_path("s/<str:token>/", world, "signer")
+    answers = {
+        "no such page": send(client, "get", "/no-such-page/"),
+        "no such letter": send(client, "get", "/letters/no-such-letter/"),
+        "no such feed": send(client, "get", "/letters/no-such-letter/feed/"),
+        "APPEND_SLASH": send(owner, "get", f"/organise/{world.letter.slug}"),
+        "405": send(client, "post", "/letters/"),
+        "preflight": send(client, "options", "/api/letters/"),
+        "confirm's redirect": send(client, "post", confirm, {"display": "public"}),
+    }
+    assert answers["APPEND_SLASH"].status == 301
+    assert answers["confirm's redirect"].status == 302
+    assert world.signer_tokens["s"] in answers["confirm's redirect"].headers["Location"]
+
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(selectors, "letter_public_get", broken)
+    answers["server error"] = send(client, "get", build_path("letters/<slug:slug>/", world, ""))
+    assert answers["server error"].status == 500
+
+    problems = [p for where, a in answers.items() for p in private_problem(where, a)]
+    assert problems == []
+
+
+def test_an_answer_that_sets_its_own_non_public_cache_control_is_made_private() -> None:
+    """A view that says `max-age=600` (and not `public`) is not shared."""
+    from django.http import HttpRequest, HttpResponse
+
+    from config.middleware import private_by_default
+
+    def view(request: HttpRequest) -> HttpResponse:
+        response = HttpResponse("personal")
+        response["Cache-Control"] = "max-age=600"
+        return response
+
+    response = private_by_default(view)(HttpRequest())
+
+    assert {d.strip() for d in response["Cache-Control"].split(",")} == {
+        "max-age=600",
+        "private",
+        "no-store",
+    }
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_the_local_outbox_is_private(world: World) -> None:
+    """Development's outbox shows every email the site sent, links and all."""
+    message = OutboxMessage.objects.create(
+        from_email="site@example.org", to="sam.signer@example.org", subject="Confirm", body="x"
+    )
+    problems: list[str] = []
+
+    for url in ("/outbox/", f"/outbox/{message.pk}/"):
+        answer = send(Client(), "get", url)
+        assert answer.status == 200, url
+        problems += private_problem(f"GET {url}", answer)
+
+    assert problems == []
