@@ -129,12 +129,14 @@ def letter_deliver(
 
 def leadership_link_get(*, token: str) -> LeadershipLink | None:
     """The live link a token names, or None (revoked, expired, unknown and
-    tampered tokens are indistinguishable)."""
+    tampered tokens, and links of an archived letter, which is withdrawn from
+    view, are indistinguishable)."""
     if not token:
         return None
     link = (
         LeadershipLink.objects.select_related("delivery__letter", "delivery__version")
         .filter(token_hash=hash_token(token), revoked_at__isnull=True)
+        .exclude(delivery__letter__status=LetterStatus.ARCHIVED)
         .first()
     )
     if link is None or (link.expires_at is not None and link.expires_at <= timezone.now()):

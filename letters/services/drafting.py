@@ -251,7 +251,11 @@ def letter_close(*, letter: Letter, by: Any | None = None) -> Letter:
 
 @transaction.atomic
 def letter_archive(*, letter: Letter, by: Any | None = None) -> Letter:
-    """any state but archived → archived (no longer listed; the page stays)."""
+    """any state but archived → archived: withdrawn from view.  The public
+    page, lists, API, feed, widget, leadership and review links answer like
+    unknown ones, and confirm and new-version links like invalid ones; the
+    signers' withdraw and unsubscribe links and the organiser area keep
+    working (`letters/tests/test_archive.py`)."""
     return _transition(
         letter,
         allowed_from=[s for s in LetterStatus.values if s != LetterStatus.ARCHIVED],

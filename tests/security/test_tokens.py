@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from letters import services
 from letters.models import LeadershipLink, Signature
-from letters.tokens import Purpose, make_token
+from letters.tokens import OLD_FORMAT_READ, Purpose, make_token
 from tests.security.matrix import Answer, send
 from tests.security.world import JUNK_TOKEN, SIGNER_LINKS, World, other_tokens, snapshot
 
@@ -34,6 +34,11 @@ OTHER_PURPOSE = {
     "v": Purpose.UNSUBSCRIBE,
     "u": Purpose.NEW_VERSION,
 }
+
+
+def old_format(signature: Signature, purpose: Purpose) -> str:
+    """A token as the release before issue 16 minted it (the id readable)."""
+    return signing.dumps([signature.pk, signature.secret], salt=purpose.value, compress=False)
 
 
 def tamper(token: str) -> str:
@@ -93,6 +98,9 @@ def test_bad_signer_links_all_get_the_same_answer_and_change_nothing(
         "other letter's invitation": foreign_tokens["invitation"],
         "a leadership link": world.leadership_token,
     }
+    if SIGNER_LINKS[prefix] not in OLD_FORMAT_READ:
+        # this very signature's link as the previous release minted it
+        bad["old format"] = old_format(signature, SIGNER_LINKS[prefix])
     got = answers(client, prefix, bad)
     with override_settings(SIGNATURE_CONFIRM_MAX_AGE=-1, SIGNATURE_WITHDRAW_MAX_AGE=-1):
         got |= answers(client, prefix, {"expired": valid})
@@ -139,3 +147,24 @@ def test_bad_leadership_links_all_get_the_same_answer_and_change_nothing(
     after = snapshot()
     assert after["Letter"] == before["Letter"]  # never acknowledged
     assert after["LetterEvent"] == before["LetterEvent"]
+
+
+def test_old_format_withdraw_and_unsubscribe_links_in_mailboxes_still_work(world: World) -> None:
+    """Withdraw links live 400 days: those minted before tokens became opaque
+    still let their signer unsubscribe and withdraw (and then stop working)."""
+    client = Client()
+    signature: Signature = world.signer
+    unsubscribe = f"/u/{old_format(signature, Purpose.UNSUBSCRIBE)}/"
+    withdraw = f"/w/{old_format(signature, Purpose.WITHDRAW)}/"
+    before = snapshot()
+    assert send(client, "get", unsubscribe, keep=True).status == 200
+    assert send(client, "get", withdraw, keep=True).status == 200
+    assert snapshot() == before  # opening a link changes nothing
+
+    assert send(client, "post", unsubscribe, keep=True).status == 200
+    assert Signature.objects.get(pk=signature.pk).wants_updates is False
+    assert send(client, "post", withdraw, keep=True).status == 200
+    row = Signature.objects.get(pk=signature.pk)
+    assert (row.status, row.email, row.name, row.secret) == ("withdrawn", "", "", "")
+    assert send(client, "get", withdraw).status == 404
+    assert send(client, "get", unsubscribe).status == 404
