@@ -35,13 +35,16 @@ class LetterAdmin(admin.ModelAdmin):
         self, request: HttpRequest, queryset: QuerySet[Letter], fmt: str
     ) -> HttpResponseBase:
         letters = list(queryset.order_by("id"))
+        threshold = exports.export_threshold()  # EXPORT_MIN_GROUP: admins get no lower one
         services.audit(
             actor=request.user,
             action="export.admin",
             target=",".join(x.slug for x in letters),
+            kinds=",".join(exports.KINDS),
+            threshold=threshold,
             format=fmt,
         )
-        rows = exports.letters_count_rows(letters, exports.KINDS)
+        rows = exports.letters_count_rows(letters, exports.KINDS, threshold)
         return exports.http_response(rows, exports.COUNT_FIELDS, fmt, "letters-counts")
 
     @admin.action(description="Export counts of the selected letters (CSV)")

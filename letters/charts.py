@@ -8,6 +8,10 @@ forbids inline styles), only presentation attributes and the CSS classes
 escaped. `chart_table_rows` gives the same numbers as rows for a table that
 serves as the text alternative.
 
+Day counts are net changes of the total (`selectors.letter_day_counts`), so a
+day may be 0 or negative: a negative day is a bar below the zero line, and
+the running total falls on it.
+
 Days without signatures between the first and the last date are filled with 0,
 and only the most recent `MAX_DAYS` days (ending at the last date) are shown;
 the running total counts the shown days.  The time axis is at least
@@ -38,16 +42,13 @@ _MARGIN_X = 8
 def _daily_series(day_counts: dict[str, int]) -> list[tuple[date, int]]:
     """One (day, count) pair per day from the first to the last date, gaps as 0.
 
-    Capped to the most recent `MAX_DAYS` days. Raises ValueError for a key that
-    is not an ISO date or a negative count.
+    Capped to the most recent `MAX_DAYS` days. Counts may be negative (net
+    changes). Raises ValueError for a key that is not an ISO date.
     """
     counts: dict[date, int] = {}
     for key, value in day_counts.items():
         day = date.fromisoformat(key)
-        count = int(value)
-        if count < 0:
-            raise ValueError(f"negative signature count for {key!r}: {count}")
-        counts[day] = counts.get(day, 0) + count
+        counts[day] = counts.get(day, 0) + int(value)
     if not counts:
         return []
     last = max(counts)
@@ -134,30 +135,41 @@ def signatures_chart_svg(
     top, bottom = _MARGIN_TOP, height - _MARGIN_BOTTOM
     plot_width, plot_height = right - left, bottom - top
 
-    max_per_day = max(count for _day, count, _total in rows)
-    final_total = rows[-1][2]
+    counts = [count for _day, count, _total in rows]
+    totals = [total for _day, _count, total in rows]
+    max_per_day = max(counts)
+    final_total = totals[-1]
     slot = plot_width / max(len(rows), MIN_SLOTS)
     gap = slot * 0.15 if slot > 3 else 0.0
     shown_right = left + len(rows) * slot  # the end of the last shown day
 
-    def y_for(value: int, scale_max: int) -> float:
-        if scale_max <= 0:
-            return float(bottom)
-        return bottom - plot_height * value / scale_max
+    def scale(values: list[int]) -> tuple[int, int]:
+        """The range a series is drawn over: always from 0 (at the bottom
+        unless the series goes below it) to its highest value."""
+        return min(0, *values), max(0, *values)
 
+    def y_for(value: int, low: int, high: int) -> float:
+        if high <= low:
+            return float(bottom)
+        return bottom - plot_height * (value - low) / (high - low)
+
+    bar_low, bar_high = scale(counts)
+    zero = y_for(0, bar_low, bar_high)
+    line_low, line_high = scale(totals)
     bars: list[str] = []
     points: list[str] = []
     for index, (_day, count, total) in enumerate(rows):
         x = left + index * slot
-        if count > 0:
-            y = y_for(count, max_per_day)
+        if count:
+            y = y_for(count, bar_low, bar_high)
+            top_y, bottom_y = min(y, zero), max(y, zero)
             bars.append(
-                f'<rect x="{_num(x + gap / 2)}" y="{_num(y)}" '
-                f'width="{_num(slot - gap)}" height="{_num(bottom - y)}"/>'
+                f'<rect x="{_num(x + gap / 2)}" y="{_num(top_y)}" '
+                f'width="{_num(slot - gap)}" height="{_num(bottom_y - top_y)}"/>'
             )
-        points.append(f"{_num(x + slot / 2)},{_num(y_for(total, final_total))}")
+        points.append(f"{_num(x + slot / 2)},{_num(y_for(total, line_low, line_high))}")
     if len(points) == 1:
-        y_line = _num(y_for(final_total, final_total))
+        y_line = _num(y_for(final_total, line_low, line_high))
         points = [f"{_num(left)},{y_line}", f"{_num(shown_right)},{y_line}"]
 
     chart_id = _chart_id(title, description, width, height, rows)
@@ -174,6 +186,14 @@ def signatures_chart_svg(
             f'<line class="chart-axis" x1="{_num(left)}" y1="{_num(top)}" '
             f'x2="{_num(right)}" y2="{_num(top)}" stroke="currentColor" '
             'stroke-width="0.5" stroke-dasharray="2 3" stroke-opacity="0.6"/>'
+        ),
+        # The zero line of the bars, when some day is below it.
+        (
+            f'<line class="chart-axis" x1="{_num(left)}" y1="{_num(zero)}" '
+            f'x2="{_num(right)}" y2="{_num(zero)}" stroke="currentColor" '
+            'stroke-width="0.5" stroke-opacity="0.6"/>'
+            if bar_low < 0
+            else ""
         ),
         (
             f'<line class="chart-axis" x1="{_num(left)}" y1="{_num(bottom)}" '

@@ -1,10 +1,15 @@
 """Count exports (CSV and JSON), streamed: rows are produced one at a time
 from server-side cursors, so memory stays flat whatever the letter's size.
 
-Group counts (team, location, day) go through `suppress`: cells below
-EXPORT_MIN_GROUP are reported as suppressed, with complementary suppression.
-No export carries a signer's email; the signatory list holds public signers
-only.  Callers audit every export (`letters.services.audit`).
+Counts by team and location hold public signers only (anonymous signers
+are in the totals only: DESIGN §2, rule 9); counts by day are the net change
+of the total on that day (`selectors.letter_day_counts`).  Group counts go
+through `suppress`: cells below the threshold are reported as suppressed,
+with complementary suppression.  The threshold is never below
+EXPORT_MIN_GROUP, whoever asks (`count_rows` refuses a lower one).  No
+export carries a signer's email; the signatory list holds public signers
+only.  Callers audit every export, with its threshold
+(`letters.services.audit`).
 """
 
 from __future__ import annotations
@@ -41,16 +46,36 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+def export_threshold(threshold: int | None = None) -> int:
+    """The threshold an export uses: EXPORT_MIN_GROUP unless a higher one is
+    asked for.  A lower one is refused (ValueError): the floor for anything
+    that can contain anonymous signers is a setting, not a caller's choice."""
+    floor = settings.EXPORT_MIN_GROUP
+    if threshold is None:
+        return floor
+    if threshold < floor:
+        raise ValueError(f"threshold {threshold} is below EXPORT_MIN_GROUP ({floor})")
+    return threshold
+
+
 def count_rows(
     letter: Letter, kind: str, threshold: int | None = None, *, for_organisers: bool = False
 ) -> Iterator[dict[str, Any]]:
     """One letter's counts of one kind.  Group kinds are suppressed; hidden
     team and location cells are reported as one unnamed row (a team's name
-    can point at a person).  Organisers get no pending count (see
-    selectors.letter_status_counts)."""
+    can point at a person).  Team and location rows count public signers
+    only; day rows are net changes of the total (may be negative).
+    Organisers get no pending count (see selectors.letter_status_counts).
+    Raises ValueError at once (not on the first row) for an unknown kind or
+    a threshold below EXPORT_MIN_GROUP."""
     if kind not in KINDS:
         raise ValueError(kind)
-    threshold = settings.EXPORT_MIN_GROUP if threshold is None else threshold
+    return _count_rows(letter, kind, export_threshold(threshold), for_organisers)
+
+
+def _count_rows(
+    letter: Letter, kind: str, threshold: int, for_organisers: bool
+) -> Iterator[dict[str, Any]]:
     if kind == "status":
         raw = selectors.letter_status_counts(letter=letter, with_pending=not for_organisers)
         for key, n in raw.items():
@@ -91,10 +116,20 @@ def letters_count_rows(
     *,
     for_organisers: bool = False,
 ) -> Iterator[dict[str, Any]]:
+    """Every letter's counts of every kind; refuses (ValueError, at once) an
+    unknown kind or a threshold below EXPORT_MIN_GROUP, like `count_rows`."""
     kinds = list(kinds)
-    for letter in letters:
-        for kind in kinds:
-            yield from count_rows(letter, kind, threshold, for_organisers=for_organisers)
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        raise ValueError(", ".join(sorted(unknown)))
+    threshold = export_threshold(threshold)
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for letter in letters:
+            for kind in kinds:
+                yield from count_rows(letter, kind, threshold, for_organisers=for_organisers)
+
+    return rows()
 
 
 def summary_rows(letters: Iterable[Letter]) -> Iterator[dict[str, Any]]:

@@ -112,10 +112,13 @@ SCHEMAS: dict[str, Any] = {
     "DayCount": _object(
         {
             "date": {"type": "string", "format": "date"},
-            "count": {"type": ["integer", "null"], "minimum": 1},
+            "count": {"type": ["integer", "null"]},
             "suppressed": {"type": "boolean"},
         },
-        "Confirmed signatures on one day; a small count is suppressed (null).",
+        "The net change of the confirmed count on one day: signatures confirmed that day "
+        "minus counted ones withdrawn or invalidated that day (so it may be negative, and "
+        "a past day never changes).  Days without change are left out; a small change is "
+        "suppressed (null).",
     ),
     "LetterCounts": _object(
         {
@@ -127,8 +130,8 @@ SCHEMAS: dict[str, Any] = {
             "min_group": {
                 "type": "integer",
                 "minimum": 1,
-                "description": "Days with fewer confirmations are suppressed, and so is the "
-                "next smallest day when only one would be.",
+                "description": "Days with a smaller change (up or down) are suppressed, and "
+                "so is the next smallest day when only one would be.",
             },
             "days": {"type": "array", "items": _ref("DayCount")},
         }

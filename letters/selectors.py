@@ -35,7 +35,7 @@ from letters.models import (
     SignatureStatus,
     VersionStats,
 )
-from letters.suppression import Cell, counts_with_anonymous_pooled, suppress
+from letters.suppression import Cell, suppress
 
 
 @dataclass(frozen=True)
@@ -268,29 +268,35 @@ def letter_by_preview_token(*, token: str) -> Letter | None:
         Letter.objects.select_related("current_version")
         .filter(preview_token_hash=hash_token(token))
         .exclude(preview_token_hash="")
+        .exclude(status=LetterStatus.ARCHIVED)  # withdrawn from view, like the public page
         .first()
     )
 
 
 def letter_group_counts(*, letter: Letter, field: str, threshold: int) -> list[Cell]:
-    """Confirmed, counted signatures by team or location, small groups
-    suppressed.  Anonymous signers are never named, and count in their group
-    only where at least `threshold` of them share it
-    (`suppression.counts_with_anonymous_pooled` says why)."""
+    """Confirmed, counted public signers by team or location, small groups
+    suppressed.  Anonymous signers are in no group, only in the totals
+    (DESIGN §2, rule 9): one anonymous signer confirming or withdrawing must
+    change no row.  A group threshold for them would not do: an attacker
+    can fill a group with anonymous fakes, and the one real signer who
+    joins it then shows as "5" (`letters.suppression` says more)."""
     assert field in {"team", "location"}
     rows = (
-        Signature.objects.filter(letter=letter, status=SignatureStatus.CONFIRMED, flagged=False)
-        .values(field, "display")
+        Signature.objects.filter(
+            letter=letter,
+            status=SignatureStatus.CONFIRMED,
+            display=Display.PUBLIC,
+            flagged=False,
+        )
+        .values(field)
         .annotate(n=Count("id"))
-        .values_list(field, "display", "n")
+        .values_list(field, "n")
     )
     public: dict[str, int] = {}
-    anonymous: dict[str, int] = {}
-    for label, display, n in rows:
+    for label, n in rows:
         key = (label or "").strip() or "—"
-        into = public if display == Display.PUBLIC else anonymous
-        into[key] = into.get(key, 0) + n
-    return suppress(counts_with_anonymous_pooled(public, anonymous, threshold), threshold)
+        public[key] = public.get(key, 0) + n
+    return suppress(public, threshold)
 
 
 def letter_latest_delivery(*, letter: Letter) -> Delivery | None:
@@ -346,18 +352,44 @@ def version_fingerprint(version: LetterVersion) -> str:
 
 
 def letter_day_counts(*, letter: Letter) -> dict[str, int]:
-    """Confirmed, counted signatures per day of confirmation (ISO dates, in
-    the site's time zone), oldest first.  Raw: callers suppress small cells
-    before showing them to anyone but an admin."""
-    rows = (
-        Signature.objects.filter(letter=letter, status=SignatureStatus.CONFIRMED, flagged=False)
-        .annotate(day=TruncDate("confirmed_at"))
-        .values("day")
-        .annotate(n=Count("id"))
-        .order_by("day")
-        .values_list("day", "n")
+    """The net change of the letter's confirmed count on each day (ISO dates
+    in the site's time zone, oldest first; days without change left out).
+
+    A counted signature adds one on the day it was confirmed and, if it was
+    withdrawn or invalidated since, takes one away on the day that happened
+    (a withdrawal keeps `confirmed_at`); held (`flagged`) signatures were
+    never counted and are in no day.  So the days add up to the confirmed
+    count, a past day's figure never changes afterwards, and the days tell
+    nothing that reading the public total once a day would not: an anonymous
+    signer who withdraws lowers today's figure, not the figure of the day
+    they signed (DESIGN §2, rule 9).  A day whose changes cancel out is left
+    out, as if nothing had happened: the total did not move.  Figures may be
+    negative.  Raw: callers suppress or merge small days before showing them
+    to anyone but an admin."""
+    counted = Signature.objects.filter(letter=letter, flagged=False, confirmed_at__isnull=False)
+    withdrawn = Q(status=SignatureStatus.WITHDRAWN, withdrawn_at__isnull=False)
+    invalidated = Q(status=SignatureStatus.INVALIDATED, invalidated_at__isnull=False)
+    net: dict[str, int] = {}
+
+    def add(rows: QuerySet[Signature], moment: str, sign: int) -> None:
+        per_day = (
+            rows.annotate(day=TruncDate(moment))
+            .values("day")
+            .annotate(n=Count("id"))
+            .values_list("day", "n")
+        )
+        for day, n in per_day:
+            key = day.isoformat()
+            net[key] = net.get(key, 0) + sign * n
+
+    add(
+        counted.filter(Q(status=SignatureStatus.CONFIRMED) | withdrawn | invalidated),
+        "confirmed_at",
+        +1,
     )
-    return {day.isoformat(): n for day, n in rows if day is not None}
+    add(counted.filter(withdrawn), "withdrawn_at", -1)
+    add(counted.filter(invalidated), "invalidated_at", -1)
+    return {day: n for day, n in sorted(net.items()) if n}
 
 
 # Day counts computed while the cache was down, per process (full cache key
@@ -367,7 +399,7 @@ _day_counts_without_cache: dict[str, tuple[float, dict[str, int]]] = {}
 
 
 def _day_counts_cached(letter: Letter) -> dict[str, int]:
-    key = f"chart-days:{letter.pk}"
+    key = f"chart-net-days:{letter.pk}"  # net changes (not the per-confirmation days of old)
     try:
         cached = cache.get(key)
     except Exception:  # noqa: BLE001 -- no cache: this process's copy, or compute
@@ -393,19 +425,21 @@ def letter_day_counts_cached(*, letter: Letter, confirmed: int) -> dict[str, int
     rebuild: the GROUP BY over every signature (~0.5-0.9 s on a
     1M-signature letter) runs once per CHART_CACHE_SECONDS, and the cached
     days are made to add up to `confirmed`, the exact count (folded stats
-    plus deltas): the difference, signatures confirmed, withdrawn or
-    invalidated since, goes to today, where nearly all of it belongs.  So
-    the total is always exact (and agrees with the page's), each day is
-    exact within CHART_CACHE_SECONDS, and complementary suppression still
-    sees days that sum to the published total.  Raw, like
-    `letter_day_counts`: callers suppress small cells."""
+    plus deltas): the difference, the net change since (signatures
+    confirmed, withdrawn or invalidated), goes to today, where it belongs,
+    day counts being net changes (only a cache made before midnight puts
+    the last changes of yesterday on today, until it is rebuilt).  So the
+    total is always exact (and agrees with the page's), each day is exact
+    within CHART_CACHE_SECONDS, and complementary suppression still sees
+    days that sum to the published total.  Raw, like `letter_day_counts`
+    (figures may be negative): callers suppress or merge small days."""
     days = _day_counts_cached(letter)
     drift = confirmed - sum(days.values())
     if not drift:
         return dict(days)
     today = timezone.localdate().isoformat()
-    days = {**days, today: max(0, days.get(today, 0) + drift)}
-    return dict(sorted(days.items()))
+    days = {**days, today: days.get(today, 0) + drift}
+    return {day: n for day, n in sorted(days.items()) if n}
 
 
 def letter_status_counts(*, letter: Letter, with_pending: bool = True) -> dict[str, int]:

@@ -5,11 +5,20 @@ would be hidden, the smallest shown cell is hidden too (complementary
 suppression): with the total known, one hidden cell could otherwise be
 worked out as the total minus the others.
 
-Anonymous signers add to a group's count only where at least `threshold`
-of them share it (`counts_with_anonymous_pooled`): the public signers of a
-group are listed by name with their team and location, so a group's count
-minus its listed names is its number of anonymous signers, and a count of
-one would place that signer in their team.
+Suppression is not what keeps anonymous signers unplaced (DESIGN §2, rule 9:
+one anonymous signature confirming or withdrawing changes no breakdown row).
+A threshold on a group falls to fakes: an attacker who confirms four
+anonymous signatures with a team fills that team up to five, and the one
+real anonymous signer who joins it appears as "5".  So what is fed in here
+is already safe: counts by team and location hold public signers only
+(`selectors.letter_group_counts`; anonymous signers are in the totals only),
+and counts by day are the net change of the total on that day
+(`selectors.letter_day_counts`: what reading the public total once a day
+tells anyway).  Suppression stays on top of that.
+
+Counts may be zero or negative (a day on which more signers left than
+joined): a zero cell is left out, and a cell is small when its size
+(absolute value) is below the threshold.
 """
 
 from __future__ import annotations
@@ -24,36 +33,26 @@ class Cell:
 
 
 def suppress(counts: dict[str, int], threshold: int) -> list[Cell]:
-    """Cells largest first; suppressed ones carry count None."""
+    """Cells largest first (zero cells left out); suppressed ones carry
+    count None."""
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    hidden = {label for label, n in ordered if 0 < n < threshold}
+    hidden = {label for label, n in ordered if 0 < abs(n) < threshold}
     if len(hidden) == 1:
-        shown = [(label, n) for label, n in ordered if label not in hidden and n > 0]
+        shown = [(label, n) for label, n in ordered if label not in hidden and n != 0]
         if shown:
-            hidden.add(min(shown, key=lambda kv: (kv[1], kv[0]))[0])
-    return [Cell(label, None if label in hidden else n) for label, n in ordered if n > 0]
-
-
-def counts_with_anonymous_pooled(
-    public: dict[str, int], anonymous: dict[str, int], threshold: int
-) -> dict[str, int]:
-    """Each group's count: its public signers, plus its anonymous signers if
-    there are at least `threshold` of them.  Anonymous signers of smaller
-    groups are in no group's count (only in the letter's total), so no
-    count, minus the public names listed in its group, can show fewer than
-    `threshold` anonymous signers."""
-    counts = dict(public)
-    for label, n in anonymous.items():
-        if n >= threshold:
-            counts[label] = counts.get(label, 0) + n
-    return counts
+            hidden.add(min(shown, key=lambda kv: (abs(kv[1]), kv[0]))[0])
+    return [Cell(label, None if label in hidden else n) for label, n in ordered if n != 0]
 
 
 def merge_small_days(day_counts: dict[str, int], threshold: int) -> dict[str, int]:
     """For charts anyone may see: consecutive days are merged until each
-    group holds at least `threshold` signatures; the group's count is shown on
-    its last day (the days before it show 0).  A trailing small group is
-    merged into the group before it.  Fewer than `threshold` in all: {}."""
+    group adds at least `threshold` to the total; the group's count is shown
+    on its last day (the days before it show 0).  A trailing group that adds
+    less (or takes away: day counts are net changes, see
+    `selectors.letter_day_counts`) is merged into the groups before it until
+    the last one adds at least `threshold` too.  So no shown figure is below
+    `threshold`, none is negative, and they add up to the total.  A total
+    below `threshold`: {}."""
     groups: list[list[str]] = []
     sums: list[int] = []
     current: list[str] = []
@@ -66,10 +65,14 @@ def merge_small_days(day_counts: dict[str, int], threshold: int) -> dict[str, in
             sums.append(total)
             current, total = [], 0
     if current:
-        if not groups:
-            return {}
-        groups[-1].extend(current)
-        sums[-1] += total
+        groups.append(current)
+        sums.append(total)
+    while len(groups) > 1 and sums[-1] < threshold:
+        last, last_sum = groups.pop(), sums.pop()
+        groups[-1].extend(last)
+        sums[-1] += last_sum
+    if not groups or sums[-1] < threshold:
+        return {}
     merged: dict[str, int] = {}
     for days, n in zip(groups, sums, strict=True):
         merged.update(dict.fromkeys(days, 0))

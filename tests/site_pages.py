@@ -213,7 +213,7 @@ def seed_site() -> Site:
     delivered = _current(services.letter_publish(letter=delivered, by=organiser))
     # Two teams of at least EXPORT_MIN_GROUP (5) public signers, so the packet
     # shows its groups (the one anonymous signer counts in no group: see
-    # letters.suppression.counts_with_anonymous_pooled).
+    # selectors.letter_group_counts).
     support = ["Eve Ekins", "Fay Ford", "Gus Gray", "Hal Hunt", "Ivy Ives"]
     signers = [
         *[(name, "Support", "Leeds") for name in support],

@@ -180,3 +180,60 @@ def test_last_total_is_sum_of_shown_days_and_svg_parses(data: dict[str, int]) ->
     assert len(rows) == (last - first_shown).days + 1
     assert rows[-1][2] == sum(shown.values())
     assert sum(count for _day, count, _total in rows) == sum(shown.values())
+
+
+def test_a_day_with_a_negative_net_change_is_a_bar_below_the_zero_line() -> None:
+    """Day counts are net changes of the total: a day on which more signers
+    withdrew than confirmed is negative, and the running total falls."""
+    data = {"2026-11-26": 6, "2026-11-27": -2, "2026-11-28": 0, "2026-11-29": 3}
+    rows = chart_table_rows(data)
+    assert rows == [
+        ("2026-11-26", 6, 6),
+        ("2026-11-27", -2, 4),
+        ("2026-11-28", 0, 4),
+        ("2026-11-29", 3, 7),
+    ]
+    svg = _svg(data)
+    _assert_safe_and_accessible(svg, "Signatures", "Over time")
+    root = _parse(svg)
+    bars = root.findall(f".//{SVG}rect")
+    assert len(bars) == 3  # the day without change has none
+    lines = root.findall(f".//{SVG}line")
+    zero = float(lines[1].get("y1") or 0)  # the zero line, drawn because a day is below it
+    bottom = float(lines[-1].get("y1") or 0)
+    assert zero < bottom
+    up, down, _later = sorted(bars, key=lambda bar: float(bar.get("x") or 0))
+    assert abs(float(up.get("y") or 0) + float(up.get("height") or 0) - zero) < 0.01
+    assert abs(float(down.get("y") or 0) - zero) < 0.01  # hangs from the zero line
+    assert float(down.get("y") or 0) + float(down.get("height") or 0) <= bottom + 0.01
+    for bar in bars:
+        assert float(bar.get("height") or 0) > 0
+    assert "In total: 7" in svg
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(
+        st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 3, 31)).map(date.isoformat),
+        st.integers(min_value=-50, max_value=50),
+        max_size=30,
+    )
+)
+def test_net_days_of_any_sign_render_inside_the_plot(data: dict[str, int]) -> None:
+    rows = chart_table_rows(data)
+    root = _parse(_svg(data))
+    if not data:
+        assert rows == []
+        return
+    assert rows[-1][2] == sum(data.values())
+    lines = root.findall(f".//{SVG}line")
+    top, bottom = float(lines[0].get("y1") or 0), float(lines[-1].get("y1") or 0)
+    for bar in root.findall(f".//{SVG}rect"):
+        y, height = float(bar.get("y") or 0), float(bar.get("height") or 0)
+        assert height >= 0
+        assert top - 0.01 <= y
+        assert y + height <= bottom + 0.01
+    line = root.find(f".//{SVG}polyline")
+    assert line is not None
+    for point in (line.get("points") or "").split():
+        assert top - 0.01 <= float(point.split(",")[1]) <= bottom + 0.01

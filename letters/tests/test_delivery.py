@@ -305,15 +305,17 @@ def test_the_packet_suppresses_small_groups_and_never_names_anonymous_signers(si
 def test_an_anonymous_signer_s_team_cannot_be_worked_out_from_the_names_listed(
     open_letter, organiser
 ):
-    """A team's count minus the public names listed in it is its number of
-    anonymous signers: one alone is not counted in their team, five are."""
+    """A team's count minus the public names listed in it would be its
+    number of anonymous signers: teams and locations count named signers
+    only, so no number of anonymous signers (one, or five) shows in a team,
+    and the page says so."""
     for n in range(5):
         confirmed_signature(open_letter, name=f"Sam S{n}", email=f"s{n}@ex.org", team="Support")
     confirmed_signature(
         open_letter, name="Ann Onymous", email="ann@example.org", team="Support",
         location="Leeds", display=Display.ANONYMOUS,
     )  # fmt: skip
-    for n in range(2):
+    for n in range(5):
         confirmed_signature(open_letter, name=f"Rae R{n}", email=f"r{n}@ex.org", team="Research")
     for n in range(5):
         confirmed_signature(
@@ -326,10 +328,27 @@ def test_an_anonymous_signer_s_team_cannot_be_worked_out_from_the_names_listed(
 
     assert page.count("Sam S") == 5
     assert '<th scope="row">Support</th><td>5</td>' in page  # not 6: Ann is not placed
-    assert '<th scope="row">Research</th><td>7</td>' in page  # 2 named + 5 anonymous
+    assert '<th scope="row">Research</th><td>5</td>' in page  # not 10: five fakes could be
     assert "Leeds" not in page
     assert "Ann Onymous" not in page
     assert "and 6 more who withheld their names" in page
+    assert (
+        "Counts by team and location include only signers who chose to show their name. "
+        "6 anonymous signers are in the total only."
+    ) in page
+
+
+def test_the_packet_says_in_german_that_teams_count_named_signers_only(signed, organiser):
+    client = Client()
+    client.force_login(organiser)
+    url = reverse("organise:packet", kwargs={"slug": signed.slug})
+
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    german = client.get(url, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    assert "1 anonymous signer is in the total only." in english
+    assert "umfassen nur Unterzeichnende, die ihren Namen zeigen lassen" in german
+    assert "1 Person ohne Namensnennung zählt nur in der Gesamtzahl." in german
 
 
 def test_the_packet_says_so_when_no_group_is_large_enough_to_show(signed, organiser):

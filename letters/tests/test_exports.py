@@ -5,23 +5,26 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import uuid
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from allauth.mfa.models import Authenticator
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from hypothesis import given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from letters import exports, services
 from letters.models import AuditLog, Display, Letter, LetterEvent, Signature
 from letters.selectors import letter_counts
-from letters.suppression import counts_with_anonymous_pooled, suppress
+from letters.suppression import suppress
 from letters.tests.factories import confirmed_signature, make_user
+from letters.tests.factories import open_letter as make_open_letter
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,9 +64,8 @@ def test_organiser_exports_counts_as_csv_with_small_groups_suppressed(
     rows = list(csv.DictReader(io.StringIO(streamed(response).decode())))
     by_key = {r["key"]: r for r in rows}
     assert by_key["Data"]["count"] == "6"
-    # Finance (1) and Legal (1 named; the anonymous one counts in no team:
-    # one alone would be placed by the names listed) are hidden, names
-    # included: one unnamed row.
+    # Finance (1) and Legal (1 named; the anonymous one is in no team, only
+    # in the total) are hidden, names included: one unnamed row.
     assert set(by_key) == {"Data", ""}
     assert (by_key[""]["count"], by_key[""]["suppressed"]) == ("", "True")
     entry = AuditLog.objects.get(action="export.counts")
@@ -122,6 +124,62 @@ def test_export_counts_command_writes_a_file_and_a_summary(letter_with_groups, t
     assert AuditLog.objects.filter(action="export.command").count() == 2
 
 
+def test_the_command_refuses_a_threshold_below_the_floor(letter_with_groups, settings):
+    for low in ("1", "4"):
+        with pytest.raises(CommandError, match="below EXPORT_MIN_GROUP"):
+            call_command("export_counts", "--letter", letter_with_groups.slug, "--threshold", low)
+    settings.EXPORT_MIN_GROUP = 8
+    with pytest.raises(CommandError, match="below EXPORT_MIN_GROUP"):
+        call_command("export_counts", "--letter", letter_with_groups.slug, "--threshold", "7")
+    assert not AuditLog.objects.filter(action="export.command").exists()
+
+
+def test_the_command_takes_a_higher_threshold_and_the_audit_log_records_it(letter_with_groups):
+    out = io.StringIO()
+    call_command("export_counts", "--letter", letter_with_groups.slug, "--kind", "team",
+                 "--threshold", "7", "--format", "json", stdout=out)  # fmt: skip
+
+    rows = json.loads(out.getvalue())
+    assert [(r["key"], r["count"]) for r in rows] == [("", None)]  # Data (6) is below 7
+    entry = AuditLog.objects.get(action="export.command")
+    assert entry.actor is None
+    assert entry.details["threshold"] == "7"
+    assert entry.details["kinds"] == "team"
+    assert entry.details["format"] == "json"
+
+    call_command("export_counts", "--letter", letter_with_groups.slug, stdout=io.StringIO())
+    latest = AuditLog.objects.filter(action="export.command").latest("id")
+    assert latest.details["threshold"] == "5"  # the default is the floor
+    assert latest.details["kinds"] == ",".join(exports.KINDS)
+
+
+def test_count_rows_refuse_a_threshold_below_the_floor_whoever_calls(letter_with_groups):
+    with pytest.raises(ValueError, match="EXPORT_MIN_GROUP"):
+        exports.count_rows(letter_with_groups, "team", 1)  # at once, not on the first row
+    with pytest.raises(ValueError, match="EXPORT_MIN_GROUP"):
+        exports.letters_count_rows([letter_with_groups], ["day"], 4)
+    with pytest.raises(ValueError, match="EXPORT_MIN_GROUP"):
+        exports.letters_count_rows([], ["team"], 0)
+    rows = list(exports.count_rows(letter_with_groups, "team", 6))
+    assert {r["key"]: r["count"] for r in rows} == {"Data": 6, "": None}
+
+
+def test_organiser_and_admin_exports_record_their_threshold(letter_with_groups, organiser):
+    url = reverse("organise:export_counts", kwargs={"slug": letter_with_groups.slug})
+    streamed(organiser_client(organiser).get(url, {"format": "csv", "kind": "team"}))
+    streamed(
+        organiser_client(staff(True)).post(
+            "/admin/letters/letter/",
+            {"action": "export_counts_csv", "_selected_action": [letter_with_groups.pk]},
+        )
+    )
+
+    assert AuditLog.objects.get(action="export.counts").details["threshold"] == "5"
+    admin_entry = AuditLog.objects.get(action="export.admin")
+    assert admin_entry.details["threshold"] == "5"
+    assert admin_entry.details["format"] == "csv"
+
+
 def test_cells_that_start_a_formula_are_neutralised():
     assert exports.neutralise("=1+1") == "'=1+1"
     assert exports.neutralise("+49 30") == "'+49 30"
@@ -151,29 +209,161 @@ def test_no_hidden_cell_can_be_worked_out_from_the_total_and_the_shown_cells(cou
     assert len(hidden) != 1 or not shown
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    public=st.dictionaries(st.sampled_from("ABCDEF"), st.integers(0, 12), max_size=6),
-    anonymous=st.dictionaries(st.sampled_from("ABCDEF"), st.integers(0, 12), max_size=6),
-    threshold=st.integers(2, 10),
-)
-def test_no_shown_group_minus_its_listed_names_leaves_fewer_than_the_threshold_anonymous(
-    public, anonymous, threshold
+# --- Rule 9: one anonymous signer changes no breakdown row -------------------------------
+
+
+def _page_groups(page: str) -> dict[str, list[tuple[str, str]]]:
+    """The rows of the packet's (or leadership page's) tables by team and
+    by location, as shown."""
+    groups = page[page.index('<div class="groups">') :]
+    groups = groups[: groups.index("</div>")]
+    tables = re.findall(r"<caption>(.*?)</caption>(.*?)</table>", groups, re.S)
+    return {
+        caption: re.findall(r'<th scope="row">(.*?)</th><td>(.*?)</td>', body)
+        for caption, body in tables
+    }
+
+
+def _breakdowns(letter: Letter, organiser: Any, admin_user: Any, token: str) -> dict[str, Any]:
+    """Every team and location row shown anywhere: the organiser's, the
+    admin's and the command's count exports, the packet and the leadership
+    page."""
+    seen: dict[str, Any] = {}
+    url = reverse("organise:export_counts", kwargs={"slug": letter.slug})
+    for fmt in ("csv", "json"):
+        body = streamed(
+            organiser_client(organiser).get(url, {"format": fmt, "kind": ["team", "location"]})
+        ).decode()
+        seen[f"organiser {fmt}"] = body
+    admin_body = streamed(
+        organiser_client(admin_user).post(
+            "/admin/letters/letter/",
+            {"action": "export_counts_json", "_selected_action": [letter.pk]},
+        )
+    )
+    seen["admin"] = [r for r in json.loads(admin_body) if r["kind"] in {"team", "location"}]
+    out = io.StringIO()
+    call_command("export_counts", "--letter", letter.slug, "--kind", "team", "--kind",
+                 "location", stdout=out)  # fmt: skip
+    seen["command"] = out.getvalue()
+    packet = organiser_client(organiser).get(
+        reverse("organise:packet", kwargs={"slug": letter.slug})
+    )
+    seen["packet"] = _page_groups(packet.content.decode())
+    leadership = Client().get(reverse("leadership", kwargs={"token": token}))
+    seen["leadership"] = _page_groups(leadership.content.decode())
+    return seen
+
+
+def test_anonymous_fakes_filling_a_team_cannot_place_the_one_real_anonymous_signer(
+    open_letter, organiser
 ):
-    """Anyone who sees a group's count also sees its public names: the
-    difference must never place fewer than `threshold` anonymous signers."""
-    counts = counts_with_anonymous_pooled(public, anonymous, threshold)
-    for cell in suppress(counts, threshold):
-        if cell.count is None:
-            continue
-        placed = cell.count - public.get(cell.label, 0)
-        assert placed == 0 or placed >= threshold
-        assert placed in {0, anonymous.get(cell.label, 0)}  # all of the group's, or none
-    # Large anonymous groups are counted in full; no one is counted twice.
-    for label, n in anonymous.items():
-        if n >= threshold:
-            assert counts[label] == public.get(label, 0) + n
-    assert sum(counts.values()) <= sum(public.values()) + sum(anonymous.values())
+    """The attack on "anonymous signers count in a group only from five":
+    four anonymous fakes with team "Legal Berlin" and a location wait for
+    the one real anonymous signer of that team; "Legal Berlin 5" would give
+    away her team, location and day.  Every breakdown anyone can see stays
+    exactly the same when she confirms, and again when she withdraws."""
+    for n in range(6):
+        confirmed_signature(
+            open_letter, name=f"Pat P{n}", email=f"p{n}@example.org", team="Platform",
+            location="Berlin",
+        )  # fmt: skip
+    for n in range(5):
+        confirmed_signature(
+            open_letter, name=f"Sam S{n}", email=f"s{n}@example.org", team="Support",
+            location="Leeds",
+        )  # fmt: skip
+    for n in range(4):  # the attacker's fakes
+        confirmed_signature(
+            open_letter, name=f"Fake {n}", email=f"fake{n}@attacker.example", team="Legal Berlin",
+            location="Berlin Mitte", display=Display.ANONYMOUS,
+        )  # fmt: skip
+    _delivery, (link,) = services.letter_deliver(
+        letter=open_letter, by=organiser, method="in_person", delivered_at=timezone.now(),
+        recipients=[services.Recipient("Casey Chief", "CEO")],
+    )  # fmt: skip
+    admin_user = staff(True)
+    before = _breakdowns(open_letter, organiser, admin_user, link.token)
+
+    real = confirmed_signature(
+        open_letter, name="Rita Real", email="rita@example.org", team="Legal Berlin",
+        location="Berlin Mitte", display=Display.ANONYMOUS,
+    )  # fmt: skip
+    after_confirming = _breakdowns(open_letter, organiser, admin_user, link.token)
+    services.signature_withdraw(signature_id=real.pk)
+    after_withdrawing = _breakdowns(open_letter, organiser, admin_user, link.token)
+
+    assert after_confirming == before
+    assert after_withdrawing == before
+    assert before["packet"]["By team"] == [("Platform", "6"), ("Support", "5")]
+    assert before["leadership"]["By location"] == [("Berlin", "6"), ("Leeds", "5")]
+    assert "Legal Berlin" not in json.dumps(before)
+    assert "Berlin Mitte" not in json.dumps(before)
+    # Totals may change, and do.
+    assert letter_counts(letter_id=open_letter.pk).confirmed == 15
+
+
+def _group_rows(letter: Letter) -> dict[str, Any]:
+    from letters.views.delivery import _as_delivered
+
+    packet = _as_delivered(letter, None)
+    return {
+        "exports": [
+            row
+            for kind in ("team", "location")
+            for for_organisers in (True, False)
+            for row in exports.count_rows(letter, kind, for_organisers=for_organisers)
+        ],
+        "packet": (packet["teams"], packet["locations"]),
+    }
+
+
+TEAMS = ["Data", "Legal", "Ops", ""]
+PLACES = ["Berlin", "Leeds", ""]
+# Few teams and places, so that groups fill up (anonymous ones too).
+signer = st.tuples(st.booleans(), st.sampled_from(TEAMS), st.sampled_from(PLACES))
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    signers=st.lists(signer, max_size=24),
+    lone_team=st.sampled_from(TEAMS),
+    lone_place=st.sampled_from(PLACES),
+)
+@example(  # the attack: four anonymous fakes fill Legal up to five
+    signers=[(True, "Data", "Berlin")] * 5 + [(False, "Legal", "Leeds")] * 4,
+    lone_team="Legal",
+    lone_place="Leeds",
+)
+def test_one_anonymous_signer_confirming_or_withdrawing_changes_no_breakdown_row(
+    signers, lone_team, lone_place
+):
+    """Any mix of public and anonymous signers in any teams and locations:
+    one more anonymous signer, confirming and then withdrawing, changes no
+    team or location row of the exports or the packet (only totals)."""
+    letter = make_open_letter(slug=f"l-{uuid.uuid4().hex[:12]}")
+    version = letter.current_version
+    assert version is not None
+    for n, (public, team, place) in enumerate(signers):
+        Signature.objects.create(
+            letter=letter, version=version, email=f"{n}@example.org",
+            name=f"Signer {n}" if public else "", team=team, location=place,
+            display=Display.PUBLIC if public else Display.ANONYMOUS, status="confirmed",
+            confirmed_at=timezone.now(),
+        )  # fmt: skip
+    before = _group_rows(letter)
+
+    lone = confirmed_signature(
+        letter, name="", email="lone@example.org", team=lone_team, location=lone_place,
+        display=Display.ANONYMOUS,
+    )  # fmt: skip
+    assert _group_rows(letter) == before
+    services.signature_withdraw(signature_id=lone.pk)
+    assert _group_rows(letter) == before
 
 
 def test_the_counts_export_does_not_place_a_lone_anonymous_signer_in_a_team(
@@ -186,8 +376,16 @@ def test_the_counts_export_does_not_place_a_lone_anonymous_signer_in_a_team(
     confirmed_signature(letter_with_groups, name="Oz Ops", email="oz@example.org", team="Ops")
     rows = list(exports.count_rows(letter_with_groups, "team", for_organisers=True))
     teams = {row["key"]: row["count"] for row in rows if not row["suppressed"]}
-    # Legal: six named and one anonymous ("Quiet One"); 7 would place her there.
+    # Legal: six named and one anonymous ("Quiet One"); 7 would place her
+    # there.  Anonymous signers are in no team, however many share one.
     assert teams == {"Data": 6, "Legal": 6}
+    for n in range(5):
+        confirmed_signature(
+            letter_with_groups, name="", email=f"a{n}@example.org", team="Data",
+            display=Display.ANONYMOUS,
+        )  # fmt: skip
+    rows = list(exports.count_rows(letter_with_groups, "team", for_organisers=True))
+    assert {row["key"]: row["count"] for row in rows if not row["suppressed"]} == teams
 
 
 def test_retention_erases_personal_data_and_keeps_counts(letter_with_groups, organiser):

@@ -6,11 +6,19 @@ from __future__ import annotations
 import json
 import re
 import time
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
-from letters.models import Display
+from letters import selectors, services
+from letters.charts import chart_table_rows
+from letters.models import Display, Signature, SignatureStatus
+from letters.suppression import merge_small_days
 from letters.tests.factories import confirmed_signature
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -141,7 +149,7 @@ def test_public_signatories_are_paginated_newest_first_without_anonymous_ones(cl
     url = reverse("letters:signatories", kwargs={"slug": open_letter.slug})
 
     first = client.get(url).content.decode()
-    cursor = re.search(r'href="\?before=([0-9.]+)"', first)
+    cursor = re.search(r'href="\?before=([A-Za-z0-9_-]+)"', first)
     assert cursor
     second = client.get(url, {"before": cursor.group(1)}).content.decode()
 
@@ -189,6 +197,134 @@ def test_the_chart_merges_small_days_so_no_day_singles_anyone_out(client, open_l
     assert '<figure class="chart">' in html
     assert 'role="img"' in html
     assert "<td>6</td>" in html  # the text alternative
+
+
+def test_merged_days_handle_days_whose_net_change_is_zero_or_negative():
+    """Day counts are net changes (a day on which more left than joined is
+    negative): no merged figure is below the threshold or negative, and they
+    still add up to the total."""
+    assert merge_small_days({"2026-01-01": 5, "2026-01-02": -3}, 5) == {}  # 2 in all
+    assert merge_small_days({"2026-01-01": 6, "2026-01-02": 1, "2026-01-03": -1}, 5) == {
+        "2026-01-01": 0,
+        "2026-01-02": 0,
+        "2026-01-03": 6,
+    }
+    # A trailing withdrawal merges back until the last group adds five again.
+    assert merge_small_days({"2026-01-01": 5, "2026-01-02": 5, "2026-01-03": -3}, 5) == {
+        "2026-01-01": 0,
+        "2026-01-02": 0,
+        "2026-01-03": 7,
+    }
+    assert merge_small_days({"2026-01-01": 7, "2026-01-02": 0, "2026-01-03": -7}, 5) == {}
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    days=st.dictionaries(
+        st.integers(1, 28).map(lambda d: f"2026-02-{d:02d}"), st.integers(-8, 12), max_size=12
+    ),
+    threshold=st.integers(1, 8),
+)
+def test_merged_days_are_never_small_or_negative_and_add_up_to_the_total(days, threshold):
+    merged = merge_small_days(days, threshold)
+    total = sum(days.values())
+    if total < threshold:
+        assert merged == {}  # nothing shown only when there is too little to show
+        return
+    assert set(merged) == set(days)
+    assert all(n == 0 or n >= threshold for n in merged.values())
+    assert sum(merged.values()) == total
+
+
+def _confirmed_on(letter, day, n: int, prefix: str, **kwargs) -> list[Signature]:
+    rows = []
+    for i in range(n):
+        row = confirmed_signature(
+            letter, name=f"{prefix} {i}", email=f"{prefix}{i}@x.org", **kwargs
+        )
+        Signature.objects.filter(pk=row.pk).update(confirmed_at=day)
+        rows.append(row)
+    return rows
+
+
+def test_an_anonymous_withdrawal_counts_on_the_day_it_happens_not_the_day_they_signed(
+    client, open_letter, settings
+):
+    """Day D's figure would drop when a signer of day D withdrew, telling
+    the day they signed, which the public total does not.  Day counts are
+    the net change of the total instead: D stays, the withdrawal's day shows
+    it (in the selector, the cached copy, the API and the chart's table)."""
+    settings.EXPORT_MIN_GROUP = 1  # so the raw figures show: suppression is tested elsewhere
+    today = timezone.localdate()
+    signed_on = timezone.now() - timedelta(days=3)
+    _confirmed_on(open_letter, signed_on, 6, "early")
+    (anna,) = _confirmed_on(open_letter, signed_on, 1, "anna", display=Display.ANONYMOUS)
+    day_d = signed_on.date().isoformat()
+    assert selectors.letter_day_counts(letter=open_letter) == {day_d: 7}
+
+    services.signature_withdraw(signature_id=anna.pk)
+
+    days = selectors.letter_day_counts(letter=open_letter)
+    assert days == {day_d: 7, today.isoformat(): -1}
+    confirmed = selectors.letter_counts(letter_id=open_letter.pk).confirmed
+    assert confirmed == sum(days.values()) == 6
+    assert selectors.letter_day_counts_cached(letter=open_letter, confirmed=confirmed) == days
+    api = json.loads(
+        client.get(reverse("api_letter_counts", kwargs={"slug": open_letter.slug})).content
+    )
+    assert api["days"] == [
+        {"date": day_d, "count": 7, "suppressed": False},
+        {"date": today.isoformat(), "count": -1, "suppressed": False},
+    ]
+    rows = chart_table_rows(days)
+    assert (rows[0], rows[-1]) == ((day_d, 7, 7), (today.isoformat(), -1, 6))
+
+
+def test_day_counts_are_net_changes_that_never_change_a_past_day(open_letter):
+    """Confirmations count on their day, withdrawals and invalidations of
+    counted signatures on theirs; held (flagged) and never-confirmed rows
+    on none; a day whose changes cancel out is left out."""
+    now = timezone.now()
+    d1, d2, d3 = (now - timedelta(days=n) for n in (5, 3, 1))
+    day = {d: d.date().isoformat() for d in (d1, d2, d3)}
+    public = _confirmed_on(open_letter, d1, 4, "pub")
+    anonymous = _confirmed_on(open_letter, d1, 3, "anon", display=Display.ANONYMOUS)
+    held = [  # confirmed over the rate limit: held, never counted
+        Signature.objects.create(
+            letter=open_letter,
+            version_id=open_letter.current_version_id,
+            email=f"h{n}@x.org",
+            display=Display.ANONYMOUS,
+            status=SignatureStatus.CONFIRMED,
+            flagged=True,
+            confirmed_at=d2,
+        )
+        for n in range(2)
+    ]
+    assert selectors.letter_day_counts(letter=open_letter) == {day[d1]: 7}
+    first = selectors.letter_day_counts(letter=open_letter)
+
+    # d2: one anonymous signer withdraws, one more confirms: no change that day.
+    services.signature_withdraw(signature_id=anonymous[0].pk)
+    Signature.objects.filter(pk=anonymous[0].pk).update(withdrawn_at=d2)
+    _confirmed_on(open_letter, d2, 1, "late")
+    # d3: a public signer is invalidated, a held one and a pending one withdraw.
+    services.signature_invalidate(
+        letter=open_letter, by=None, signature_id=public[0].pk, reason="fake"
+    )
+    Signature.objects.filter(pk=public[0].pk).update(invalidated_at=d3)
+    services.signature_withdraw(signature_id=held[0].pk)
+    pending = Signature.objects.create(
+        letter=open_letter, version_id=open_letter.current_version_id, email="p@x.org",
+        status=SignatureStatus.PENDING,
+    )  # fmt: skip
+    services.signature_withdraw(signature_id=pending.pk)
+    Signature.objects.filter(pk__in=[held[0].pk, pending.pk]).update(withdrawn_at=d3)
+
+    days = selectors.letter_day_counts(letter=open_letter)
+    assert days == {day[d1]: 7, day[d3]: -1}
+    assert days[day[d1]] == first[day[d1]]  # the past day did not move
+    assert sum(days.values()) == selectors.letter_counts(letter_id=open_letter.pk).confirmed == 6
 
 
 def test_signing_safely_is_linked_beside_the_sign_form_and_explains_retention(

@@ -1,5 +1,6 @@
-"""Exports for organisers: counts of their own letters (groups suppressed)
-and the list of public signatories.  Every export is audited."""
+"""Exports for organisers: counts of their own letters (groups suppressed at
+EXPORT_MIN_GROUP; teams and locations count public signers only) and the
+list of public signatories.  Every export is audited, with its threshold."""
 
 from __future__ import annotations
 
@@ -21,14 +22,16 @@ def export_counts(request: HttpRequest, slug: str) -> HttpResponseBase:
     kinds = request.GET.getlist("kind") or list(exports.KINDS)
     if fmt not in exports.FORMATS or not set(kinds) <= set(exports.KINDS):
         return HttpResponseBadRequest("Unknown format or kind.")
+    threshold = exports.export_threshold()
     services.audit(
         actor=request.user,
         action="export.counts",
         letter=letter,
         target=",".join(kinds),
         format=fmt,
+        threshold=threshold,
     )
-    rows = exports.letters_count_rows([letter], kinds, for_organisers=True)
+    rows = exports.letters_count_rows([letter], kinds, threshold, for_organisers=True)
     return exports.http_response(rows, exports.COUNT_FIELDS, fmt, f"{letter.slug}-counts")
 
 

@@ -4,8 +4,11 @@
     manage.py export_counts --summary                   # one row per letter
     ... [--format csv|json] [--output FILE] [--threshold N]
 
-Groups below the threshold (default EXPORT_MIN_GROUP) are suppressed.  Each
-run is written to the audit log.
+Groups below the threshold are suppressed.  The threshold is
+EXPORT_MIN_GROUP unless a higher one is given; a lower one is refused (the
+floor for counts that can contain anonymous signers is a setting, not a
+command-line choice).  Each run is written to the audit log with its
+threshold, kinds and format.
 """
 
 from __future__ import annotations
@@ -28,11 +31,23 @@ class Command(BaseCommand):
         parser.add_argument("--kind", action="append", choices=exports.KINDS, default=[])
         parser.add_argument("--format", choices=exports.FORMATS, default="csv")
         parser.add_argument("--output", help="file to write (default: stdout)")
-        parser.add_argument("--threshold", type=int, default=settings.EXPORT_MIN_GROUP)
+        parser.add_argument(
+            "--threshold",
+            type=int,
+            default=None,
+            help="suppress groups below this (default and lowest: EXPORT_MIN_GROUP)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["threshold"] < 1:
-            raise CommandError("--threshold must be at least 1.")
+        floor = settings.EXPORT_MIN_GROUP
+        threshold = floor if options["threshold"] is None else options["threshold"]
+        if threshold < floor:
+            raise CommandError(
+                f"--threshold {threshold} is below EXPORT_MIN_GROUP ({floor}): "
+                "groups that small could single out a signer.  Use a threshold of "
+                f"at least {floor}."
+            )
+        kinds = options["kind"] or list(exports.KINDS)
         if options["summary"]:
             letters = Letter.objects.order_by("id")
             if options["letter"]:
@@ -46,15 +61,15 @@ class Command(BaseCommand):
             missing = set(options["letter"]) - set(letters.values_list("slug", flat=True))
             if missing:
                 raise CommandError(f"No such letter: {', '.join(sorted(missing))}")
-            rows = exports.letters_count_rows(
-                letters, options["kind"] or exports.KINDS, options["threshold"]
-            )
+            rows = exports.letters_count_rows(letters, kinds, threshold)
             fields = exports.COUNT_FIELDS
         services.audit(
             actor=None,
             action="export.command",
             target=",".join(options["letter"]) or "all",
             summary=options["summary"],
+            kinds="summary" if options["summary"] else ",".join(kinds),
+            threshold=threshold,
             format=options["format"],
         )
         chunks = exports.stream(rows, fields, options["format"])
