@@ -21,7 +21,7 @@ from letters.models import (
     Letter,
     OrganiserRole,
 )
-from letters.services import LetterInput
+from letters.services import LetterInput, SignerDetails
 
 
 class SignForm(forms.Form):
@@ -83,6 +83,16 @@ class SignForm(forms.Form):
 
 
 class ConfirmForm(forms.Form):
+    """The confirm page: every field that will be published, as the owner of
+    the address chooses it now (the sign form's values are only a starting
+    point: anyone can type anyone's address there).  How the signature
+    appears has no default: the owner picks it."""
+
+    name = SignForm.base_fields["name"]
+    job_title = SignForm.base_fields["job_title"]
+    team = SignForm.base_fields["team"]
+    location = SignForm.base_fields["location"]
+    comment = SignForm.base_fields["comment"]
     display = forms.ChoiceField(
         label=_("How should your signature appear?"),
         choices=[
@@ -90,7 +100,29 @@ class ConfirmForm(forms.Form):
             (Display.ANONYMOUS, _("Anonymous: counted, name withheld")),
         ],
         widget=forms.RadioSelect,
+        error_messages={"required": _("Choose how your signature appears.")},
     )
+    wants_updates = SignForm.base_fields["wants_updates"]
+
+    @classmethod
+    def for_post(cls, data: Any, signature: Any) -> ConfirmForm:
+        """The form for a confirm POST.  The page posts every field; a POST
+        of the display alone (an older page, a script) keeps the other
+        values as they are, shown on the page it came from."""
+        if "name" in data:
+            return cls(data)
+        merged = {
+            field: getattr(signature, field)
+            for field in ("name", "job_title", "team", "location", "comment")
+        }
+        if signature.wants_updates:
+            merged["wants_updates"] = "on"
+        if "display" in data:
+            merged["display"] = data["display"]
+        return cls(merged)
+
+    def details(self) -> SignerDetails:
+        return SignerDetails(**self.cleaned_data)
 
 
 def _lines(text: str) -> list[str]:
@@ -268,23 +300,32 @@ class ReasonForm(forms.Form):
 
 
 class InvalidateFilterForm(forms.Form):
-    domain = forms.CharField(label=_("Email domain"), max_length=253, required=False)
-    since = forms.DateTimeField(
-        label=_("Signed from"),
+    """Which confirmed signatures to invalidate: by email domain (with its
+    subdomains) and/or whole days of confirmation (see services.moderation
+    for why not finer)."""
+
+    domain = forms.CharField(
+        label=_("Email domain"),
+        max_length=253,
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text=_("Includes its subdomains."),
     )
-    until = forms.DateTimeField(
-        label=_("Signed before"),
+    since = forms.DateField(
+        label=_("Confirmed on or after (day)"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    until = forms.DateField(
+        label=_("Confirmed on or before (day)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not (data.get("domain") or data.get("since") or data.get("until")):
-            raise forms.ValidationError(_("Give an email domain or a time window."))
+            raise forms.ValidationError(_("Give an email domain or a range of days."))
         return data
 
 

@@ -234,7 +234,8 @@ class Display(models.TextChoices):
 class EmailKind(models.TextChoices):
     CONFIRM = "confirm", "Please confirm"
     CONFIRMED = "confirmed", "Signature confirmed"
-    ALREADY = "already", "Already signed"
+    ALREADY = "already", "Already signed, with a fresh withdraw link"
+    ALREADY_NO_LINK = "already_nl", "Already signed, pointing at the earlier withdraw link"
 
 
 class Signature(models.Model):
@@ -244,6 +245,14 @@ class Signature(models.Model):
     `emails_requested`/`emails_sent` make the email task idempotent: the task
     for email n sends only while emails_sent < n and records the send with one
     conditional update.  `email_kind` says what the last requested email is.
+
+    Anyone can type an address into the sign form, so the emails the form
+    can trigger are capped per rolling window (`email_window_start`,
+    `email_window_count`: see `services.signatures._request_email`); the
+    "confirmed" email, which only the owner's own confirmation triggers, is
+    not capped.  `withdraw_link_sent_at` is when a withdraw link was last
+    emailed: the form mints a fresh one at most every
+    SIGNATURE_WITHDRAW_LINK_INTERVAL seconds.
     """
 
     # No index of its own: signature_letter_status and the unique (letter,
@@ -264,7 +273,10 @@ class Signature(models.Model):
     status = models.CharField(
         max_length=12, choices=SignatureStatus.choices, default=SignatureStatus.PENDING
     )
-    flagged = models.BooleanField(default=False, help_text="Over a rate limit: never counted.")
+    flagged = models.BooleanField(
+        default=False,
+        help_text="Confirmed from a client over the confirmation rate limit: held, not counted.",
+    )
     secret = models.CharField(max_length=32, blank=True)
     emails_requested = models.PositiveSmallIntegerField(default=1)
     email_kind = models.CharField(
@@ -279,6 +291,9 @@ class Signature(models.Model):
     email_attempts = models.PositiveSmallIntegerField(
         default=0, help_text="Transient send failures of the owed email."
     )
+    email_window_start = models.DateTimeField(null=True, blank=True)
+    email_window_count = models.PositiveSmallIntegerField(default=0)
+    withdraw_link_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)

@@ -10,9 +10,10 @@ import time
 from typing import Any
 
 from celery import Task, shared_task
-from celery.exceptions import Ignore
+from celery.exceptions import Ignore, SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
+from django.db import Error as DatabaseError
 from django.utils import translation
 from django.utils.translation import gettext
 
@@ -48,6 +49,15 @@ _STATE_FOR_KIND = {
     EmailKind.CONFIRM: SignatureStatus.PENDING,
     EmailKind.CONFIRMED: SignatureStatus.CONFIRMED,
     EmailKind.ALREADY: SignatureStatus.CONFIRMED,
+    EmailKind.ALREADY_NO_LINK: SignatureStatus.CONFIRMED,
+}
+
+# The template each kind of signature email is written with.
+_TEMPLATE_FOR_KIND = {
+    EmailKind.CONFIRM: "signature-confirm",
+    EmailKind.CONFIRMED: "signature-confirmed",
+    EmailKind.ALREADY: "signature-already",
+    EmailKind.ALREADY_NO_LINK: "signature-already",
 }
 
 
@@ -59,30 +69,87 @@ def _email_context(signature: Signature) -> dict[str, object]:
             "max_age_days": settings.SIGNATURE_CONFIRM_MAX_AGE // 86400,
             "pending_days": settings.SIGNATURE_PENDING_MAX_AGE // 86400,
         }
+    # "Already signed" mints a withdraw link only when none was emailed
+    # lately (services.signatures._withdraw_link_due); otherwise it points
+    # at the earlier email.
+    with_link = signature.email_kind != EmailKind.ALREADY_NO_LINK
     return {
         "letter_title": letter_text(letter, signature.language).title,
         "letter_url": settings.SITE_URL + letter.get_absolute_url(),
-        "withdraw_url": settings.SITE_URL + f"/w/{make_token(signature, Purpose.WITHDRAW)}/",
+        "withdraw_url": settings.SITE_URL + f"/w/{make_token(signature, Purpose.WITHDRAW)}/"
+        if with_link
+        else "",
+        "withdraw_link_days": max(1, settings.SIGNATURE_WITHDRAW_LINK_INTERVAL // 86400),
     }
 
 
+# Exceptions that say nothing about one email (the database, the worker's
+# time limit, memory): they stop the batch as before, and mark no email
+# failed.  Connection trouble (OSError, SMTPException) is handled apart.
+_NOT_THE_EMAIL: tuple[type[BaseException], ...] = (
+    DatabaseError,
+    SoftTimeLimitExceeded,
+    MemoryError,
+)
+
+
+class Unsendable(Exception):
+    """This one email cannot be made or sent, and the connection is not to
+    blame (an address the backend cannot encode without SMTPUTF8, say).
+    Carries only the original exception's type: its message may hold the
+    address."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(type(cause).__name__)
+        self.kind = type(cause).__name__
+
+
+def _kind(exc: BaseException) -> str:
+    """What to log about an exception: its type, never its text."""
+    return exc.kind if isinstance(exc, Unsendable) else type(exc).__name__
+
+
 class _Mailer:
-    """One SMTP connection for a batch of emails, reopened after a failure."""
+    """One SMTP connection for a batch of emails, reopened after a failure.
+
+    `send` raises the connection's errors as they are (OSError and
+    SMTPException: the caller postpones, or fails one email on a 5xx) and
+    anything else about the message as `Unsendable` (the caller fails that
+    email alone).  Opening the connection is not the message's fault: its
+    errors are raised as they are."""
 
     def __init__(self) -> None:
         self._connection: Any = None
 
+    def _open(self) -> None:
+        connection = mailers.default
+        self._connection = connection
+        connection.open()
+        # A sender address the backend refuses would make every email
+        # "unsendable": stop here instead (the task fails, the leases expire).
+        prep_address = getattr(connection, "prep_address", None)
+        if prep_address is not None:
+            prep_address(settings.DEFAULT_FROM_EMAIL)
+
     def send(self, message: EmailMultiAlternatives) -> None:
         if self._connection is None:
-            self._connection = mailers.default
-            self._connection.open()
+            self._open()
         try:
             self._connection.send_messages([message])
         except smtplib.SMTPResponseException:
             raise  # the server answered: the connection is still usable
-        except Exception:
+        except OSError:  # SMTPException too: the caller decides
             self.close()
             raise
+        except _NOT_THE_EMAIL:
+            self.close()
+            raise
+        except Exception as exc:  # noqa: BLE001 -- the message's fault, re-raised as such
+            # Making the MIME message or encoding the envelope failed: this
+            # message's fault.  An SMTP transaction may be half open (MAIL
+            # FROM sent, RCPT failed to encode): start afresh for the next.
+            self.close()
+            raise Unsendable(exc) from None
 
     def close(self) -> None:
         if self._connection is not None:
@@ -113,21 +180,10 @@ def _send_owed(
         if signature is None or signature.emails_sent >= owed.number or signature.email_failed:
             outcome["skipped"] += 1
             continue
-        if (
-            owed.number < signature.emails_requested
-            or _STATE_FOR_KIND[EmailKind(signature.email_kind)] != signature.status
-        ):  # a later email was asked for, or the state moved on: this one is moot
-            services.signature_email_sent(signature_id=signature.pk, number=owed.number)
-            outcome["superseded"] += 1
-            continue
-        message = build_email(
-            name=f"signature-{signature.email_kind}",
-            to=signature.email,
-            context=_email_context(signature),
-            language=signature.language,
-        )
         try:
-            mailer.send(message)
+            message = _owed_message(signature, owed.number)
+            if message is not None:
+                mailer.send(message)
         except (smtplib.SMTPException, OSError) as exc:
             if _is_permanent(exc):
                 logger.warning("signature %s: permanent SMTP failure %s", signature.pk, _smtp(exc))
@@ -146,9 +202,36 @@ def _send_owed(
             outcome["postponed"] += len(rest)
             delay = services.signature_email_postpone(signature_ids=rest)
             return outcome, max(1, min(retry_in or delay, delay)), True
+        except _NOT_THE_EMAIL:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- `Unsendable`, or making the email failed
+            # This email alone fails (never claimed again); the batch goes on.
+            # The type only: the exception's text may hold the address.
+            logger.error("signature %s: email cannot be sent (%s)", signature.pk, _kind(exc))
+            services.signature_email_failed(signature_id=signature.pk)
+            outcome["failed"] += 1
+            continue
         services.signature_email_sent(signature_id=signature.pk, number=owed.number)
-        outcome["sent"] += 1
+        outcome["sent" if message is not None else "superseded"] += 1
     return outcome, retry_in, False
+
+
+def _owed_message(signature: Signature, number: int) -> EmailMultiAlternatives | None:
+    """The email `number` a claimed signature owes, or None if it is moot (a
+    later email was asked for, or the state moved on).  May raise anything
+    for one bad row (an unknown kind, a template error): the caller fails
+    that email alone."""
+    if (
+        number < signature.emails_requested
+        or _STATE_FOR_KIND[EmailKind(signature.email_kind)] != signature.status
+    ):
+        return None
+    return build_email(
+        name=_TEMPLATE_FOR_KIND[EmailKind(signature.email_kind)],
+        to=signature.email,
+        context=_email_context(signature),
+        language=signature.language,
+    )
 
 
 @shared_task(bind=True, acks_late=True)
@@ -303,9 +386,15 @@ def send_invitation_email(self: Task, invitation_id: int, token: str) -> str:
 
 
 def _send_or_retry(task: Task, message: EmailMultiAlternatives, ref: int) -> None:
-    """Send; retry transient SMTP errors with backoff; log permanent ones."""
+    """Send; retry transient SMTP errors with backoff; log permanent ones.
+
+    Anything else raised while sending (an address that cannot be encoded
+    without SMTPUTF8, a MIME error) is permanent for this message: logged
+    by type, never with the address, and the task ends (`Ignore`)."""
     try:
         message.send()
+    except _NOT_THE_EMAIL:
+        raise
     except (smtplib.SMTPException, OSError) as exc:
         if _is_permanent(exc):
             logger.warning("%s %s: permanent SMTP failure %s", task.name, ref, _smtp(exc))
@@ -318,6 +407,9 @@ def _send_or_retry(task: Task, message: EmailMultiAlternatives, ref: int) -> Non
             raise Ignore() from exc
         countdown = min(settings.EMAIL_RETRY_BACKOFF_MAX, 2 ** (retries + 1))
         raise task.retry(exc=SmtpTrouble(_smtp(exc)), countdown=countdown) from None
+    except Exception as exc:  # noqa: BLE001 -- this message's fault, not the server's
+        logger.error("%s %s: email cannot be sent (%s); dropped", task.name, ref, _kind(exc))
+        raise Ignore() from None
 
 
 @shared_task

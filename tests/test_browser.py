@@ -34,6 +34,13 @@ def test_coworker_signs_confirms_from_the_email_and_sees_the_count(
     page.goto(site_server + message.link("/s/"))
     assert page.get_by_role("button", name="Confirm my signature").is_visible()
     assert Signature.objects.get().status == SignatureStatus.PENDING
+    # Every detail that would be published is shown, and nothing is chosen
+    # for the signer: they pick how their signature appears.
+    assert page.get_by_label("Your name").input_value() == "Bea Browser"
+    assert page.get_by_label("Team (optional)").input_value() == "Design"
+    public = page.get_by_label("Show my name and details publicly")
+    assert not public.is_checked()
+    public.check()
     page.get_by_role("button", name="Confirm my signature").click()
     assert page.get_by_role("heading", name="Thank you for signing").is_visible()
 

@@ -16,14 +16,16 @@ import ipaddress
 import logging
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -83,7 +85,7 @@ def _ip_allowlisted(client_ip: str) -> bool:
     return any(address in network for network in networks)
 
 
-def _rate_windows(letter_id: int, client_ip: str) -> list[tuple[str, int, int]]:
+def _rate_windows(letter_id: int, client_ip: str, prefix: str) -> list[tuple[str, int, int]]:
     """(key, ttl, limit) of the fixed windows this attempt counts against."""
     if not client_ip or _ip_allowlisted(client_ip):
         return []
@@ -92,32 +94,46 @@ def _rate_windows(letter_id: int, client_ip: str) -> list[tuple[str, int, int]]:
     windows = []
     for name, rate in (("b", settings.SIGN_RATE_BURST), ("s", settings.SIGN_RATE_SUSTAINED)):
         limit, window = _parse_rate(rate)
-        windows.append((f"signrate:{name}:{letter_id}:{client}:{now // window}", window + 5, limit))
+        windows.append((f"{prefix}:{name}:{letter_id}:{client}:{now // window}", window + 5, limit))
     return windows
 
 
-def sign_rate_exceeded(*, letter_id: int, client_ip: str, kick: bool = False) -> bool:
-    """Count this attempt against the burst and sustained limits (fixed windows
-    in the cache, Redis in production).  Fails open if the cache is down:
-    signing keeps working, flagged or not.
+def confirm_rate_exceeded(*, letter_id: int, client_ip: str) -> bool:
+    """Count a confirmation against the burst and sustained limits
+    (SIGN_RATE_BURST, SIGN_RATE_SUSTAINED: fixed windows in the cache, Redis
+    in production) of the client that confirms.  Fails open if the cache is
+    down: confirming keeps working, counted.
 
-    With `kick`, also make sure a sender runs for the email just made owed
-    (committed already): on Redis, in the same round trip as the counters."""
-    windows = _rate_windows(letter_id, client_ip)
-    try:
-        counts, kicked = _count_in_windows([(key, ttl) for key, ttl, _limit in windows], kick)
-    except Exception:
-        logger.warning("sign rate limit: cache unavailable", exc_info=True)
-        if kick:
-            publish_sender()
+    The limit is applied to the confirming request, not to the sign form:
+    anyone can submit the form for someone else's address, but only the
+    mailbox's owner confirms, so what decides whether a confirmed signature
+    counts is the owner's own act (DESIGN §2 rule 7)."""
+    windows = _rate_windows(letter_id, client_ip, "confirmrate")
+    if not windows:
         return False
-    if kicked:
-        publish_sender()
+    try:
+        counts, _kicked = _count_in_windows([(key, ttl) for key, ttl, _limit in windows], False)
+    except Exception:
+        logger.warning("confirm rate limit: cache unavailable", exc_info=True)
+        return False
     return any(n > limit for n, (_key, _ttl, limit) in zip(counts, windows, strict=True))
 
 
-# One Redis call for the sign path: INCR each window's counter (setting its
-# expiry when it is created) and, if asked, SET NX the sender key.
+def _kick_sender() -> None:
+    """An email was just made owed (committed already): make sure a sender
+    runs.  On Redis one round trip sets the sender key (SET NX); only the
+    call that set it publishes a task.  If Redis is down, publish anyway."""
+    try:
+        _counts, kicked = _count_in_windows([], True)
+    except Exception:
+        logger.warning("email kick: cache unavailable", exc_info=True)
+        kicked = True
+    if kicked:
+        publish_sender()
+
+
+# One Redis call: INCR each window's counter (setting its expiry when it is
+# created) and, if asked, SET NX the sender key.
 # KEYS: the windows, then the sender key; ARGV: each window's ttl, then the
 # sender key's ttl (0: do not touch it).  Returns the counts, then 1 if the
 # sender key was set by this call.
@@ -141,9 +157,9 @@ _scripts: dict[int, Any] = {}
 def _count_in_windows(keys: list[tuple[str, int]], kick: bool) -> tuple[list[int], bool]:
     """Increment each window's counter and return the new values, and whether
     this call set the sender key (so must publish a sender): on Redis, one
-    script call (the sign path's hottest cost: a pipeline of five commands
-    cost redis-py three times the client time); elsewhere through Django's
-    cache API."""
+    script call (the sign path's hottest cost was a pipeline of five
+    commands, three times the client time of this); elsewhere through
+    Django's cache API."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         client = backend._cache.get_client(write=True)
@@ -247,6 +263,30 @@ def _insert_pending(letter: Letter, fields: dict[str, Any]) -> int | None:
     return int(found[0]) if found else None
 
 
+@dataclass(frozen=True)
+class SignerDetails:
+    """What a signer chooses to publish (or to withhold) and be sent."""
+
+    name: str
+    job_title: str = ""
+    team: str = ""
+    location: str = ""
+    comment: str = ""
+    display: str = Display.PUBLIC
+    wants_updates: bool = False
+
+    def cleaned(self) -> dict[str, Any]:
+        return {
+            "name": self.name.strip(),
+            "job_title": self.job_title.strip(),
+            "team": self.team.strip(),
+            "location": self.location.strip(),
+            "comment": self.comment.strip(),
+            "display": self.display if self.display in Display.values else Display.ANONYMOUS,
+            "wants_updates": bool(self.wants_updates),
+        }
+
+
 def signature_create(
     *,
     letter: Letter,
@@ -263,12 +303,19 @@ def signature_create(
 ) -> SignOutcome:
     """Insert a pending signature, or find the live one for that address.
 
-    New address: a pending row and its confirmation email.  Live address
-    (pending or confirmed): nothing about it changes (a stranger cannot edit
-    someone's signature); its owner is emailed again (the confirmation, or
-    "you have already signed"), at most SIGNATURE_MAX_EMAILS per signature.
-    Over the rate limit: stored with `flagged`, never counted.  The caller
-    answers the same in every case.
+    New address: a pending row and its confirmation email.  Pending address:
+    the row's details become this submission's (the latest submission for an
+    address is the one its owner is most likely to have made: a stranger who
+    submitted first cannot decide how the owner signs), and the
+    confirmation is sent again.  Nothing is published from these details
+    until the owner confirms on the confirm page, which shows every field
+    and takes the owner's own choices (`signature_confirm`).  Confirmed
+    address: nothing about it changes; its owner is emailed "you have
+    already signed".  The emails the form can trigger are capped per rolling
+    window (`_request_email`).  The caller answers the same in every case.
+
+    `client_ip` is not used to decide anything here: rate limits apply to
+    the confirmation (`confirm_rate_exceeded`), the owner's own act.
 
     `letter` may be a cached copy (see `selectors.letter_for_signing`): the
     insert itself checks that the letter is open and takes its current
@@ -282,6 +329,8 @@ def signature_create(
         raise ServiceError(_("This letter is not open for signatures."))
     try:
         address = canonical_email(email)
+    except ValidationError as exc:
+        raise ServiceError(exc.messages[0], field="email") from exc
     except Exception as exc:
         raise ServiceError(_("Enter a valid email address."), field="email") from exc
     if not domain_allowed(address, letter.allowed_domains):
@@ -290,34 +339,37 @@ def signature_create(
             % {"domains": ", ".join(letter.allowed_domains)},
             field="email",
         )
+    details = SignerDetails(
+        name=name,
+        job_title=job_title,
+        team=team,
+        location=location,
+        comment=comment,
+        display=display,
+        wants_updates=wants_updates,
+    ).cleaned()
+    now = timezone.now()
     created = _insert_pending(
         letter,
         {
             "email": address,
-            "name": name.strip(),
-            "job_title": job_title.strip(),
-            "team": team.strip(),
-            "location": location.strip(),
-            "comment": comment.strip(),
-            "display": display,
-            "wants_updates": wants_updates,
+            **details,
             "language": language,
             "flagged": False,
             "secret": secrets.token_urlsafe(18),
             "emails_requested": 1,
+            "email_window_start": now,
+            "email_window_count": 1,
         },
     )
     if created is not None:
         # Committed already unless the caller holds a transaction: then the
-        # sender is asked for on commit.  Over the rate limit, the row is
-        # flagged a moment after its insert; it is pending (uncounted) then.
-        in_transaction = connection.in_atomic_block
-        if sign_rate_exceeded(letter_id=letter.pk, client_ip=client_ip, kick=not in_transaction):
-            Signature.objects.filter(pk=created).update(flagged=True)
-        if in_transaction:
+        # sender is asked for on commit.
+        if connection.in_atomic_block:
             _email_owed()
+        else:
+            _kick_sender()
         return SignOutcome.CREATED
-    sign_rate_exceeded(letter_id=letter.pk, client_ip=client_ip)  # counts the attempt
     with transaction.atomic():
         existing = (
             Signature.objects.select_for_update()
@@ -330,42 +382,112 @@ def signature_create(
             ).exists():
                 raise ServiceError(_("This letter is not open for signatures."))
             raise ServiceError(_("Please try again."))  # withdrawn in between
-        kind = (
-            EmailKind.ALREADY if existing.status == SignatureStatus.CONFIRMED else EmailKind.CONFIRM
-        )
+        if existing.status == SignatureStatus.PENDING:
+            Signature.objects.filter(pk=existing.pk).update(**details, language=language)
+            kind = EmailKind.CONFIRM
+        elif _withdraw_link_due(existing):
+            kind = EmailKind.ALREADY
+        else:
+            kind = EmailKind.ALREADY_NO_LINK
         if not _request_email(existing.pk, kind):
             return SignOutcome.CAPPED
         return SignOutcome.RESENT
 
 
+def _withdraw_link_due(signature: Signature) -> bool:
+    """May the sign form mint a fresh withdraw link for this confirmed
+    signature?  Only if none was emailed in the last
+    SIGNATURE_WITHDRAW_LINK_INTERVAL seconds: whoever controls the mailbox
+    (an employer, for a work address) cannot make the form hand out links
+    at will; the signer keeps the one already sent."""
+    sent = signature.withdraw_link_sent_at
+    interval = timedelta(seconds=settings.SIGNATURE_WITHDRAW_LINK_INTERVAL)
+    return sent is None or sent <= timezone.now() - interval
+
+
+def _email_cap(kind: str) -> int | None:
+    """How many emails of `kind` the sign form may trigger per rolling
+    SIGNATURE_EMAIL_WINDOW (None: not triggered by the form, not capped)."""
+    if kind == EmailKind.CONFIRM:
+        return int(settings.SIGNATURE_MAX_EMAILS)
+    if kind in (EmailKind.ALREADY, EmailKind.ALREADY_NO_LINK):
+        return int(settings.SIGNATURE_MAX_ALREADY_EMAILS)
+    return None
+
+
 def _request_email(signature_id: int, kind: str) -> bool:
-    """Ask for one more email of `kind` to a signature, within the cap of
-    SIGNATURE_MAX_EMAILS (a conditional update); a sender sends it once the
-    transaction commits."""
-    updated = Signature.objects.filter(
-        pk=signature_id, emails_requested__lt=settings.SIGNATURE_MAX_EMAILS
-    ).update(emails_requested=F("emails_requested") + 1, email_kind=kind)
-    if not updated:
+    """Ask for one more email of `kind` to a signature (a conditional
+    update); a sender sends it once the transaction commits.
+
+    Emails the sign form can trigger (a confirmation request, "already
+    signed") are capped per rolling window of SIGNATURE_EMAIL_WINDOW
+    seconds, so a stranger cannot flood an inbox; the cap renews with the
+    window, so a stranger cannot use it up for good either, and every email
+    in the window carries a working link (a confirmation link lives longer
+    than the window).  The "confirmed" email (the owner's own act, once per
+    signature) is never capped."""
+    now = timezone.now()
+    cap = _email_cap(kind)
+    changes: dict[str, Any] = {"emails_requested": F("emails_requested") + 1, "email_kind": kind}
+    if kind in (EmailKind.ALREADY, EmailKind.CONFIRMED):
+        changes["withdraw_link_sent_at"] = now  # these carry a withdraw link
+    owed = Signature.objects.filter(pk=signature_id)
+    if cap is not None:
+        window_open = Q(
+            email_window_start__gt=now - timedelta(seconds=settings.SIGNATURE_EMAIL_WINDOW)
+        )
+        owed = owed.filter(~window_open | Q(email_window_count__lt=cap))
+        changes["email_window_start"] = Case(
+            When(window_open, then=F("email_window_start")), default=Value(now)
+        )
+        changes["email_window_count"] = Case(
+            When(window_open, then=F("email_window_count") + 1), default=Value(1)
+        )
+    if not owed.update(**changes):
         return False
     _email_owed()
     return True
 
 
 @transaction.atomic
-def signature_confirm(*, signature: Signature, display: str | None = None) -> bool:
+def signature_confirm(
+    *,
+    signature: Signature,
+    display: str | None = None,
+    details: SignerDetails | None = None,
+    client_ip: str = "",
+) -> bool:
     """pending → confirmed as one conditional update (idempotent: a second or
     concurrent click updates nothing).  The winner inserts the count delta
     and asks for the "confirmed" email with the withdraw link.
+
+    `details` are what the owner chose on the confirm page, which shows
+    every field that will be published: they replace whatever the sign form
+    stored (someone else may have typed it).  `display` alone changes only
+    the display.  Whether the signature counts is decided here, by the
+    confirming client's rate limit (`confirm_rate_exceeded`): over it, the
+    signature is held (`flagged`) and the thanks page says so.
     Returns True if this call confirmed it."""
+    if signature.status != SignatureStatus.PENDING:
+        return False  # a second click: not counted against the rate limit
     changes: dict[str, Any] = {
         "status": SignatureStatus.CONFIRMED,
         "confirmed_at": timezone.now(),
     }
-    if display in Display.values:
+    if details is not None:
+        changes.update(details.cleaned())
+    elif display in Display.values:
         changes["display"] = display
-    updated = Signature.objects.filter(pk=signature.pk, status=SignatureStatus.PENDING).update(
-        **changes
+    changes["flagged"] = confirm_rate_exceeded(letter_id=signature.letter_id, client_ip=client_ip)
+    # The letter's condition is a subquery on a local column (no join), so
+    # the row's own `status = pending` stays in the UPDATE's WHERE, where a
+    # concurrent confirm re-checks it: exactly one wins.
+    live_letter = Letter.objects.filter(pk=signature.letter_id).exclude(
+        status=LetterStatus.ARCHIVED  # archived a moment ago
     )
+    updated = Signature.objects.filter(
+        pk=signature.pk, status=SignatureStatus.PENDING, letter_id__in=live_letter.values("pk")
+    ).update(**changes)
     if not updated:
         return False
     signature.refresh_from_db()

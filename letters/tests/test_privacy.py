@@ -70,9 +70,9 @@ def test_anonymous_signer_is_never_named_in_emails_to_anyone_else(client, signed
         assert_no_anonymous_trace(str(message.alternatives[0][0]))  # type: ignore[attr-defined]
 
 
-def test_a_stranger_cannot_change_a_pending_signature(client, open_letter):
-    services.signature_create(
-        letter=open_letter, email="victim@example.org", name="Vic", display=Display.ANONYMOUS
+def test_a_stranger_cannot_change_a_confirmed_signature(client, open_letter):
+    confirmed_signature(
+        open_letter, name="Vic", email="victim@example.org", display=Display.ANONYMOUS
     )
 
     services.signature_create(

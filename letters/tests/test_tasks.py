@@ -5,6 +5,7 @@ senders apart, and the sweep finds what the broker lost."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -80,8 +81,11 @@ def test_sweep_brings_a_sender_for_emails_whose_signal_was_lost(open_letter):
     assert services.signatures_resend_unsent() == 0
 
 
-def test_already_signed_email_carries_the_withdraw_link(open_letter, smtp):
-    confirmed_signature(open_letter, name="Con", email="con@example.org")
+def test_already_signed_email_carries_a_withdraw_link_if_none_went_out_lately(open_letter, smtp):
+    signature = confirmed_signature(open_letter, name="Con", email="con@example.org")
+    Signature.objects.filter(pk=signature.pk).update(
+        withdraw_link_sent_at=timezone.now() - timedelta(days=8)
+    )
 
     services.signature_create(letter=open_letter, email="con@example.org", name="Someone else")
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import itertools
+import re
+import struct
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -20,10 +24,11 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from letters import selectors, services
 from letters.charts import chart_table_rows, signatures_chart_svg
@@ -105,8 +110,8 @@ def _letter_context(letter: Letter, form: SignForm | None) -> dict[str, Any]:
     }
 
 
-@same_for_everyone("GET")
-@require_GET
+@same_for_everyone("GET", "HEAD")
+@require_safe
 @language_from_query
 def letter_index(request: HttpRequest) -> HttpResponse:
     def build() -> tuple[bytes, str]:
@@ -119,8 +124,8 @@ def letter_index(request: HttpRequest) -> HttpResponse:
     return public_response(request, "index", build)
 
 
-@same_for_everyone("GET")
-@require_GET
+@same_for_everyone("GET", "HEAD")
+@require_safe
 @language_from_query
 def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A cached copy costs no query; the letter is read only to rebuild it."""
@@ -136,24 +141,56 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
 SIGNATORIES_PER_PAGE = 50
 
 
-def _parse_cursor(raw: str) -> tuple[datetime, int] | None:
-    """`<unix microseconds>.<id>` of the last signatory shown, or None."""
-    micro, _sep, pk = raw.partition(".")
-    try:
-        at = datetime.fromtimestamp(int(micro) / 1_000_000, tz=UTC)
-        return at, int(pk)
-    except (ValueError, OverflowError, OSError):
-        return None
+# A signatories cursor is opaque and issued by the site only: 8 bytes of
+# confirmation time (microseconds), 8 bytes of the signature id masked with a
+# keyed hash of that time (ids are a site-wide counter of sign attempts: two
+# cursors must not tell how many people tried to sign in between), and a
+# 10-byte HMAC over both, so that anything the site did not issue is refused
+# and cannot fill the page cache with variants.
+_CURSOR_BYTES = 26
+_CURSOR_RE = re.compile(r"[A-Za-z0-9_-]{35}")
+
+
+def _cursor_mask(micro: int) -> int:
+    digest = salted_hmac("letters.signatories.cursor.mask", str(micro)).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def _cursor_tag(payload: bytes) -> bytes:
+    return salted_hmac("letters.signatories.cursor", payload).digest()[:10]
 
 
 def _cursor(signatory: selectors.PublicSignatory) -> str:
     assert signatory.confirmed_at is not None
     micro = int(signatory.confirmed_at.timestamp() * 1_000_000)
-    return f"{micro}.{signatory.id}"
+    payload = struct.pack(">qQ", micro, signatory.id ^ _cursor_mask(micro))
+    return base64.urlsafe_b64encode(payload + _cursor_tag(payload)).decode().rstrip("=")
 
 
-@same_for_everyone("GET")
-@require_GET
+def _parse_cursor(raw: str) -> tuple[datetime, int] | None:
+    """The (confirmed_at, id) a cursor of ours stands for, or None for
+    anything else."""
+    if not _CURSOR_RE.fullmatch(raw):
+        return None
+    try:
+        data = base64.urlsafe_b64decode(raw + "=")
+    except (ValueError, binascii.Error):
+        return None
+    if len(data) != _CURSOR_BYTES:
+        return None
+    payload, tag = data[:16], data[16:]
+    if not constant_time_compare(tag, _cursor_tag(payload)):
+        return None
+    micro, masked = struct.unpack(">qQ", payload)
+    try:
+        at = datetime.fromtimestamp(micro / 1_000_000, tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return at, masked ^ _cursor_mask(micro)
+
+
+@same_for_everyone("GET", "HEAD")
+@require_safe
 @language_from_query
 def letter_signatories(request: HttpRequest, slug: str) -> HttpResponse:
     """Public signatories, newest first, keyset-paginated (no OFFSET, no COUNT)."""
@@ -236,8 +273,8 @@ def _check_inbox_url(slug: str, lang: str, _script_prefix: str) -> str:
     return f"{url}?{urlencode({'lang': lang})}"
 
 
-@same_for_everyone("GET")
-@require_GET
+@same_for_everyone("GET", "HEAD")
+@require_safe
 @language_from_query
 def check_inbox(request: HttpRequest, slug: str) -> HttpResponse:
     def build() -> tuple[bytes, str]:
@@ -257,31 +294,57 @@ def _invalid_link(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def signature_confirm(request: HttpRequest, token: str) -> HttpResponse:
-    """GET shows the letter and a button (mail scanners open links; nothing
-    changes); POST confirms."""
+    """GET shows the letter and every field that will be published, for the
+    owner to check and choose (mail scanners open links; nothing changes);
+    POST confirms with what the owner chose."""
     signature = read_token(token, Purpose.CONFIRM)
     if signature is None:
         return _invalid_link(request)
-    if request.method == "POST":
-        form = ConfirmForm(request.POST)
-        display = form.cleaned_data["display"] if form.is_valid() else None
-        services.signature_confirm(signature=signature, display=display)
-        return redirect("signature_confirm", token=token)
     letter = signature.letter
+    if signature.status == SignatureStatus.CONFIRMED:
+        if request.method == "POST":  # a second click
+            return redirect("signature_confirm", token=token)
+        return render(
+            request,
+            "letters/thanks.html",
+            {
+                "signature": signature,
+                "letter": letter,
+                "text": selectors.letter_text(letter, signature.language),
+                "letter_url": settings.SITE_URL + letter.get_absolute_url(),
+                "withdraw_url": reverse(
+                    "signature_withdraw",
+                    kwargs={"token": make_token(signature, Purpose.WITHDRAW)},
+                ),
+            },
+        )
+    if request.method == "POST":
+        form = ConfirmForm.for_post(request.POST, signature)
+        if form.is_valid():
+            services.signature_confirm(
+                signature=signature, details=form.details(), client_ip=client_ip(request)
+            )
+            return redirect("signature_confirm", token=token)
+        status = 400
+    else:
+        form = ConfirmForm(
+            initial={
+                "name": signature.name,
+                "job_title": signature.job_title,
+                "team": signature.team,
+                "location": signature.location,
+                "comment": signature.comment,
+                "wants_updates": signature.wants_updates,
+            }
+        )
+        status = 200
     context = {
         "signature": signature,
         "letter": letter,
         "text": selectors.letter_text(letter, signature.language),
-        "form": ConfirmForm(initial={"display": signature.display}),
+        "form": form,
     }
-    if signature.status == SignatureStatus.CONFIRMED:
-        letter_url = settings.SITE_URL + letter.get_absolute_url()
-        context["letter_url"] = letter_url
-        context["withdraw_url"] = reverse(
-            "signature_withdraw", kwargs={"token": make_token(signature, Purpose.WITHDRAW)}
-        )
-        return render(request, "letters/thanks.html", context)
-    return render(request, "letters/confirm.html", context)
+    return render(request, "letters/confirm.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -300,7 +363,7 @@ def signature_withdraw(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def letter_preview(request: HttpRequest, token: str) -> HttpResponse:
     """A draft shared for review by its secret link: read-only, not indexed,
     not cached, revocable."""
@@ -346,7 +409,7 @@ def signature_new_version(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @language_from_query
 def signing_safely(request: HttpRequest) -> HttpResponse:
     """What is stored, who sees what, how to withdraw, how long data is kept."""

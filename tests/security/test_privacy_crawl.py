@@ -185,7 +185,8 @@ def test_a_signer_s_ip_address_is_stored_nowhere() -> None:
     signature = Signature.objects.get(email="ida@example.org")
     from letters.tokens import Purpose, make_token
 
-    assert client.post(f"/s/{make_token(signature, Purpose.CONFIRM)}/").status_code == 302
+    confirm = {"name": "Ida Ip", "display": "public"}
+    assert client.post(f"/s/{make_token(signature, Purpose.CONFIRM)}/", confirm).status_code == 302
 
     tables = [
         f"{model.__name__}: {list(model.objects.values())}"  # type: ignore[attr-defined]
