@@ -1,32 +1,148 @@
-"""Email address canonicalisation: one person, one canonical address."""
+"""Email address canonicalisation: one person, one canonical address.
+
+The rule: an address is accepted exactly when the site can deliver to it
+over plain SMTP (no SMTPUTF8), and what is stored, deduplicated and sent to
+is its canonical form.  `canonical_email` returns that form or raises
+ValidationError; it never returns an address the mail backend would refuse,
+re-encode or read as a different mailbox (a test sends every address it
+accepts through Django's SMTP backend to a real SMTP server).
+
+Local part (before the last `@`):
+
+- an ASCII dot-atom (RFC 5322 `atext`: letters, digits and
+  ``!#$%&'*+-/=?^_`{|}~``; atoms joined by single dots), checked as typed,
+  before lower-casing.  Non-ASCII characters are refused, never mapped: a
+  case-insensitive pattern takes the long s (U+017F), the dotted capital I
+  (U+0130) or the Kelvin sign (U+212A) for ASCII letters, but they name
+  another mailbox, one only an SMTPUTF8 server can take (and U+0130
+  lower-cases to two characters, one of them not ASCII);
+- then lower-cased, and a `+tag` dropped (``Cora+x@`` is ``cora@``); what is
+  left must still be a dot-atom of at most 64 characters (RFC 5321);
+- a quoted local part whose content is itself a valid dot-atom is the same
+  mailbox as the unquoted one (the quotes are not part of it, RFC 5322
+  3.2.4): ``"a.b"@x`` and ``a.b@x`` give the same canonical address.  Any
+  other quoted local part (spaces, backslash escapes, `@` or `"` inside the
+  quotes) is refused;
+- `=?` is refused anywhere in it: mail libraries read ``=?charset?q?...?=``
+  as an RFC 2047 encoded word and send to the decoded address instead.
+
+Domain (after the last `@`):
+
+- a DNS name of at least two labels (``a@localhost`` is refused), each of
+  ASCII letters, digits and inner hyphens, at most 63 characters; the last
+  label is two letters or more, or an IDNA ``xn--`` label (``a@1.2.3.4`` is
+  refused); one trailing dot is dropped;
+- an internationalised domain is accepted and IDNA-encoded (Python's `idna`
+  codec: IDNA 2003 with nameprep, the encoding `canonical_domain` gives a
+  letter's allowed domains, so `domain_allowed` compares like with like);
+- address literals (``a@[127.0.0.1]``, ``a@[IPv6:::1]``) are refused: a
+  signer's mailbox is at a domain, and a literal points the sender at any
+  host a stranger names.
+
+The whole canonical address is ASCII and at most 254 characters (RFC 5321's
+path limit, less the angle brackets).
+"""
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.utils.translation import gettext as _
+
+# RFC 5322 dot-atom, ASCII only (no IGNORECASE: with it, `[A-Z]` would match
+# `ſ` and the Kelvin sign through Unicode case folding).
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_DOT_ATOM = re.compile(rf"{_ATEXT}+(?:\.{_ATEXT}+)*")
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_TOP_LABEL = re.compile(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}")
+
+MAX_TYPED = 320  # RFC 3696 (errata): longer input is not worth parsing
+MAX_LOCAL = 64
+MAX_DOMAIN = 253
+MAX_ADDRESS = 254
+
+
+def _invalid() -> ValidationError:
+    return ValidationError(_("Enter a valid email address."), code="invalid")
 
 
 def canonical_email(address: str) -> str:
-    """Lower-case, strip a `+tag` from the local part, IDNA-encode the domain.
-
-    Raises ValidationError for anything that is not a plausible address.
-    """
+    """The canonical form of `address` (see the module docstring): a
+    lower-cased ASCII dot-atom without its `+tag`, `@`, an IDNA-encoded DNS
+    name.  Raises ValidationError for anything the site cannot deliver to
+    without SMTPUTF8."""
     address = address.strip()
-    validate_email(address)
-    local, _sep, domain = address.rpartition("@")
+    if len(address) > MAX_TYPED:
+        raise _invalid()
+    local, at, domain = address.rpartition("@")
+    if not at:
+        raise _invalid()
+    canonical = f"{_canonical_local(local)}@{_canonical_mail_domain(domain)}"
+    if len(canonical) > MAX_ADDRESS:
+        raise _invalid()
+    return canonical
+
+
+def _canonical_local(local: str) -> str:
+    if len(local) >= 2 and local[0] == local[-1] == '"':
+        local = local[1:-1]
+        if not _DOT_ATOM.fullmatch(local):
+            raise ValidationError(
+                _("Enter the address without quotation marks, spaces or backslashes."),
+                code="quoted",
+            )
+    elif not local.isascii():
+        raise ValidationError(
+            _("Before the @, use only unaccented letters (a to z), digits and punctuation."),
+            code="non_ascii",
+        )
+    if not _DOT_ATOM.fullmatch(local) or "=?" in local:
+        raise _invalid()
     local = local.lower().split("+", 1)[0]
-    if not local:
-        raise ValidationError(_("Enter a valid email address."), code="invalid")
+    if not _DOT_ATOM.fullmatch(local) or len(local) > MAX_LOCAL:
+        raise _invalid()
+    return local
+
+
+def _canonical_mail_domain(domain: str) -> str:
+    if domain.startswith("["):
+        raise ValidationError(
+            _("Enter an address at a domain name, not at an IP address."),
+            code="address_literal",
+        )
+    domain = domain.removesuffix(".")
     try:
-        domain = domain.lower().rstrip(".").encode("idna").decode("ascii")
+        ascii_domain = _idna(domain)
     except UnicodeError as exc:
-        raise ValidationError(_("Enter a valid email address."), code="invalid") from exc
-    return f"{local}@{domain}"
+        raise _invalid() from exc
+    labels = ascii_domain.split(".")
+    if len(labels) < 2 and _LABEL.fullmatch(ascii_domain):
+        raise ValidationError(
+            _("Enter an address at a full domain name, such as example.org."),
+            code="single_label",
+        )
+    if (
+        not ascii_domain.isascii()
+        or len(ascii_domain) > MAX_DOMAIN
+        or not all(_LABEL.fullmatch(label) for label in labels)
+        or not _TOP_LABEL.fullmatch(labels[-1])
+    ):
+        raise _invalid()
+    return ascii_domain
+
+
+def _idna(domain: str) -> str:
+    """Lower-cased and IDNA-encoded; UnicodeError if it cannot be."""
+    return domain.lower().encode("idna").decode("ascii")
 
 
 def canonical_domain(domain: str) -> str:
-    return domain.strip().lower().lstrip("@").rstrip(".").encode("idna").decode("ascii")
+    """A domain as an organiser types it (a letter's allowed domains, a
+    moderation filter), encoded as `canonical_email` encodes an address's.
+    Raises UnicodeError when it cannot be IDNA-encoded; callers check the
+    shape (`forms.DOMAIN_RE`)."""
+    return _idna(domain.strip().lstrip("@").rstrip("."))
 
 
 def domain_allowed(email: str, allowed: list[str]) -> bool:

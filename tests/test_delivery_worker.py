@@ -5,7 +5,10 @@ confirms, the count follows within the count interval."""
 from __future__ import annotations
 
 import json
+import secrets
 import time
+from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.urls import reverse
@@ -62,3 +65,55 @@ def test_transient_smtp_failure_is_retried_by_the_worker(open_letter, celery_wor
     smtp.wait_for("retry@example.org", timeout=30)
     time.sleep(1)
     assert len(smtp.to("retry@example.org")) == 1
+
+
+def test_one_undeliverable_address_does_not_stop_anyone_else_s_email(
+    open_letter, celery_worker, settings
+):
+    """Rows an earlier release accepted (a long s, a dotted capital I
+    lower-cased: Django's SMTP backend cannot encode them) sit in one claimed
+    batch with good rows: the worker delivers every good row, fails the bad
+    ones alone, and its log names neither address."""
+    from letters import services, tasks
+
+    smtp = celery_worker
+    poisoned = ["ſtefan@example.org", "İlse@example.org".lower()]
+    good = ["good0@example.org", "good1@example.org", "good2@example.org", "good3@example.org"]
+    in_batch_order = [good[0], poisoned[0], good[1], poisoned[1], good[2], good[3]]
+    with mock.patch.object(
+        tasks.send_signature_emails, "delay", side_effect=ConnectionError("broker down")
+    ):  # no sender yet, so that the worker claims all six rows in one batch
+        for address in in_batch_order:
+            if address in good:
+                services.signature_create(letter=open_letter, email=address, name="Gina Good")
+                continue
+            Signature.objects.create(  # straight to the database, as it was stored then
+                letter=open_letter,
+                version_id=open_letter.current_version_id,
+                email=address,
+                name="Old Release",
+                secret=secrets.token_urlsafe(18),
+            )
+    assert Signature.objects.filter(emails_sent=0, email_failed=False).count() == 6
+    assert settings.SIGNATURE_EMAIL_BATCH >= 6
+
+    services.request_signature_emails()
+
+    for address in good:
+        (message,) = smtp.wait_for(address, timeout=30)
+        assert message.link("/s/").startswith("/s/")
+    log_path = Path(settings.STATIC_ROOT).parent / "test-celery-worker.log"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        failed = set(Signature.objects.filter(email_failed=True).values_list("email", flat=True))
+        if failed == set(poisoned) and b"(ValueError)" in log_path.read_bytes():
+            break
+        time.sleep(0.1)
+    assert failed == set(poisoned)
+    assert Signature.objects.filter(email__in=good, emails_sent=1).count() == len(good)
+    assert services.signature_emails_claim(limit=50) == []  # never claimed again
+    log = log_path.read_bytes()
+    for pk in Signature.objects.filter(email__in=poisoned).values_list("pk", flat=True):
+        assert f"signature {pk}: email cannot be sent (ValueError)".encode() in log
+    assert b"tefan@example.org" not in log
+    assert b"lse@example.org" not in log

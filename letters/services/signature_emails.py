@@ -143,7 +143,8 @@ def signature_emails_release(*, signature_ids: list[int]) -> None:
 
 
 def signature_email_failed(*, signature_id: int) -> None:
-    """A permanent failure (the server refused the address for good)."""
+    """A permanent failure: the server refused the address for good, or the
+    email cannot be built or sent at all (never retried; other rows go on)."""
     Signature.objects.filter(pk=signature_id).update(email_failed=True, email_lease_until=None)
 
 
