@@ -1,20 +1,35 @@
-"""Organisers invalidate signatures: one public signer, or every signature
-matching a filter (email domain, time window) after a dry-run count.
+"""Organisers invalidate signatures: one public signer, or every confirmed
+signature matching a filter (email domain, range of days) after a dry-run
+count.
 
-Privacy: organisers never see emails or anonymous names.  A dry run reports
-exact numbers only from MODERATION_MIN_REPORTED up, so a filter cannot be
-used to learn whether one particular person signed.  Every invalidation is
-audited (count and filter, never the addresses)."""
+Privacy (DESIGN §2 rule 8): no number an organiser obtains here may depend
+on whether a given address has a live signature.  So:
+
+- only **confirmed** signatures match.  A pending row is what anyone can
+  create by typing someone's address into the sign form, and whether it is
+  created depends on whether that address already signed; a pending row is
+  never counted, reported or acted on here.  (Unconfirmed rows expire by
+  themselves: `signatures_delete_stale`.)
+- time windows are whole **days** (of confirmation, in the site's time
+  zone), the same grain as the day counts (threat model, "day counts"), so
+  sliding a window cannot time one signature to the minute.
+- a domain filter takes the domain **and its subdomains**, and may not be
+  narrower than one of the letter's allowed domains (a subdomain of an
+  employer's domain would be a group inside that employer, DESIGN §2 rule 9).
+- exact numbers only from MODERATION_MIN_REPORTED up ("fewer than 5" for
+  0-4), and filters matching fewer are refused, with the same message.
+
+Every invalidation is audited (count and filter, never the addresses)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,9 +42,12 @@ from letters.services.signatures import count_change
 
 @dataclass(frozen=True)
 class SignatureFilter:
+    """Which confirmed signatures: at `domain` (and its subdomains),
+    confirmed on days `since` to `until` (both included)."""
+
     domain: str = ""
-    since: datetime | None = None
-    until: datetime | None = None
+    since: date | None = None
+    until: date | None = None
 
     def describe(self) -> str:
         parts = []
@@ -42,27 +60,44 @@ class SignatureFilter:
         return " ".join(parts)
 
 
+def _filter_domain(letter: Letter, raw: str) -> str:
+    try:
+        domain = canonical_domain(raw)
+    except UnicodeError as exc:
+        raise ServiceError(_("Enter a domain like example.com."), field="domain") from exc
+    if not domain or "@" in domain:
+        raise ServiceError(_("Enter a domain like example.com."), field="domain")
+    for entry in letter.allowed_domains:
+        base = canonical_domain(entry)
+        if domain.endswith("." + base):
+            raise ServiceError(
+                _("Filter by a whole allowed domain (%(domain)s), not a part of it.")
+                % {"domain": base},
+                field="domain",
+            )
+    return domain
+
+
 def _matching(letter: Letter, flt: SignatureFilter) -> QuerySet[Signature]:
+    """The confirmed signatures the filter holds (never pending ones: see
+    the module docstring)."""
     if not (flt.domain or flt.since or flt.until):
-        raise ServiceError(_("Give an email domain or a time window."))
-    qs = Signature.objects.filter(
-        letter=letter, status__in=[SignatureStatus.PENDING, SignatureStatus.CONFIRMED]
-    )
+        raise ServiceError(_("Give an email domain or a range of days."))
+    if flt.since and flt.until and flt.since > flt.until:
+        raise ServiceError(_("The first day must not be after the last."), field="until")
+    qs = Signature.objects.filter(letter=letter, status=SignatureStatus.CONFIRMED)
     if flt.domain:
-        try:
-            domain = canonical_domain(flt.domain)
-        except UnicodeError as exc:
-            raise ServiceError(_("Enter a domain like example.com."), field="domain") from exc
-        qs = qs.filter(email__iendswith="@" + domain)
+        domain = _filter_domain(letter, flt.domain)
+        qs = qs.filter(Q(email__endswith="@" + domain) | Q(email__endswith="." + domain))
     if flt.since:
-        qs = qs.filter(created_at__gte=flt.since)
+        qs = qs.filter(confirmed_at__date__gte=flt.since)
     if flt.until:
-        qs = qs.filter(created_at__lt=flt.until)
+        qs = qs.filter(confirmed_at__date__lte=flt.until)
     return qs
 
 
 def signatures_matching_count(*, letter: Letter, flt: SignatureFilter) -> int | None:
-    """The dry run: how many live signatures match, or None for "fewer than
+    """The dry run: how many confirmed signatures match, or None for "fewer than
     MODERATION_MIN_REPORTED", none included (small numbers, and zero, could
     tell whether one particular person signed)."""
     count = _matching(letter, flt).count()
@@ -70,11 +105,12 @@ def signatures_matching_count(*, letter: Letter, flt: SignatureFilter) -> int | 
 
 
 def _invalidate(signature: Signature) -> bool:
-    """Conditional live → invalidated; the winner takes it out of the counts."""
+    """Conditional confirmed → invalidated; the winner takes it out of the
+    counts."""
     was_counted = signature.counted
-    updated = Signature.objects.filter(
-        pk=signature.pk, status__in=[SignatureStatus.PENDING, SignatureStatus.CONFIRMED]
-    ).update(status=SignatureStatus.INVALIDATED, invalidated_at=timezone.now(), secret="")
+    updated = Signature.objects.filter(pk=signature.pk, status=SignatureStatus.CONFIRMED).update(
+        status=SignatureStatus.INVALIDATED, invalidated_at=timezone.now(), secret=""
+    )
     if updated and was_counted:
         count_change(signature, -1)
     return bool(updated)
@@ -110,7 +146,7 @@ def signature_invalidate(*, letter: Letter, by: Any, signature_id: int, reason: 
 def signatures_invalidate_matching(
     *, letter: Letter, by: Any, flt: SignatureFilter, reason: str
 ) -> int:
-    """Invalidate every live signature matching the filter; returns how many.
+    """Invalidate every confirmed signature matching the filter; returns how many.
     Locks the matching rows (select_for_update) and nothing shared."""
     if not reason.strip():
         raise ServiceError(_("Give a reason."), field="reason")

@@ -378,7 +378,12 @@ def signatures_invalidate_matching(request: HttpRequest, slug: str) -> HttpRespo
     return render(
         request,
         "organise/invalidate.html",
-        {"letter": letter, "form": form, "dry_run": dry_run},
+        {
+            "letter": letter,
+            "form": form,
+            "dry_run": dry_run,
+            "min_reported": settings.MODERATION_MIN_REPORTED,
+        },
     )
 
 

@@ -16,7 +16,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from letters.models import Display, Signature, SignatureStatus
+from letters.models import Display, Letter, Signature, SignatureStatus
 from letters.selectors import letter_counts
 from letters.tests.factories import confirmed_signature
 from tests.security.matrix import send
@@ -70,12 +70,11 @@ def lone_signer(world: World) -> Signature:
 
 
 def _filters(lone: Signature) -> dict[str, tuple[dict[str, str], dict[str, str]]]:
-    at = timezone.localtime(lone.created_at)
-    fmt = "%Y-%m-%dT%H:%M"
-    window = {"since": (at - timedelta(minutes=1)).strftime(fmt)}
-    window["until"] = (at + timedelta(minutes=1)).strftime(fmt)
-    empty = {"since": (at - timedelta(days=3)).strftime(fmt)}
-    empty["until"] = (at - timedelta(days=2)).strftime(fmt)
+    assert lone.confirmed_at is not None
+    day = timezone.localtime(lone.confirmed_at).date()
+    window = {"since": day.isoformat(), "until": day.isoformat()}
+    empty = {"since": (day - timedelta(days=3)).isoformat()}
+    empty["until"] = (day - timedelta(days=2)).isoformat()
     return {
         # (a filter that holds the person, the same filter holding nobody)
         "domain": ({"domain": "jane-doe.example"}, {"domain": "john-roe.example"}),
@@ -134,3 +133,76 @@ def test_the_dry_run_hides_small_numbers_but_counts_large_ones(world: World) -> 
 
     assert rare == ["Fewer than 5 signatures match."]
     assert spam == ["6 signatures match."]
+
+
+# --- DESIGN §2 rule 8: pending rows (which anyone can create) count nowhere ---
+
+
+def organiser_figures(client: Client, world: World) -> dict[str, Any]:
+    """Every number an editor can read about the letter: the dashboard, the
+    overview, the signatories page, the packet, every count export, and the
+    dry run for a domain, a day and both."""
+    slug = world.letter.slug
+    today = timezone.localdate().isoformat()
+
+    def cells(path: str) -> list[str]:
+        html = send(client, "get", path).body.decode()
+        return re.findall(r"<td[^>]*>([^<]*)</td>", html) + notices(html)
+
+    figures: dict[str, Any] = {
+        "dashboard": cells("/organise/"),
+        "overview": cells(f"/organise/{slug}/"),
+        "signatures": cells(f"/organise/{slug}/signatures/"),
+        "packet": cells(f"/organise/{slug}/packet/"),
+    }
+    for kind in ("status", "day", "version", "team", "location"):
+        export = send(
+            client, "get", f"/organise/{slug}/export/counts/", {"format": "json", "kind": kind}
+        )
+        figures[f"export-{kind}"] = json.loads(export.body)
+    url = f"/organise/{slug}/signatures/invalidate/"
+    for name, flt in {
+        "domain": {"domain": "example.org"},
+        "day": {"since": today, "until": today},
+        "domain-day": {"domain": "example.org", "since": today, "until": today},
+    }.items():
+        figures[f"dry-run-{name}"] = notices(
+            client.post(url, {**flt, "action": "count"}).content.decode()
+        )
+    return figures
+
+
+def test_no_organiser_figure_tells_whether_an_address_has_a_live_signature(world: World) -> None:
+    """The attack: sign five throwaway addresses and then the target within a
+    known minute, then read the dry run (and every other figure).  A new
+    address used to add a pending row; one that had signed added nothing."""
+    for n in range(6):  # enough confirmed signatures today for exact counts
+        confirmed_signature(world.letter, name=f"Padding {n}", email=f"pad{n}@example.org")
+    planted = world.client("editor")
+    assert Signature.objects.filter(email=ANON_EMAIL, letter=world.letter).exists()
+
+    before = organiser_figures(planted, world)
+    for n in range(5):
+        probe_sign(world, f"throwaway{n}@example.org")
+    probe_sign(world, "never.signed@example.org")
+    after_stranger = organiser_figures(planted, world)
+    for n in range(5, 10):
+        probe_sign(world, f"throwaway{n}@example.org")
+    probe_sign(world, ANON_EMAIL)  # the anonymous signer's address
+    after_signer = organiser_figures(planted, world)
+
+    assert after_stranger == before
+    assert after_signer == before
+
+
+def test_a_narrower_filter_than_an_allowed_domain_is_refused(world: World) -> None:
+    """A subdomain of the employer's domain is a group inside the employer."""
+    Letter.objects.filter(pk=world.letter.pk).update(allowed_domains=["example.org"])
+    planted = world.client("editor")
+    url = f"/organise/{world.letter.slug}/signatures/invalidate/"
+
+    page = planted.post(url, {"domain": "legal.example.org", "action": "count"})
+
+    html = page.content.decode()
+    assert "not a part of it" in html
+    assert not notices(html) or "match" not in " ".join(notices(html))
