@@ -67,7 +67,7 @@ COLUMNS = [
     "letter_id", "version_id", "email", "name", "job_title", "team", "location", "comment",
     "display", "wants_updates", "language", "status", "flagged", "secret", "emails_requested",
     "email_kind", "emails_sent", "email_failed", "email_attempts", "created_at",
-    "confirmation_sent_at", "confirmed_at", "notified_version",
+    "confirmation_sent_at", "confirmed_at", "notified_version", "email_window_count",
 ]  # fmt: skip
 
 
@@ -108,6 +108,7 @@ def signature_rows(
             created_at,
             created_at + timedelta(seconds=2),
             confirmed_at,
+            0,
             0,
         )
 
