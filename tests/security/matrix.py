@@ -39,8 +39,9 @@ VIEWER, EDITOR, OWNER = "viewer", "editor", "owner"
 LOGIN = 302  # no account: redirected to /accounts/login/
 
 
-def url_patterns() -> list[str]:
-    """Every route of the URL conf, as its full route string."""
+def every_url_pattern() -> list[str]:
+    """Every route of the URL conf, areas (admin, allauth) included, as its
+    full route string."""
 
     def walk(patterns: list[Any], prefix: str) -> Iterator[str]:
         for pattern in patterns:
@@ -50,7 +51,12 @@ def url_patterns() -> list[str]:
             elif isinstance(pattern, URLPattern):
                 yield route
 
-    return [r for r in walk(get_resolver().url_patterns, "") if not r.startswith(SKIPPED_PREFIXES)]
+    return list(walk(get_resolver().url_patterns, ""))
+
+
+def url_patterns() -> list[str]:
+    """Every route of the URL conf but the admin's and allauth's."""
+    return [r for r in every_url_pattern() if not r.startswith(SKIPPED_PREFIXES)]
 
 
 # --- Expectation helpers ---------------------------------------------------------

@@ -13,18 +13,17 @@ tests, are all private and are fetched here too."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.test import Client, override_settings
-from django.urls import URLPattern, URLResolver, get_resolver, include
+from django.urls import include
 from django.urls import path as url_path
 
 from config import urls as project_urls
 from letters import selectors
 from outbox.models import OutboxMessage
-from tests.security.matrix import ROUTES, Answer, build_path, send
+from tests.security.matrix import ROUTES, Answer, build_path, every_url_pattern, send
 from tests.security.world import NO_ACCOUNT, ROLES, World, other_tokens
 
 PUBLIC, PRIVATE = "public", "private"
@@ -100,20 +99,6 @@ AREA_VALUES = {
     "app_label": "letters",
     "url": "no-such-page/",
 }
-
-
-def every_url_pattern() -> list[str]:
-    """Every route of the URL conf, areas included, as its full route string."""
-
-    def walk(patterns: list[Any], prefix: str) -> Iterator[str]:
-        for pattern in patterns:
-            route = prefix + str(pattern.pattern)
-            if isinstance(pattern, URLResolver):
-                yield from walk(pattern.url_patterns, route)
-            elif isinstance(pattern, URLPattern):
-                yield route
-
-    return list(walk(get_resolver().url_patterns, ""))
 
 
 def area_path(route: str) -> str:
