@@ -43,7 +43,7 @@ urlpatterns = [
     path("<slug:slug>/export/signatories/", exports.export_signatories, name="export_signatories"),
     path("<slug:slug>/signatures/", views.signatures, name="signatures"),
     path(
-        "<slug:slug>/signatures/<int:signature_id>/invalidate/",
+        "<slug:slug>/signatures/<str:signature_ref>/invalidate/",
         views.signature_invalidate,
         name="invalidate",
     ),

@@ -35,6 +35,7 @@ from letters.models import (
     SignatureStatus,
     VersionStats,
 )
+from letters.refs import signature_ref
 from letters.suppression import Cell, suppress
 
 
@@ -67,6 +68,11 @@ class PublicSignatory:
     location: str
     comment: str
     confirmed_at: datetime | None
+
+    @property
+    def ref(self) -> str:
+        """What pages show instead of the id (`letters.refs`)."""
+        return signature_ref(self.id)
 
 
 def names_visible(letter: Letter, counts: Counts | None = None) -> bool:

@@ -26,6 +26,7 @@ from letters.models import (
     Signature,
     SignatureStatus,
 )
+from letters.refs import signature_ref
 from letters.selectors import letter_counts
 from letters.tests.factories import confirmed_signature, make_user
 
@@ -467,7 +468,8 @@ def test_organisers_see_public_names_and_only_a_count_of_anonymous_ones(team):
 def test_invalidating_one_signature_takes_it_out_of_the_count_and_is_audited(team):
     fake = confirmed_signature(team["letter"], name="Mickey Mouse", email="mm@example.org")
     url = reverse(
-        "organise:invalidate", kwargs={"slug": team["letter"].slug, "signature_id": fake.pk}
+        "organise:invalidate",
+        kwargs={"slug": team["letter"].slug, "signature_ref": signature_ref(fake.pk)},
     )
 
     client_for(team["editor"]).post(url, {"reason": ""})  # a reason is required
@@ -508,7 +510,8 @@ def test_invalidate_by_domain_after_a_dry_run_that_hides_small_numbers(team):
 def test_a_viewer_cannot_invalidate(team):
     fake = confirmed_signature(team["letter"], name="Mickey", email="mm@example.org")
     url = reverse(
-        "organise:invalidate", kwargs={"slug": team["letter"].slug, "signature_id": fake.pk}
+        "organise:invalidate",
+        kwargs={"slug": team["letter"].slug, "signature_ref": signature_ref(fake.pk)},
     )
     assert client_for(team["viewer"]).post(url, {"reason": "x"}).status_code == 403
     assert Signature.objects.get(pk=fake.pk).status == SignatureStatus.CONFIRMED
@@ -524,7 +527,7 @@ def test_urls_about_one_organiser_or_signature_check_the_role(team, outsider, pe
     role_url = reverse("organise:role", kwargs={"slug": letter.slug, "organiser_id": target.pk})
     remove_url = reverse("organise:remove", kwargs={"slug": letter.slug, "organiser_id": target.pk})
     invalidate_url = reverse(
-        "organise:invalidate", kwargs={"slug": letter.slug, "signature_id": fake.pk}
+        "organise:invalidate", kwargs={"slug": letter.slug, "signature_ref": signature_ref(fake.pk)}
     )
 
     statuses = [
@@ -555,3 +558,28 @@ def test_new_letter_and_invitation_pages_need_an_account(organiser):
     assert client.put(reverse("organise:new")).status_code == 405
     assert client.get(reverse("organise:invitation", args=["whatever"])).status_code == 404
     assert client.put(reverse("organise:invitation", args=["whatever"])).status_code == 405
+
+
+def test_the_signatories_page_shows_organisers_no_signature_id(client, team):
+    """Ids count every sign attempt on the site; organisers see opaque
+    references that decode only with the server's key."""
+    from letters.refs import signature_pk
+
+    letter = team["letter"]
+    signers = [
+        confirmed_signature(letter, name=f"Named {n}", email=f"named{n}@example.org")
+        for n in range(3)
+    ]
+    client.force_login(team["editor"])
+
+    page = client.get(reverse("organise:signatures", kwargs={"slug": letter.slug}))
+
+    html = page.content.decode()
+    refs = re.findall(r"/signatures/([^/]+)/invalidate/", html)
+    assert sorted(signature_pk(ref) or 0 for ref in refs) == sorted(s.pk for s in signers)
+    for signer in signers:
+        assert f"/signatures/{signer.pk}/" not in html
+        assert f"reason-{signer.pk}" not in html
+    assert signature_pk("not-a-ref") is None
+    bad = reverse("organise:invalidate", kwargs={"slug": letter.slug, "signature_ref": "nope"})
+    assert client.post(bad, {"reason": "x"}).status_code == 404

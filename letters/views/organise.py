@@ -27,6 +27,7 @@ from letters.forms import (
 )
 from letters.markup import render_markdown
 from letters.models import Letter, LetterStatus, OrganiserRole
+from letters.refs import signature_pk
 from letters.selectors import ROLE_RANK
 from letters.views.public import chart_context
 
@@ -326,8 +327,13 @@ def signatures(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def signature_invalidate(request: HttpRequest, slug: str, signature_id: int) -> HttpResponse:
+def signature_invalidate(request: HttpRequest, slug: str, signature_ref: str) -> HttpResponse:
+    """One public signer, by the opaque reference the signatories page shows
+    (`letters.refs`: ids are a site-wide counter of sign attempts)."""
     letter, _role = _letter_for(request, slug, EDITOR)
+    signature_id = signature_pk(signature_ref)
+    if signature_id is None:
+        raise Http404
     form = ReasonForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give a reason."))

@@ -152,12 +152,12 @@ _CURSOR_RE = re.compile(r"[A-Za-z0-9_-]{35}")
 
 
 def _cursor_mask(micro: int) -> int:
-    digest = salted_hmac("letters.signatories.cursor.mask", str(micro)).digest()
+    digest = salted_hmac("letters.signatories.cursor.mask", str(micro), algorithm="sha256").digest()
     return int.from_bytes(digest[:8], "big")
 
 
 def _cursor_tag(payload: bytes) -> bytes:
-    return salted_hmac("letters.signatories.cursor", payload).digest()[:10]
+    return salted_hmac("letters.signatories.cursor", payload, algorithm="sha256").digest()[:10]
 
 
 def _cursor(signatory: selectors.PublicSignatory) -> str:

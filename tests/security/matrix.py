@@ -25,6 +25,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from letters.refs import signature_ref
 from tests.security.world import (
     JUNK_TOKEN,
     NO_ACCOUNT,
@@ -225,8 +226,8 @@ ROUTES: dict[str, Route] = {
         "post", {**organisers(OWNER, 302), "editor": 302}, post=_const({})
     ),
     "organise/<slug:slug>/signatures/": Route("get", organisers(VIEWER, 200)),
-    # <signature_id> is the letter's public signer.
-    "organise/<slug:slug>/signatures/<int:signature_id>/invalidate/": Route(
+    # <signature_ref> is the letter's public signer (letters.refs).
+    "organise/<slug:slug>/signatures/<str:signature_ref>/invalidate/": Route(
         "post", organisers(EDITOR, 302), post=_const({"reason": "A fake"})
     ),
     "organise/<slug:slug>/signatures/invalidate/": Route(
@@ -282,7 +283,7 @@ def build_path(route: str, world: World, role: str) -> str:
         "slug": letter.slug,
         "token": token,
         "organiser_id": world.membership(letter, "editor").pk,
-        "signature_id": world.public[letter.pk].pk,
+        "signature_ref": signature_ref(world.public[letter.pk].pk),
         "link_id": world.link.pk,
     }
     return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route)

@@ -4,6 +4,7 @@ tests/security/matrix.py; a URL missing from it fails here."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from letters import services
 from letters.models import LeadershipLink, Organiser, OrganiserRole, Signature, SignatureStatus
+from letters.refs import signature_ref
 from letters.tests.factories import confirmed_signature, make_user, open_letter
 from tests.security.matrix import ROUTES, build_path, matrix_request, send, url_patterns
 from tests.security.world import ROLES, World
@@ -64,7 +66,7 @@ def test_the_other_redirects_go_where_they_should(world: World, route: str, targ
 
 
 @pytest.fixture
-def foreign(world: World) -> dict[str, int]:
+def foreign(world: World) -> dict[str, Any]:
     """Another team's letter, with a co-organiser, a public signer and a
     leadership link: ids an owner of our letters might try on their own URLs."""
     stranger = make_user(email="sven.stranger@example.com", name="Sven Stranger")
@@ -79,10 +81,15 @@ def foreign(world: World) -> dict[str, int]:
         delivered_at=timezone.now(),
         recipients=[services.Recipient("Their CEO")],
     )
-    return {"organiser": membership.pk, "signature": signature.pk, "link": issued.link.pk}
+    return {
+        "organiser": membership.pk,
+        "signature": signature.pk,
+        "signature_ref": signature_ref(signature.pk),
+        "link": issued.link.pk,
+    }
 
 
-def _foreign_state(ids: dict[str, int]) -> tuple[object, ...]:
+def _foreign_state(ids: dict[str, Any]) -> tuple[object, ...]:
     return (
         Organiser.objects.filter(pk=ids["organiser"]).values_list("role", flat=True).first(),
         Signature.objects.get(pk=ids["signature"]).status,
@@ -97,14 +104,14 @@ FOREIGN_ID_URLS = [
         id="role",
     ),
     pytest.param("organisers/{organiser}/remove/", {}, id="remove"),
-    pytest.param("signatures/{signature}/invalidate/", {"reason": "x"}, id="invalidate"),
+    pytest.param("signatures/{signature_ref}/invalidate/", {"reason": "x"}, id="invalidate"),
     pytest.param("delivery/links/{link}/revoke/", {}, id="revoke"),
 ]
 
 
 @pytest.mark.parametrize(("suffix", "data"), FOREIGN_ID_URLS)
 def test_an_owner_cannot_reach_another_letter_s_objects_through_their_own_urls(
-    world: World, foreign: dict[str, int], suffix: str, data: dict[str, str]
+    world: World, foreign: dict[str, Any], suffix: str, data: dict[str, str]
 ) -> None:
     """IDs in organiser URLs are checked against the letter in the same URL:
     another letter's id is refused (not found, or an error message) and

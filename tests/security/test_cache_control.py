@@ -72,7 +72,7 @@ CACHING: dict[str, str] = {
     "organise/<slug:slug>/organisers/<int:organiser_id>/role/": PRIVATE,
     "organise/<slug:slug>/organisers/<int:organiser_id>/remove/": PRIVATE,
     "organise/<slug:slug>/signatures/": PRIVATE,
-    "organise/<slug:slug>/signatures/<int:signature_id>/invalidate/": PRIVATE,
+    "organise/<slug:slug>/signatures/<str:signature_ref>/invalidate/": PRIVATE,
     "organise/<slug:slug>/signatures/invalidate/": PRIVATE,
     "organise/<slug:slug>/export/counts/": PRIVATE,
     "organise/<slug:slug>/export/signatories/": PRIVATE,
