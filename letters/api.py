@@ -123,7 +123,7 @@ def letter_detail_data(letter: Letter) -> dict[str, Any]:
                 "number": row.version.number,
                 "created_at": row.version.created_at.isoformat(),
                 "change_note": row.version.change_note,
-                "confirmed_count": row.confirmed,
+                "public_count": row.named,
                 "fingerprint": row.version.fingerprint(row.demands),
             }
             for row in selectors.letter_versions(letter=letter)

@@ -382,13 +382,16 @@ class LetterStats(models.Model):
 
 
 class VersionStats(models.Model):
-    """Folded confirmed counts per version (who signed which text)."""
+    """Folded confirmed counts per version (who signed which text).  Only
+    `public` (named signers) is ever shown outside the admin: an anonymous
+    signer's version is theirs to keep (DESIGN §2 rule 9)."""
 
     version = models.OneToOneField(
         LetterVersion, on_delete=models.CASCADE, primary_key=True, related_name="stats"
     )
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="+")
     confirmed = models.IntegerField(default=0)
+    public = models.IntegerField(default=0)
 
     def __str__(self) -> str:
         return f"v{self.version_id}: {self.confirmed}"

@@ -62,7 +62,13 @@ SCHEMAS: dict[str, Any] = {
             "number": {"type": "integer", "minimum": 1},
             "created_at": _DATETIME,
             "change_note": {"type": "string"},
-            "confirmed_count": {**_COUNT, "description": "Confirmed signatures of this text."},
+            "public_count": {
+                **_COUNT,
+                "description": (
+                    "Confirmed signers of this text who show their name. Anonymous signers "
+                    "are in the letter's totals only, never in a version's count."
+                ),
+            },
             "fingerprint": {
                 "type": "string",
                 "pattern": "^[0-9a-f]{64}$",

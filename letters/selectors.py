@@ -226,21 +226,27 @@ def letters_for_organiser(*, user: Any) -> list[DashboardRow]:
 @dataclass(frozen=True)
 class VersionRow:
     version: LetterVersion
-    confirmed: int
+    named: int  # confirmed signers of this text who show their name
     demands: list[str]
 
 
 def letter_versions(*, letter: Letter) -> list[VersionRow]:
-    """Every published version, newest first, with how many signed each
-    (folded VersionStats plus unfolded deltas)."""
+    """Every published version, newest first, with how many named signers
+    signed each (folded VersionStats plus unfolded deltas).
+
+    Anonymous signers are in the totals only, never in a version's count
+    (DESIGN §2 rule 9): an anonymous signer of version 1 who withdraws would
+    otherwise lower version 1's figure and tell that they signed before
+    version 2 was published.  Named signers are listed with their dates
+    anyway."""
     versions = list(
         LetterVersion.objects.filter(letter=letter).prefetch_related("demands").order_by("-number")
     )
-    folded = dict(VersionStats.objects.filter(letter=letter).values_list("version_id", "confirmed"))
+    folded = dict(VersionStats.objects.filter(letter=letter).values_list("version_id", "public"))
     unfolded = dict(
         CountDelta.objects.filter(letter=letter)
         .values("version_id")
-        .annotate(n=Sum("confirmed"))
+        .annotate(n=Sum("public"))
         .values_list("version_id", "n")
     )
     return [
@@ -468,8 +474,9 @@ def letter_status_counts(*, letter: Letter, with_pending: bool = True) -> dict[s
 
 
 def letter_version_counts(*, letter: Letter) -> dict[int, int]:
-    """Confirmed signatures per version number."""
-    return {row.version.number: row.confirmed for row in letter_versions(letter=letter)}
+    """Named (public) confirmed signers per version number (anonymous
+    signers are in the totals only: `letter_versions`)."""
+    return {row.version.number: row.named for row in letter_versions(letter=letter)}
 
 
 SIGNING_LETTER_TTL = 2.0  # seconds a process reuses a letter row for the sign path

@@ -51,12 +51,15 @@ def counts_fold(*, letter_id: int) -> tuple[int, int]:
                 public=F("public") + public,
                 updated_at=timezone.now(),
             )
-            by_version: dict[int, int] = defaultdict(int)
-            for version_id, change, _public in rows:
-                by_version[version_id] += change
-            for version_id, change in by_version.items():
+            by_version: dict[int, tuple[int, int]] = defaultdict(lambda: (0, 0))
+            for version_id, change, public_change in rows:
+                total, named = by_version[version_id]
+                by_version[version_id] = (total + change, named + public_change)
+            for version_id, (change, public_change) in by_version.items():
                 VersionStats.objects.get_or_create(version_id=version_id, letter_id=letter_id)
-                VersionStats.objects.filter(pk=version_id).update(confirmed=F("confirmed") + change)
+                VersionStats.objects.filter(pk=version_id).update(
+                    confirmed=F("confirmed") + change, public=F("public") + public_change
+                )
             if confirmed > 0:
                 _note_milestones(letter_id)
     return confirmed, public
@@ -115,10 +118,14 @@ def counts_recount(*, letter_id: int) -> tuple[int, int]:
         LetterStats.objects.filter(pk=letter_id).update(
             confirmed=confirmed, public=public, updated_at=timezone.now()
         )
-        for version_id, true_count, _public, pending, _pending_public in rows:
+        for version_id, true_count, true_public, pending, pending_public in rows:
             VersionStats.objects.update_or_create(
                 version_id=version_id,
-                defaults={"letter_id": letter_id, "confirmed": int(true_count) - int(pending)},
+                defaults={
+                    "letter_id": letter_id,
+                    "confirmed": int(true_count) - int(pending),
+                    "public": int(true_public) - int(pending_public),
+                },
             )
     return confirmed, public
 

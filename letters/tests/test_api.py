@@ -79,7 +79,7 @@ def test_letter_detail_has_counts_goal_status_timeline_and_versions(client, sign
     assert data["timeline"][0]["created_at"].startswith(str(timezone.now().year))
     (version,) = data["versions"]
     assert version["number"] == 1
-    assert version["confirmed_count"] == 2
+    assert version["public_count"] == 1  # the anonymous signer is in the totals only
     assert version["change_note"] == ""
     signed.refresh_from_db()
     assert signed.current_version is not None
@@ -143,9 +143,10 @@ def test_demands_carry_the_latest_responses_answers_by_position(client, signed, 
         ("We end the contract.", "Press release"),
         ("We will consider it.", "All-hands"),
     ]
-    assert [(v["number"], v["confirmed_count"], v["change_note"]) for v in data["versions"]] == [
+    # Named signers only: the anonymous signer of version 1 is in the totals.
+    assert [(v["number"], v["public_count"], v["change_note"]) for v in data["versions"]] == [
         (2, 1, "Shorter first demand"),
-        (1, 2, ""),
+        (1, 1, ""),
     ]
     assert data["versions"][0]["fingerprint"] != data["versions"][1]["fingerprint"]
     kinds = [e["kind"] for e in data["timeline"]]

@@ -223,7 +223,7 @@ def test_editing_an_open_letter_publishes_a_new_version_and_keeps_each_signature
     late = confirmed_signature(letter, name="Late Owl", email="late@example.org")
     assert late.version.number == 2
     page = Client().get(letter.get_absolute_url()).content.decode()
-    assert "1 signed the current text, 1 an earlier version." in page
+    assert "Of the signers who show their name, 1 signed the current text, 1 an earlier" in page
     assert "<ins>every contract</ins>" in page or "<ins>every</ins>" in page
     assert letter.events.filter(kind=EventKind.NEW_VERSION).exists()
 

@@ -97,8 +97,9 @@ def _letter_context(letter: Letter, form: SignForm | None) -> dict[str, Any]:
         "goal_percent": min(100, round(100 * total / letter.goal)) if letter.goal else None,
         "letter_url": settings.SITE_URL + letter.get_absolute_url(),
         "versions": versions,
-        "current_count": versions[0].confirmed if versions else counts.confirmed,
-        "earlier_count": sum(v.confirmed for v in versions[1:]),
+        # Named signers only: anonymous ones are in the total, in no version.
+        "current_count": versions[0].named if versions else counts.public,
+        "earlier_count": sum(v.named for v in versions[1:]),
         "diffs": diffs,
         "events": selectors.letter_events(letter=letter),
         "responses": selectors.letter_responses(letter=letter),
