@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from letters import openapi, selectors
 from letters.http import public_response, same_for_everyone
+from letters.links import letter_url
 from letters.models import Letter
 from letters.selectors import Counts
 from letters.suppression import suppress
@@ -77,7 +78,7 @@ def _letter_summary(letter: Letter, counts: Counts) -> dict[str, Any]:
         "slug": letter.slug,
         "title": letter.title,
         "status": letter.status,
-        "url": settings.SITE_URL + letter.get_absolute_url(),
+        "url": letter_url(letter),
         "confirmed_count": counts.confirmed,
         "goal": letter.goal,
     }

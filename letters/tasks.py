@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 
 from letters import services
 from letters.emails import build_email
+from letters.links import absolute_url, letter_url, organiser_url, signer_url
 from letters.models import (
     EmailKind,
     EventEmail,
@@ -32,7 +33,7 @@ from letters.models import (
     SignatureStatus,
 )
 from letters.selectors import letter_text
-from letters.tokens import Purpose, make_token
+from letters.tokens import Purpose
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def _email_context(signature: Signature) -> dict[str, object]:
     letter = signature.letter
     if signature.email_kind == EmailKind.CONFIRM:
         return {
-            "confirm_url": settings.SITE_URL + f"/s/{make_token(signature, Purpose.CONFIRM)}/",
+            "confirm_url": signer_url(signature, Purpose.CONFIRM),
             "max_age_days": settings.SIGNATURE_CONFIRM_MAX_AGE // 86400,
             "pending_days": settings.SIGNATURE_PENDING_MAX_AGE // 86400,
         }
@@ -75,10 +76,8 @@ def _email_context(signature: Signature) -> dict[str, object]:
     with_link = signature.email_kind != EmailKind.ALREADY_NO_LINK
     return {
         "letter_title": letter_text(letter, signature.language).title,
-        "letter_url": settings.SITE_URL + letter.get_absolute_url(),
-        "withdraw_url": settings.SITE_URL + f"/w/{make_token(signature, Purpose.WITHDRAW)}/"
-        if with_link
-        else "",
+        "letter_url": letter_url(letter),
+        "withdraw_url": signer_url(signature, Purpose.WITHDRAW) if with_link else "",
         "withdraw_link_days": max(1, settings.SIGNATURE_WITHDRAW_LINK_INTERVAL // 86400),
     }
 
@@ -349,8 +348,8 @@ def send_version_email(self: Task, signature_id: int, number: int) -> str:
     context = {
         "letter_title": letter_text(letter, signature.language).title,
         "change_note": version.change_note,
-        "review_url": settings.SITE_URL + f"/v/{make_token(signature, Purpose.NEW_VERSION)}/",
-        "withdraw_url": settings.SITE_URL + f"/w/{make_token(signature, Purpose.WITHDRAW)}/",
+        "review_url": signer_url(signature, Purpose.NEW_VERSION),
+        "withdraw_url": signer_url(signature, Purpose.WITHDRAW),
     }
     message = build_email(
         name="version-changed", to=signature.email, context=context, language=signature.language
@@ -373,7 +372,7 @@ def send_invitation_email(self: Task, invitation_id: int, token: str) -> str:
         "letter_title": invitation.letter.title,
         "role": invitation.get_role_display(),
         "inviter": invitation.invited_by.get_full_name() if invitation.invited_by else "",
-        "accept_url": settings.SITE_URL + f"/organise/invitations/{token}/",
+        "accept_url": absolute_url("organise:invitation", token=token),
     }
     message = build_email(
         name="organiser-invitation",
@@ -446,7 +445,7 @@ def send_event_email(self: Task, event_id: int, signature_id: int) -> str:
     if EventEmail.objects.filter(event_id=event_id, signature_id=signature_id).exists():
         return "duplicate"
     letter = event.letter
-    unsubscribe_url = settings.SITE_URL + f"/u/{make_token(signature, Purpose.UNSUBSCRIBE)}/"
+    unsubscribe_url = signer_url(signature, Purpose.UNSUBSCRIBE)
     with translation.override(signature.language):
         kind = event.get_kind_display()
     message = build_email(
@@ -454,7 +453,7 @@ def send_event_email(self: Task, event_id: int, signature_id: int) -> str:
         to=signature.email,
         context={
             "letter_title": letter_text(letter, signature.language).title,
-            "letter_url": settings.SITE_URL + letter.get_absolute_url(),
+            "letter_url": letter_url(letter),
             "kind": kind,
             "text": event.text,
             "unsubscribe_url": unsubscribe_url,
@@ -493,7 +492,7 @@ def notify_organisers(self: Task, event_id: int) -> int:
                 "letter_title": event.letter.title,
                 "news": kind,
                 "text": event.text,
-                "url": settings.SITE_URL + f"/organise/{event.letter.slug}/",
+                "url": organiser_url(event.letter),
             },
             language=language,
         )
@@ -517,7 +516,7 @@ def notify_milestone(self: Task, letter_id: int, threshold: int) -> int:
                 "letter_title": letter.title,
                 "news": news,
                 "text": "",
-                "url": settings.SITE_URL + f"/organise/{letter.slug}/",
+                "url": organiser_url(letter),
             },
             language=language,
         )
@@ -541,7 +540,7 @@ def send_leadership_link(self: Task, link_id: int, email: str, token: str) -> st
         context={
             "name": link.name,
             "letter_title": letter.title,
-            "url": settings.SITE_URL + f"/l/{token}/",
+            "url": absolute_url("leadership", token=token),
             "expires_at": link.expires_at,
         },
         language=letter.language,

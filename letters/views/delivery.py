@@ -14,7 +14,6 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.syndication.views import Feed
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
@@ -25,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from letters import selectors, services
 from letters.forms import DeliveryForm, LinkEmailForm, ResponseForm, UpdateForm
 from letters.http import public_response
+from letters.links import absolute_url, letter_url
 from letters.models import Delivery, Letter, LetterEvent, OrganiserRole
 from letters.suppression import Cell
 from letters.tokens import Purpose, read_token
@@ -116,7 +116,7 @@ def delivery_overview(request: HttpRequest, slug: str) -> HttpResponse:
     letter, role = _letter_for(request, slug, VIEWER)
     issued = request.session.pop(f"issued-links-{letter.pk}", [])
     for item in issued:
-        item["url"] = f"{settings.SITE_URL}/l/{item['token']}/"
+        item["url"] = absolute_url("leadership", token=item["token"])
         item["form"] = LinkEmailForm(initial={"link_id": item["id"], "token": item["token"]})
     return render(
         request,
@@ -349,10 +349,10 @@ class LetterFeed(Feed):
         return _xml_text(obj.title)
 
     def link(self, obj: Letter) -> str:
-        return settings.SITE_URL + obj.get_absolute_url()
+        return letter_url(obj)
 
     def feed_url(self, obj: Letter) -> str:
-        return settings.SITE_URL + reverse("letters:feed", kwargs={"slug": obj.slug})
+        return absolute_url("letters:feed", slug=obj.slug)
 
     def subtitle(self, obj: Letter) -> str:
         return _("Timeline of the open letter")
@@ -367,7 +367,7 @@ class LetterFeed(Feed):
         return _xml_text(item.text)
 
     def item_link(self, item: LetterEvent) -> str:
-        return f"{settings.SITE_URL}{item.letter.get_absolute_url()}#event-{item.pk}"
+        return f"{letter_url(item.letter)}#event-{item.pk}"
 
     def item_pubdate(self, item: LetterEvent) -> Any:
         return item.created_at

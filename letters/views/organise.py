@@ -25,6 +25,7 @@ from letters.forms import (
     RoleForm,
     TranslationForm,
 )
+from letters.links import absolute_url
 from letters.markup import render_markdown
 from letters.models import Letter, LetterStatus, OrganiserRole
 from letters.refs import signature_pk
@@ -189,7 +190,7 @@ def letter_preview_link(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         token = services.letter_preview_link_create(letter=letter)
         # Shown once, on the next page; only the hash is stored.
-        request.session[f"preview-url-{letter.pk}"] = f"{settings.SITE_URL}/p/{token}/"
+        request.session[f"preview-url-{letter.pk}"] = absolute_url("letter_preview", token=token)
     return _overview(letter.slug)
 
 

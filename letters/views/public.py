@@ -41,6 +41,7 @@ from letters.http import (
     same_for_everyone,
     same_origin,
 )
+from letters.links import letter_url
 from letters.models import Letter, SignatureStatus
 from letters.suppression import merge_small_days
 from letters.tokens import Purpose, make_token, read_token
@@ -95,7 +96,7 @@ def _letter_context(letter: Letter, form: SignForm | None) -> dict[str, Any]:
         else None,
         "form": form,
         "goal_percent": min(100, round(100 * total / letter.goal)) if letter.goal else None,
-        "letter_url": settings.SITE_URL + letter.get_absolute_url(),
+        "letter_url": letter_url(letter),
         "versions": versions,
         # Named signers only: anonymous ones are in the total, in no version.
         "current_count": versions[0].named if versions else counts.public,
@@ -312,7 +313,7 @@ def signature_confirm(request: HttpRequest, token: str) -> HttpResponse:
                 "signature": signature,
                 "letter": letter,
                 "text": selectors.letter_text(letter, signature.language),
-                "letter_url": settings.SITE_URL + letter.get_absolute_url(),
+                "letter_url": letter_url(letter),
                 "withdraw_url": reverse(
                     "signature_withdraw",
                     kwargs={"token": make_token(signature, Purpose.WITHDRAW)},

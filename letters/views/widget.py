@@ -16,6 +16,7 @@ from django.views.decorators.http import require_safe
 
 from letters import selectors
 from letters.http import language_from_query, public_response
+from letters.links import letter_url
 
 # The site's policy, except that any site may frame this page.  The frame is
 # inert: no script, no form; its one link opens the letter in a new tab.
@@ -44,7 +45,7 @@ def embed(request: HttpRequest, slug: str) -> HttpResponse:
             "counts": counts,
             "total": total,
             "goal_percent": min(100, round(100 * total / letter.goal)) if letter.goal else None,
-            "letter_url": settings.SITE_URL + letter.get_absolute_url(),
+            "letter_url": letter_url(letter),
         }
         return render_to_string("letters/embed.html", context).encode(), "text/html; charset=utf-8"
 
