@@ -31,12 +31,25 @@ def _round(index: int, half: int) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
-def signature_ref(pk: int) -> str:
-    """The opaque reference of signature `pk` (11 URL-safe characters)."""
+def mask_id(pk: int) -> int:
+    """The id through the keyed permutation (64 bits in, 64 bits out)."""
     left, right = (pk >> 32) & _MASK32, pk & _MASK32
     for index in range(_ROUNDS):
         left, right = right, left ^ _round(index, right)
-    block = ((left << 32) | right).to_bytes(8, "big")
+    return (left << 32) | right
+
+
+def unmask_id(value: int) -> int:
+    """`mask_id` undone."""
+    left, right = (value >> 32) & _MASK32, value & _MASK32
+    for index in reversed(range(_ROUNDS)):
+        left, right = right ^ _round(index, left), left
+    return (left << 32) | right
+
+
+def signature_ref(pk: int) -> str:
+    """The opaque reference of signature `pk` (11 URL-safe characters)."""
+    block = mask_id(pk).to_bytes(8, "big")
     return base64.urlsafe_b64encode(block).decode().rstrip("=")
 
 
@@ -48,9 +61,5 @@ def signature_pk(ref: str) -> int | None:
         block = base64.urlsafe_b64decode(ref + "=")
     except (ValueError, binascii.Error):
         return None
-    value = int.from_bytes(block, "big")
-    left, right = value >> 32, value & _MASK32
-    for index in reversed(range(_ROUNDS)):
-        left, right = right ^ _round(index, left), left
-    pk = (left << 32) | right
+    pk = unmask_id(int.from_bytes(block, "big"))
     return pk if 0 < pk < 2**63 else None

@@ -220,10 +220,9 @@ def request_signature_emails() -> None:
     """Make sure a sender runs soon: publish one `send_signature_emails` task
     unless one is already pending (a Redis key the sender clears before each
     batch it claims, so an email owed after its last claim always brings a
-    new sender).  Called on commit by every path that makes an email owed
-    (the sign path sets the key in its rate-limit round trip instead, and
-    calls `publish_sender` if it was not set).  If Redis or the broker is
-    down, the beat sweep does it later."""
+    new sender).  Called on commit by every path that makes an email owed,
+    the sign path included.  If Redis or the broker is down, the beat sweep
+    does it later."""
     from django.core.cache import cache
 
     try:

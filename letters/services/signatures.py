@@ -43,9 +43,7 @@ from letters.models import (
 from letters.services.errors import ServiceError
 from letters.services.prepared import prepared_cursor, typed_param
 from letters.services.signature_emails import (
-    KICK_KEY,
     clear_signature_emails_request,
-    publish_sender,
     request_signature_emails,
     signature_emails_owed_now,
 )
@@ -112,78 +110,56 @@ def confirm_rate_exceeded(*, letter_id: int, client_ip: str) -> bool:
     if not windows:
         return False
     try:
-        counts, _kicked = _count_in_windows([(key, ttl) for key, ttl, _limit in windows], False)
+        counts = _count_in_windows([(key, ttl) for key, ttl, _limit in windows])
     except Exception:
         logger.warning("confirm rate limit: cache unavailable", exc_info=True)
         return False
     return any(n > limit for n, (_key, _ttl, limit) in zip(counts, windows, strict=True))
 
 
-def _kick_sender() -> None:
-    """An email was just made owed (committed already): make sure a sender
-    runs.  On Redis one round trip sets the sender key (SET NX); only the
-    call that set it publishes a task.  If Redis is down, publish anyway."""
-    try:
-        _counts, kicked = _count_in_windows([], True)
-    except Exception:
-        logger.warning("email kick: cache unavailable", exc_info=True)
-        kicked = True
-    if kicked:
-        publish_sender()
-
-
-# One Redis call: INCR each window's counter (setting its expiry when it is
-# created) and, if asked, SET NX the sender key.
-# KEYS: the windows, then the sender key; ARGV: each window's ttl, then the
-# sender key's ttl (0: do not touch it).  Returns the counts, then 1 if the
-# sender key was set by this call.
-_COUNT_AND_KICK = """
-local n = #ARGV - 1
+# One Redis call: INCR each window's counter, setting its expiry when it is
+# created.  KEYS: the windows; ARGV: each window's ttl.  Returns the counts.
+_COUNT = """
 local out = {}
-for i = 1, n do
+for i = 1, #KEYS do
   local count = redis.call('INCR', KEYS[i])
   if count == 1 then redis.call('EXPIRE', KEYS[i], ARGV[i]) end
   out[i] = count
-end
-out[n + 1] = 0
-if tonumber(ARGV[n + 1]) > 0 and redis.call('SET', KEYS[n + 1], '1', 'NX', 'EX', ARGV[n + 1]) then
-  out[n + 1] = 1
 end
 return out
 """
 _scripts: dict[int, Any] = {}
 
 
-def _count_in_windows(keys: list[tuple[str, int]], kick: bool) -> tuple[list[int], bool]:
-    """Increment each window's counter and return the new values, and whether
-    this call set the sender key (so must publish a sender): on Redis, one
-    script call (the sign path's hottest cost was a pipeline of five
-    commands, three times the client time of this); elsewhere through
-    Django's cache API."""
+def _count_in_windows(keys: list[tuple[str, int]]) -> list[int]:
+    """Increment each window's counter and return the new values: on Redis,
+    one script call (a pipeline of commands cost redis-py three times the
+    client time); elsewhere through Django's cache API."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         client = backend._cache.get_client(write=True)
         script = _scripts.get(id(client))
         if script is None:
-            script = _scripts[id(client)] = client.register_script(_COUNT_AND_KICK)
-        kick_ttl = settings.SIGNATURE_EMAIL_LEASE if kick else 0
+            script = _scripts[id(client)] = client.register_script(_COUNT)
         replies = script(
             # Our own short ASCII keys: make_key, without the per-character
             # validation for memcached that make_and_validate_key adds.
-            keys=[*(backend.make_key(key) for key, _ttl in keys), backend.make_key(KICK_KEY)],
-            args=[*(ttl for _key, ttl in keys), kick_ttl],
-        )  # fmt: skip
-        return [int(n) for n in replies[:-1]], bool(replies[-1])
+            keys=[backend.make_key(key) for key, _ttl in keys],
+            args=[ttl for _key, ttl in keys],
+        )
+        return [int(n) for n in replies]
     counts = []
     for key, ttl in keys:
         cache.add(key, 0, timeout=ttl)
         counts.append(cache.incr(key))
-    return counts, bool(kick and cache.add(KICK_KEY, 1, timeout=settings.SIGNATURE_EMAIL_LEASE))
+    return counts
 
 
 def _email_owed() -> None:
     """An email became owed: make sure a sender runs once the transaction
-    commits.  If Redis or the broker is down, the row still owes its email
+    commits (at once outside a transaction: the sign path's common case,
+    one SET NX in Redis, and a task published only by the call that set
+    it).  If Redis or the broker is down, the row still owes its email
     and the beat sweep (`signatures_resend_unsent`) brings a sender later:
     nothing is lost."""
     transaction.on_commit(request_signature_emails)
@@ -363,12 +339,7 @@ def signature_create(
         },
     )
     if created is not None:
-        # Committed already unless the caller holds a transaction: then the
-        # sender is asked for on commit.
-        if connection.in_atomic_block:
-            _email_owed()
-        else:
-            _kick_sender()
+        _email_owed()
         return SignOutcome.CREATED
     with transaction.atomic():
         existing = (

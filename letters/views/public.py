@@ -43,6 +43,7 @@ from letters.http import (
 )
 from letters.links import letter_url
 from letters.models import Letter, SignatureStatus
+from letters.refs import mask_id, unmask_id
 from letters.suppression import merge_small_days
 from letters.tokens import Purpose, make_token, read_token
 
@@ -144,18 +145,13 @@ SIGNATORIES_PER_PAGE = 50
 
 
 # A signatories cursor is opaque and issued by the site only: 8 bytes of
-# confirmation time (microseconds), 8 bytes of the signature id masked with a
-# keyed hash of that time (ids are a site-wide counter of sign attempts: two
-# cursors must not tell how many people tried to sign in between), and a
-# 10-byte HMAC over both, so that anything the site did not issue is refused
-# and cannot fill the page cache with variants.
+# confirmation time (microseconds), 8 bytes of the signature id through the
+# keyed permutation of `letters.refs` (ids are a site-wide counter of sign
+# attempts: two cursors must not tell how many people tried to sign in
+# between), and a 10-byte HMAC over both, so that anything the site did not
+# issue is refused and cannot fill the page cache with variants.
 _CURSOR_BYTES = 26
 _CURSOR_RE = re.compile(r"[A-Za-z0-9_-]{35}")
-
-
-def _cursor_mask(micro: int) -> int:
-    digest = salted_hmac("letters.signatories.cursor.mask", str(micro), algorithm="sha256").digest()
-    return int.from_bytes(digest[:8], "big")
 
 
 def _cursor_tag(payload: bytes) -> bytes:
@@ -165,7 +161,7 @@ def _cursor_tag(payload: bytes) -> bytes:
 def _cursor(signatory: selectors.PublicSignatory) -> str:
     assert signatory.confirmed_at is not None
     micro = int(signatory.confirmed_at.timestamp() * 1_000_000)
-    payload = struct.pack(">qQ", micro, signatory.id ^ _cursor_mask(micro))
+    payload = struct.pack(">qQ", micro, mask_id(signatory.id))
     return base64.urlsafe_b64encode(payload + _cursor_tag(payload)).decode().rstrip("=")
 
 
@@ -188,7 +184,7 @@ def _parse_cursor(raw: str) -> tuple[datetime, int] | None:
         at = datetime.fromtimestamp(micro / 1_000_000, tz=UTC)
     except (ValueError, OverflowError, OSError):
         return None
-    return at, masked ^ _cursor_mask(micro)
+    return at, unmask_id(masked)
 
 
 @same_for_everyone("GET", "HEAD")
