@@ -1,18 +1,17 @@
-"""Processes and private servers, shared by the benchmark (`bench/stack.py`)
+"""Processes and a private Redis, shared by the benchmark (`bench/stack.py`)
 and the fault tests (`tests/faults/conftest.py`).
 
 - `Proc`: a subprocess in its own session, so that its whole process group
   (a gunicorn master and its workers, a Celery worker and its pool) is
-  signalled on stop, logging to a file;
+  signalled on stop, logging to a file; `Processes`: the ones a stack
+  started, stopped together;
 - `RedisServer`: a private `redis-server` without persistence, on a free
   port or a given one, which can be stopped and started again;
-- `PostgresCluster`: a private PostgreSQL cluster made with Debian's
-  `initdb`/`pg_ctl` in a temporary directory, run by the `postgres` OS user,
-  trust auth on 127.0.0.1;
 - `child_env`: the environment for such a subprocess, without the inherited
   variables that would point it at other servers or change its behaviour.
 
-Nothing here touches the machine's shared servers.
+What they run is `bench/commands.py`'s; the private PostgreSQL cluster is
+`bench/postgres.py`'s.  Nothing here touches the machine's shared servers.
 """
 
 from __future__ import annotations
@@ -23,14 +22,11 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
-
-import psycopg
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -169,6 +165,50 @@ class Proc:
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.log().splitlines()[-lines:])
 
+    def wait_ready(self, check: Callable[[], bool], *, timeout: float, tail: int = 40) -> None:
+        """Wait until `check()` is true; if the process exits first, raise
+        with the end of its log."""
+
+        def ready() -> bool:
+            if not self.alive():
+                raise RuntimeError(f"{self.name} exited:\n{self.tail(tail)}")
+            return check()
+
+        wait_until(ready, timeout=timeout, what=f"{self.name} ready", interval=0.2)
+
+
+class Processes:
+    """The processes one stack started, each logging to `<workdir>/<name>.log`."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.running: list[Proc] = []
+
+    def __iter__(self) -> Iterator[Proc]:
+        return iter(list(self.running))
+
+    def start(self, name: str, argv: list[str], *, env: dict[str, str], nice: int = 0) -> Proc:
+        proc = Proc.start(name, argv, env=env, log_path=self.workdir / f"{name}.log", nice=nice)
+        self.running.append(proc)
+        return proc
+
+    def stop(self, proc: Proc) -> None:
+        proc.stop()
+        if proc in self.running:
+            self.running.remove(proc)
+
+    def stop_all(self, timeout: float = 10) -> list[str]:
+        """Stop every process, the last started first; return what could not
+        be stopped."""
+        problems: list[str] = []
+        for proc in reversed(self.running):
+            try:
+                proc.stop(timeout=timeout)
+            except Exception as exc:
+                problems.append(f"{proc.name}: {exc}")
+        self.running.clear()
+        return problems
+
 
 # --- Redis ------------------------------------------------------------------------
 
@@ -218,143 +258,3 @@ class RedisServer:
             self.proc.stop()
             self.proc = None
         wait_until(lambda: not self.ping(), timeout=10, what="redis-server stopped")
-
-
-# --- PostgreSQL -------------------------------------------------------------------
-
-
-def pg_bin() -> Path | None:
-    """The newest PostgreSQL server binaries Debian installed, if any."""
-    found = [p.parent for p in Path("/usr/lib/postgresql").glob("*/bin/initdb")]
-    if not found:
-        return None
-    return max(found, key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0)
-
-
-class PostgresCluster:
-    """A private PostgreSQL cluster in a temporary directory, run by the
-    `postgres` OS user (we run as root), trust auth on 127.0.0.1:<free port>.
-    `settings` are server options (`-c name=value`)."""
-
-    def __init__(self, *, prefix: str, settings: Mapping[str, str] | None = None) -> None:
-        binaries = pg_bin()
-        if binaries is None:
-            raise RuntimeError(
-                "PostgreSQL server binaries are missing under /usr/lib/postgresql/*/bin "
-                "(needed for a private cluster). Debian: apt-get install postgresql"
-            )
-        self.bin = binaries
-        self.settings = dict(settings or {})
-        # Not under pytest's tmp_path: its parents are private to root.
-        self.root = Path(tempfile.mkdtemp(prefix=prefix))
-        self.data = self.root / "data"
-        self.log = self.root / "postgres.log"
-        self.port = free_port()
-        shutil.chown(self.root, "postgres", "postgres")
-
-    def _run(self, tool: str, *args: str, timeout: float = 60) -> None:
-        result = subprocess.run(
-            ["runuser", "-u", "postgres", "--", str(self.bin / tool), *args],
-            cwd=self.root,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        if result.returncode != 0:
-            log = self.log.read_text(errors="replace") if self.log.exists() else ""
-            raise RuntimeError(f"{tool} {args} failed:\n{result.stdout}{result.stderr}\n{log}")
-
-    def init(self) -> None:
-        self._run(
-            "initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-            "--locale=C", "--no-sync",
-        )  # fmt: skip
-
-    def start(self) -> None:
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1" + "".join(
-            f" -c {name}={value}" for name, value in self.settings.items()
-        )
-        self._run(
-            "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60",
-            "-o", options, "start",
-        )  # fmt: skip
-
-    def restart(self) -> None:
-        """`pg_ctl restart -m fast`: every connection is cut; the options of the
-        last start are kept (postmaster.opts).  Returns once it accepts again."""
-        self._run(
-            "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-m", "fast", "-w", "-t", "30",
-            "restart",
-        )  # fmt: skip
-
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "30", "stop")
-
-    def url(self, database: str = "postgres") -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
-
-    def execute(self, sql: str) -> None:
-        with psycopg.connect(self.url(), autocommit=True, connect_timeout=5) as conn:
-            conn.execute(sql.encode())
-
-    def destroy(self) -> None:
-        try:
-            if (self.data / "postmaster.pid").exists():
-                with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
-                    self.stop()
-        finally:
-            shutil.rmtree(self.root, ignore_errors=True)
-
-
-# --- CPU accounting ---------------------------------------------------------------
-
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def proc_stats() -> Iterator[tuple[int, str, list[str]]]:
-    """(pid, command name, the fields after it) of every process, from
-    /proc/<pid>/stat: fields[1] is the parent pid, fields[2] the process
-    group, fields[11] and fields[12] user and system ticks."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue  # gone meanwhile
-        # pid (comm) state ppid ...: comm may hold spaces and parentheses.
-        close = stat.rfind(")")
-        yield int(entry.name), stat[stat.find("(") + 1 : close], stat[close + 2 :].split()
-
-
-def _machine_busy_s() -> float:
-    """CPU seconds spent on anything but idle and iowait, all cores."""
-    with open("/proc/stat") as stat:
-        fields = [int(v) for v in stat.readline().split()[1:]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
-    return (user + nice + system + irq + softirq + steal) / _TICK
-
-
-def cpu_seconds(groups: Mapping[str, int]) -> dict[str, float]:
-    """CPU seconds used so far by each named process group (`Proc.pid` is its
-    group id), by the PostgreSQL server processes, by this process (the
-    runner, and the SMTP sink in its threads), by its waited-for children
-    (wrk), and by the whole machine.  Processes that have exited are not
-    counted (PostgreSQL backends of pooled connections live on)."""
-    by_group = dict.fromkeys(groups.values(), 0)
-    postgres = 0
-    for _pid, comm, fields in proc_stats():
-        ticks = int(fields[11]) + int(fields[12])  # utime, stime
-        group = int(fields[2])
-        if group in by_group:
-            by_group[group] += ticks
-        elif comm.startswith("postgres"):
-            postgres += ticks
-    own = os.times()
-    seconds = {name: by_group[pgid] / _TICK for name, pgid in groups.items()}
-    seconds["postgres"] = postgres / _TICK
-    seconds["runner"] = own.user + own.system
-    seconds["children"] = own.children_user + own.children_system
-    seconds["machine"] = _machine_busy_s()
-    return seconds

@@ -132,50 +132,27 @@ def copy_signatures(
         conn.execute("VACUUM ANALYZE letters_signature")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--count", type=int, required=True)
-    parser.add_argument("--slug", required=True)
-    args = parser.parse_args(argv)
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-
-    from django.conf import settings
-    from django.contrib.auth import (
-        BACKEND_SESSION_KEY,
-        HASH_SESSION_KEY,
-        SESSION_KEY,
-        get_user_model,
-    )
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.core.management import call_command
-    from django.utils import timezone
+def big_letter(slug: str) -> tuple[Any, Any]:
+    """The demo organiser and a second open letter of theirs, with the demo's
+    text and translations: (user, letter)."""
+    from django.contrib.auth import get_user_model
 
     from letters import services
     from letters.demo_content import DEMO_LETTER, DEMO_ORGANISER
-    from letters.models import Display, Letter, Signature, SignatureStatus
-
-    timings: dict[str, float] = {}
-    started = time.monotonic()
-    call_command("migrate", "--noinput", verbosity=0)
-    call_command("collectstatic", "--noinput", verbosity=0)
-    call_command("load_demo", verbosity=0)
-    timings["setup_s"] = time.monotonic() - started
 
     user = get_user_model().objects.get(email=DEMO_ORGANISER["email"])
     demo: dict[str, Any] = dict(DEMO_LETTER)
     letter = services.letter_create(
-        slug=args.slug,
-        title="One million voices: " + str(demo["title"]),
-        body=str(demo["body"]),
-        demands=list(demo["demands"]),
-        addressees=[(a["name"], a["role"]) for a in demo["addressees"]],
-        language=str(demo["language"]),
+        slug=slug,
+        data=services.LetterInput(
+            title="One million voices: " + str(demo["title"]),
+            body=str(demo["body"]),
+            demands=list(demo["demands"]),
+            addressees=[(a["name"], a["role"]) for a in demo["addressees"]],
+            language=str(demo["language"]),
+            goal=1_000_000,
+        ),
         owner=user,
-        goal=1_000_000,
         translations=[
             services.TranslationInput(
                 language=lang, title=t["title"], body=t["body"], demands=list(t["demands"])
@@ -186,13 +163,46 @@ def main(argv: list[str] | None = None) -> int:
     services.letter_publish(letter=letter, by=user)
     letter.refresh_from_db()
     assert letter.current_version_id is not None
+    return user, letter
 
+
+def organiser_session(user: Any) -> str:
+    """A database session logged in as `user`: its key, for the export's cookie."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return str(session.session_key)
+
+
+def seed_database(slug: str, count: int) -> dict[str, Any]:
+    """Every step of the module's docstring; what the runner reads."""
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from letters import services
+    from letters.demo_content import DEMO_LETTER
+    from letters.models import Display, Letter, Signature, SignatureStatus
+
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    call_command("migrate", "--noinput", verbosity=0)
+    call_command("collectstatic", "--noinput", verbosity=0)
+    call_command("load_demo", verbosity=0)
+    timings["setup_s"] = time.monotonic() - started
+
+    user, letter = big_letter(slug)
     started = time.monotonic()
     copy_signatures(
         os.environ["DATABASE_URL"],
         letter_id=letter.pk,
         version_id=letter.current_version_id,
-        count=args.count,
+        count=count,
         end=timezone.now() - timedelta(minutes=1),
     )
     timings["copy_s"] = time.monotonic() - started
@@ -200,30 +210,33 @@ def main(argv: list[str] | None = None) -> int:
     services.counts_recount(letter_id=letter.pk)
     timings["recount_s"] = time.monotonic() - started
 
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-
+    sessionid = organiser_session(user)
     public = Signature.objects.filter(
         letter=letter, status=SignatureStatus.CONFIRMED, display=Display.PUBLIC, flagged=False
     ).count()
-    small = Letter.objects.get(slug=str(demo["slug"]))
-    print(
-        json.dumps(
-            {
-                "slug": letter.slug,
-                "letter_id": letter.pk,
-                "small_slug": small.slug,
-                "signatures": args.count,
-                "public_signatures": public,
-                "sessionid": session.session_key,
-                "session_cookie": settings.SESSION_COOKIE_NAME,
-                **timings,
-            }
-        )
-    )
+    return {
+        "slug": letter.slug,
+        "letter_id": letter.pk,
+        "small_slug": Letter.objects.get(slug=str(DEMO_LETTER["slug"])).slug,
+        "signatures": count,
+        "public_signatures": public,
+        "sessionid": sessionid,
+        "session_cookie": settings.SESSION_COOKIE_NAME,
+        **timings,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, required=True)
+    parser.add_argument("--slug", required=True)
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    print(json.dumps(seed_database(args.slug, args.count)))
     return 0
 
 

@@ -14,9 +14,10 @@ database (so these tests never request the `db` fixtures):
   reserved up front, so a test can run for a while with no SMTP server);
 - a unique Celery queue and cache prefix per test.
 
-The processes and private servers are `bench/processes.py`'s, which the
-benchmark uses too.  The site is driven over plain HTTP (urllib) and the
-database read with psycopg.  Settings are shortened through the environment (visibility
+The processes and private servers are the benchmark's own
+(`bench/processes.py`, `bench/postgres.py`, `bench/smtp.py`), and so is the
+plain HTTP client the site is driven with (`bench/client.py`); the database
+is read with psycopg.  Settings are shortened through the environment (visibility
 timeout, sweep interval, grace, retry backoff) so faults heal in seconds.
 
 They run with the rest of `make test` (tests/ is in testpaths).  On their own:
@@ -31,35 +32,26 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from aiosmtpd.controller import Controller
 from celery import Celery
 
-from bench.processes import (
-    PostgresCluster,
-    Proc,
-    RedisServer,
-    child_env,
-    free_port,
-    wait_until,
-)
+from bench.client import Answer, get_status, post_form
+from bench.commands import celery_argv, gunicorn_argv, run_python
+from bench.postgres import PostgresCluster
+from bench.processes import BASE_DIR, Proc, Processes, RedisServer, child_env, free_port
+from bench.processes import wait_until as wait_until  # the fault tests import it from here
+from bench.smtp import SmtpServer
 from conftest import ReceivedMail, SmtpSink
 
-BASE_DIR = Path(__file__).resolve().parents[2]
 DEMO_SLUG = "northwind-ice"
 TEMPLATE_DB = "faults_template"
 VISIBILITY_TIMEOUT = 8
@@ -89,18 +81,9 @@ def subprocess_env(**values: str) -> dict[str, str]:
 
 
 def manage(*args: str, env: dict[str, str], timeout: float = 120) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
+    return run_python(
+        ["manage.py", *args], env=env, timeout=timeout, what=f"manage.py {' '.join(args)}"
     )
-    if result.returncode != 0:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
-    return result.stdout
 
 
 # --- PostgreSQL -------------------------------------------------------------------
@@ -173,41 +156,6 @@ class FaultSink(SmtpSink):
             return self.rcpt_attempts.get(address.lower(), 0)
 
 
-# --- HTTP -----------------------------------------------------------------------------
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
-def http(
-    method: str,
-    url: str,
-    *,
-    data: bytes | None = None,
-    headers: dict[str, str] | None = None,
-    timeout: float = 20,
-) -> Answer:
-    """One request, redirects not followed; HTTP errors are answers too."""
-    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
-    try:
-        with _opener.open(request, timeout=timeout) as response:
-            return Answer(response.status, dict(response.headers), response.read())
-    except urllib.error.HTTPError as exc:
-        return Answer(exc.code, dict(exc.headers), exc.read())
-
-
 # --- The stack ------------------------------------------------------------------------
 
 
@@ -224,8 +172,8 @@ class FaultStack:
         self.redis = RedisServer(workdir, port=free_port())
         self.web_port = free_port()
         self.smtp_port = free_port()
-        self.processes: list[Proc] = []
-        self.controllers: list[Controller] = []
+        self.processes = Processes(workdir)
+        self.smtp_servers: list[SmtpServer[FaultSink]] = []
         self._client: Celery | None = None
         self._counter = 0
 
@@ -239,14 +187,15 @@ class FaultStack:
         if show_logs:
             for proc in self.processes:
                 print(f"\n----- {proc.name} ({proc.log_path}) -----\n{proc.tail(60)}")
-        for proc in reversed(self.processes):
-            proc.stop(timeout=5)
-        for controller in self.controllers:
-            controller.stop()
+        problems = self.processes.stop_all(timeout=5)
+        for server in self.smtp_servers:
+            server.stop()
         if self._client is not None:
             self._client.close()
         self.redis.stop()
         self.cluster.execute(f"DROP DATABASE IF EXISTS {self.database} WITH (FORCE)")
+        if problems:
+            raise RuntimeError("processes not stopped: " + "; ".join(problems))
 
     # addresses
 
@@ -275,63 +224,49 @@ class FaultStack:
         """The SMTP sink on the port EMAIL_URL names (reserved at set-up)."""
         sink = sink or FaultSink()
         sink.port = self.smtp_port
-        controller = Controller(sink, hostname=sink.host, port=sink.port)
-        controller.start()
-        self.controllers.append(controller)
+        server = SmtpServer(sink)
+        server.start()
+        self.smtp_servers.append(server)
         return sink
 
     def start(self, name: str, argv: list[str]) -> Proc:
+        """`argv` as the test's `n`th process, named `<name>-<n>`."""
         self._counter += 1
-        label = f"{name}-{self._counter}"
-        proc = Proc.start(label, argv, env=self.env(), log_path=self.workdir / f"{label}.log")
-        self.processes.append(proc)
-        return proc
-
-    def _until_ready(self, proc: Proc, check: Callable[[], bool], timeout: float = 30) -> None:
-        def ready() -> bool:
-            if not proc.alive():
-                raise RuntimeError(f"{proc.name} exited:\n{proc.tail(60)}")
-            return check()
-
-        wait_until(ready, timeout=timeout, what=f"{proc.name} ready", interval=0.2)
+        return self.processes.start(f"{name}-{self._counter}", argv, env=self.env())
 
     def start_web(self) -> Proc:
         """gunicorn (two sync workers, each with its own connection pool)."""
         proc = self.start(
             "web",
-            [
-                sys.executable, "-m", "gunicorn", "config.wsgi", "--bind",
-                f"127.0.0.1:{self.web_port}", "--workers", "2", "--timeout", "60",
-                "--graceful-timeout", "2", "--access-logfile", "-",
-            ],
+            gunicorn_argv(
+                "config.wsgi", self.web_port, 2,
+                "--timeout", "60", "--graceful-timeout", "2", "--access-logfile", "-",
+            ),
         )  # fmt: skip
-        self._until_ready(proc, lambda: self.get("/api/letters/") == 200)
+        proc.wait_ready(lambda: self.get("/api/letters/") == 200, timeout=30, tail=60)
         return proc
 
     def start_worker(self, concurrency: int = 1) -> Proc:
         node = f"w{self._counter + 1}-{self.uid}@faults"
         proc = self.start(
             "worker",
-            [
-                sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO",
-                "--concurrency", str(concurrency), "--pool", "prefork", "-Q", self.queue,
+            celery_argv(
+                "worker", "--concurrency", str(concurrency), "--pool", "prefork", "-Q", self.queue,
                 "-n", node, "--without-heartbeat", "--without-gossip", "--without-mingle",
-            ],
+            ),
         )  # fmt: skip
-        self._until_ready(
-            proc, lambda: bool(self.client().control.ping(destination=[node], timeout=0.5))
+        proc.wait_ready(
+            lambda: bool(self.client().control.ping(destination=[node], timeout=0.5)),
+            timeout=30,
+            tail=60,
         )
         return proc
 
     def start_beat(self) -> Proc:
         proc = self.start(
-            "beat",
-            [
-                sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
-                "--schedule", str(self.workdir / "beat-schedule"),
-            ],
-        )  # fmt: skip
-        self._until_ready(proc, lambda: "beat: Starting" in proc.log())
+            "beat", celery_argv("beat", "--schedule", str(self.workdir / "beat-schedule"))
+        )
+        proc.wait_ready(lambda: "beat: Starting" in proc.log(), timeout=30, tail=60)
         return proc
 
     def client(self) -> Celery:
@@ -365,23 +300,13 @@ class FaultStack:
     # HTTP and the database
 
     def get(self, path: str) -> int:
-        try:
-            return http("GET", self.base_url + path, timeout=10).status
-        except (urllib.error.URLError, OSError):
-            return 0
+        return get_status(self.base_url, path, timeout=10)
 
     def sign(self, address: str, name: str = "Faye Fault") -> Answer:
-        body = urllib.parse.urlencode(
-            {"name": name, "email": address, "display": "public", "consent": "on"}
-        ).encode()
-        return http(
-            "POST",
-            f"{self.base_url}/letters/{DEMO_SLUG}/sign/",
-            data=body,
-            headers={
-                "Origin": self.base_url,
-                "Content-Type": "application/x-www-form-urlencoded",
-            },
+        return post_form(
+            self.base_url,
+            f"/letters/{DEMO_SLUG}/sign/",
+            {"name": name, "email": address, "display": "public", "consent": "on"},
             timeout=30,
         )
 
