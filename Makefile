@@ -10,7 +10,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/undersigned
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/3
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint serve venv dev-venv messages clean check-test-services bench screenshots
+.PHONY: run test lint serve venv dev-venv messages clean check-test-services bench screenshots speed
 
 $(VENV)/.installed: requirements.txt
 	@PYTHON_BIN=$$(bin/find-python) && \
@@ -84,6 +84,10 @@ serve: $(VENV)/.installed messages
 # The benchmark on the production-like stack (bench/README.md); QUICK=1: small scale.
 bench: $(VENV)/.dev-installed
 	$(PY) -m bench $(if $(filter-out 0 no false,$(QUICK)),--quick) $(BENCH_ARGS)
+
+# What each trick of the speed machinery gains today, on and off (docs/speed.md).
+speed: $(VENV)/.dev-installed
+	$(TEST_ENV) TEST_DATABASE_NAME=undersigned_speed $(PY) -m speed.measure
 
 clean:
 	rm -rf $(VENV) var node_modules

@@ -14,8 +14,10 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP  # type: ignore[import-untyped,unused-ignore]
 from django.utils.translation import gettext_lazy as _
+from psycopg_pool import ConnectionPool
 
-from config.dbpool import check_unless_recent
+from config.mail import mailer_from_url
+from speed.dbpool import check_unless_recent
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -72,7 +74,7 @@ MIDDLEWARE = [
 ]
 
 # Requests whose answer is the same for every visitor (the sign POST, the
-# cached public pages) take this shorter chain; config/wsgi.py says why.
+# cached public pages) take this shorter chain; speed/public_chain.py says why.
 _PUBLIC_CHAIN = {
     "config.middleware.private_by_default",
     "django.middleware.security.SecurityMiddleware",
@@ -103,6 +105,26 @@ TEMPLATES = [
     },
 ]
 
+# --- Speed machinery (docs/speed.md: each trick, its measured gain, its switch)
+SPEED: dict[str, bool] = {
+    name: env.bool(name, default=True)
+    for name in (
+        "DATABASE_PREPARED_STATEMENTS",  # the sign INSERT and "sent" UPDATE prepared
+        "DATABASE_POOL_SKIP_RECENT_CHECK",  # no health round trip for a busy connection
+        "REDIS_CLIENT_SHARED",  # one redis.Redis per pool, not per cache call
+        "REDIS_COUNTER_SCRIPT",  # rate-limit windows in one Lua call
+        "PUBLIC_MIDDLEWARE_CHAIN",  # same-for-everyone requests skip session/auth/CSRF
+        "PUBLIC_PAGE_LOCAL_TIER",  # public pages answered from process memory
+        "EMAIL_HEADER_CLASSES_CACHED",  # one header class per name, not per header
+    )
+}
+REDIS_COUNTER_SCRIPT = SPEED["REDIS_COUNTER_SCRIPT"]
+PUBLIC_MIDDLEWARE_CHAIN = SPEED["PUBLIC_MIDDLEWARE_CHAIN"]
+PUBLIC_PAGE_LOCAL_TIER = SPEED["PUBLIC_PAGE_LOCAL_TIER"]
+EMAIL_HEADER_CLASSES_CACHED = SPEED["EMAIL_HEADER_CLASSES_CACHED"]
+# Seconds a process reuses the letter row a sign POST is for (0: off).
+SIGNING_LETTER_TTL: float = env.float("SIGNING_LETTER_TTL", default=2.0)
+
 # --- Database -------------------------------------------------------------
 # Unset DATABASE_URL: a SQLite file (the embedded default).  PostgreSQL goes
 # through psycopg 3 with Django's connection pool.
@@ -119,14 +141,16 @@ if _db["ENGINE"] in {
     # Server-side prepared statements, used only by the sign INSERT (Django's
     # own cursors bind on the client and never prepare).  Turn off behind a
     # pooler that cannot keep them (PgBouncer before 1.21 in transaction mode).
-    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+    if SPEED["DATABASE_PREPARED_STATEMENTS"]:
         _db["OPTIONS"].setdefault("prepare_threshold", 5)
     if env.bool("DATABASE_POOL", default=True):
         _db["OPTIONS"]["pool"] = {
             # Check a pooled connection before handing it out, so a database
             # restart costs no failed request; not one handed out within the
-            # last second (config/dbpool.py: a round trip per request saved).
-            "check": check_unless_recent,
+            # last second (speed/dbpool.py: a round trip per request saved).
+            "check": check_unless_recent
+            if SPEED["DATABASE_POOL_SKIP_RECENT_CHECK"]
+            else ConnectionPool.check_connection,
             "min_size": env.int("DATABASE_POOL_MIN", default=1),
             "max_size": env.int("DATABASE_POOL_MAX", default=8),
             "timeout": env.int("DATABASE_POOL_TIMEOUT", default=10),
@@ -151,7 +175,9 @@ CACHE_KEY_PREFIX: str = env.str("CACHE_KEY_PREFIX", default="us")
 if REDIS_URL:
     CACHES: dict[str, dict[str, Any]] = {
         "default": {
-            "BACKEND": "config.cache.RedisCache",
+            "BACKEND": "speed.redis_client.RedisCache"
+            if SPEED["REDIS_CLIENT_SHARED"]
+            else "django.core.cache.backends.redis.RedisCache",
             "LOCATION": env.str("REDIS_CACHE_URL", default=REDIS_URL),
             "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
@@ -198,6 +224,7 @@ CELERY_TASK_TIME_LIMIT: int = env.int("CELERY_TASK_TIME_LIMIT", default=120)
 CELERY_TASK_SOFT_TIME_LIMIT: int = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=90)
 CELERY_TASK_DEFAULT_QUEUE: str = env.str("CELERY_QUEUE", default="undersigned")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_IMPORTS = ["letters.beat"]  # the periodic tasks (letters.tasks is found by name)
 
 # --- Email ----------------------------------------------------------------
 # One mailer, `default`, from EMAIL_URL (Django 6.1's MAILERS; the
@@ -206,30 +233,8 @@ EMAIL_URL: str = env.str("EMAIL_URL", default="")
 OUTBOX_ENABLED = bool(DEBUG and not EMAIL_URL)
 
 
-def _mailer(url: str, timeout: int) -> dict[str, Any]:
-    """A MAILERS entry from an EMAIL_URL (django-environ's schemes:
-    smtp://, smtp+tls://, smtp+ssl://, consolemail://, filemail://,
-    memorymail://, dummymail://)."""
-    config = env.email_url_config(url)
-    backend = config["EMAIL_BACKEND"]
-    options: dict[str, Any] = {}
-    if backend == "django.core.mail.backends.smtp.EmailBackend":
-        options = {
-            "host": config["EMAIL_HOST"],
-            "port": config["EMAIL_PORT"],
-            "username": config["EMAIL_HOST_USER"] or "",
-            "password": config["EMAIL_HOST_PASSWORD"] or "",
-            "use_tls": bool(config.get("EMAIL_USE_TLS")),
-            "use_ssl": bool(config.get("EMAIL_USE_SSL")),
-            "timeout": timeout,
-        }
-    elif backend == "django.core.mail.backends.filebased.EmailBackend":
-        options = {"file_path": config["EMAIL_FILE_PATH"]}
-    return {"BACKEND": backend, "OPTIONS": options}
-
-
 if EMAIL_URL:
-    MAILERS = {"default": _mailer(EMAIL_URL, env.int("EMAIL_TIMEOUT", default=15))}
+    MAILERS = {"default": mailer_from_url(EMAIL_URL, env.int("EMAIL_TIMEOUT", default=15))}
 elif DEBUG:
     MAILERS = {"default": {"BACKEND": "outbox.backends.OutboxBackend"}}
 else:
@@ -356,7 +361,7 @@ SIGNATURE_SWEEP_INTERVAL: int = env.int("SIGNATURE_SWEEP_INTERVAL", default=60)
 SIGN_RATE_BURST: str = env.str("SIGN_RATE_BURST", default="10/60")
 SIGN_RATE_SUSTAINED: str = env.str("SIGN_RATE_SUSTAINED", default="60/86400")
 SIGN_RATE_ALLOWLIST: list[str] = env.list("SIGN_RATE_ALLOWLIST", default=[])
-# The signature email outbox (letters.services.signature_emails): a sender
+# The signature email outbox (letters.signature_outbox): a sender
 # leases SIGNATURE_EMAIL_BATCH owed emails for SIGNATURE_EMAIL_LEASE seconds
 # (shorter than the visibility timeout, so that a killed sender's emails are
 # free again when the broker redelivers its task) and works for at most
@@ -372,25 +377,16 @@ EMAIL_RETRY_MAX: int = env.int("EMAIL_RETRY_MAX", default=8)
 EMAIL_RETRY_BACKOFF_MAX: int = env.int("EMAIL_RETRY_BACKOFF_MAX", default=600)
 
 CELERY_BEAT_SCHEDULE = {
-    "counts-fold": {"task": "letters.tasks.counts_fold", "schedule": float(COUNT_INTERVAL)},
-    "counts-recount": {
-        "task": "letters.tasks.counts_recount",
-        "schedule": float(COUNT_RECOUNT_INTERVAL),
-    },
-    "signatures-resend-unsent": {
-        "task": "letters.tasks.signatures_resend_unsent",
-        "schedule": float(SIGNATURE_SWEEP_INTERVAL),
-    },
-    "letters-close-due": {"task": "letters.tasks.letters_close_due", "schedule": 60.0},
-    "letters-mark-overdue": {"task": "letters.tasks.letters_mark_overdue", "schedule": 300.0},
-    "signatures-erase-retained": {
-        "task": "letters.tasks.signatures_erase_retained",
-        "schedule": 3600.0,
-    },
-    "signatures-delete-stale": {
-        "task": "letters.tasks.signatures_delete_stale",
-        "schedule": 3600.0,
-    },
+    name.replace("_", "-"): {"task": f"letters.beat.{name}", "schedule": float(seconds)}
+    for name, seconds in (
+        ("counts_fold", COUNT_INTERVAL),
+        ("counts_recount", COUNT_RECOUNT_INTERVAL),
+        ("signatures_resend_unsent", SIGNATURE_SWEEP_INTERVAL),
+        ("letters_close_due", 60),
+        ("letters_mark_overdue", 300),
+        ("signatures_erase_retained", 3600),
+        ("signatures_delete_stale", 3600),
+    )
 }
 
 LOGGING = {

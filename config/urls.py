@@ -8,7 +8,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from letters import api
-from letters.views import delivery, widget
+from letters.views import delivery, signing, widget
 from letters.views import public as views
 
 urlpatterns = [
@@ -18,12 +18,12 @@ urlpatterns = [
     path("letters/<slug:slug>/embed/", widget.embed, name="letter_embed"),
     path("letters/", include("letters.urls")),
     path("signing-safely/", views.signing_safely, name="signing_safely"),
-    path("s/<str:token>/", views.signature_confirm, name="signature_confirm"),
-    path("w/<str:token>/", views.signature_withdraw, name="signature_withdraw"),
-    path("v/<str:token>/", views.signature_new_version, name="signature_new_version"),
+    path("s/<str:token>/", signing.signature_confirm, name="signature_confirm"),
+    path("w/<str:token>/", signing.signature_withdraw, name="signature_withdraw"),
+    path("v/<str:token>/", signing.signature_new_version, name="signature_new_version"),
     path("p/<str:token>/", views.letter_preview, name="letter_preview"),
     path("l/<str:token>/", delivery.leadership, name="leadership"),
-    path("u/<str:token>/", delivery.unsubscribe, name="unsubscribe"),
+    path("u/<str:token>/", signing.unsubscribe, name="unsubscribe"),
     path("organise/", include("letters.organise_urls")),
     path("api/letters/", api.letters_list, name="api_letters"),
     path("api/letters/<slug:slug>/", api.letter_detail, name="api_letter"),

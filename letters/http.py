@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -16,9 +14,12 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import get_language
+
+from speed.memory import LocalTier
 
 _View = TypeVar("_View", bound=Callable[..., Any])
 
@@ -38,7 +39,7 @@ class CachedBody:
 
 STALE_GRACE = 60  # seconds a stale copy may be served while one request rebuilds it
 
-# The process-local tier.
+# The process-local tier (speed machinery: docs/speed.md, speed/memory.py).
 #
 # Every worker keeps the copies it last served in a small LRU in memory and
 # answers from it, with no network I/O, until the copy's own `fresh_until`
@@ -62,7 +63,7 @@ LOCAL_MAX_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
-class _LocalCopy:
+class LocalCopy:
     """A shared copy with its response headers worked out once."""
 
     cached: CachedBody
@@ -70,47 +71,13 @@ class _LocalCopy:
     cache_control: str
 
 
-class _LocalTier:
-    """A bounded LRU of copies (entries and bytes), safe across threads."""
-
-    def __init__(self, max_entries: int, max_bytes: int) -> None:
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
-        self._copies: OrderedDict[str, _LocalCopy] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> _LocalCopy | None:
-        with self._lock:
-            copy = self._copies.get(key)
-            if copy is not None:
-                self._copies.move_to_end(key)
-            return copy
-
-    def put(self, key: str, copy: _LocalCopy) -> None:
-        size = len(copy.cached.body)
-        if size > self.max_bytes:
-            return
-        with self._lock:
-            old = self._copies.pop(key, None)
-            if old is not None:
-                self._bytes -= len(old.cached.body)
-            self._copies[key] = copy
-            self._bytes += size
-            while len(self._copies) > self.max_entries or self._bytes > self.max_bytes:
-                _key, evicted = self._copies.popitem(last=False)
-                self._bytes -= len(evicted.cached.body)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._copies.clear()
-            self._bytes = 0
-
-    def __len__(self) -> int:
-        return len(self._copies)
+def new_local_tier(
+    max_entries: int = LOCAL_MAX_ENTRIES, max_bytes: int = LOCAL_MAX_BYTES
+) -> LocalTier[LocalCopy]:
+    return LocalTier(max_entries, max_bytes, size=lambda copy: len(copy.cached.body))
 
 
-_local = _LocalTier(LOCAL_MAX_ENTRIES, LOCAL_MAX_BYTES)
+_local = new_local_tier()
 
 
 def local_tier_clear() -> None:
@@ -185,11 +152,11 @@ def public_response(
     language = getattr(request, "LANGUAGE_CODE", None) or get_language()
     cache_key = f"public:{language}:{key}"
     local_key = _local_key(cache_key)
-    copy = _local.get(local_key)
+    copy = _local.get(local_key) if settings.PUBLIC_PAGE_LOCAL_TIER else None
     if copy is None or copy.cached.fresh_until <= time.time():
         cached = _shared(cache_key, build)
         if copy is None or copy.cached is not cached:
-            copy = _LocalCopy(
+            copy = LocalCopy(
                 cached=cached,
                 last_modified=http_date(cached.last_modified),
                 cache_control=(
@@ -209,6 +176,18 @@ def public_response(
     response["Cache-Control"] = copy.cache_control
     response["Vary"] = "Accept-Language"  # a new response: nothing to merge with
     return response
+
+
+def public_page(
+    request: HttpRequest, key: str, template: str, context: Callable[[], dict[str, Any]]
+) -> HttpResponse:
+    """`public_response` for an HTML page: `template` rendered with what
+    `context()` returns, built only when the cached copy is stale."""
+
+    def build() -> tuple[bytes, str]:
+        return render_to_string(template, context()).encode(), "text/html; charset=utf-8"
+
+    return public_response(request, key, build)
 
 
 def _not_modified(request: HttpRequest, cached: CachedBody) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from django.conf import settings
 from django.db import connection
 from django.db.models import Field
 
@@ -42,7 +43,7 @@ def prepared_cursor() -> Any:
     Django wraps its own (errors translated, queries logged when Django logs
     them: the query-budget tests count it).  Elsewhere (SQLite in `make
     run`), Django's own cursor."""
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or not settings.SPEED["DATABASE_PREPARED_STATEMENTS"]:
         return connection.cursor()
     connection.ensure_connection()
     raw: Any = _PreparedCursor(connection.connection)

@@ -11,7 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-from config import dbpool
+from speed import dbpool
 
 
 def test_cache_calls_share_one_redis_client_and_still_round_trip():

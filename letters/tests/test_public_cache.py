@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from letters import http, services
-from letters.http import CachedBody, _LocalCopy, _LocalTier
+from letters.http import CachedBody, LocalCopy, new_local_tier
 from letters.models import Letter
 from letters.tests.factories import confirmed_signature
 
@@ -52,10 +52,10 @@ def redis_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
 def processes(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
     """`switch(n)`: from now on this test process behaves as gunicorn worker
     n, with that worker's own memory tier (the shared cache is the same)."""
-    tiers: dict[int, _LocalTier] = {}
+    tiers: dict[int, Any] = {}
 
     def switch(n: int) -> None:
-        tier = tiers.setdefault(n, _LocalTier(http.LOCAL_MAX_ENTRIES, http.LOCAL_MAX_BYTES))
+        tier = tiers.setdefault(n, new_local_tier(http.LOCAL_MAX_ENTRIES, http.LOCAL_MAX_BYTES))
         monkeypatch.setattr(http, "_local", tier)
 
     return switch
@@ -264,13 +264,13 @@ def test_a_rebuild_reads_signatures_only_a_page_at_a_time(
     assert all(" LIMIT " in sql and "GROUP BY" not in sql for sql in scans), scans
 
 
-def _copy(body: bytes) -> _LocalCopy:
+def _copy(body: bytes) -> LocalCopy:
     cached = CachedBody(body, "text/plain", '"x"', 0, time.time() + 60)
-    return _LocalCopy(cached, "", "")
+    return LocalCopy(cached, "", "")
 
 
 def test_the_memory_tier_is_bounded_in_entries_and_bytes() -> None:
-    tier = _LocalTier(max_entries=3, max_bytes=100)
+    tier = new_local_tier(max_entries=3, max_bytes=100)
     for n in range(5):
         tier.put(f"k{n}", _copy(b"x" * 10))
     assert len(tier) == 3

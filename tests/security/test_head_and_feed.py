@@ -24,6 +24,7 @@ from config.middleware import private_by_default
 from letters import services
 from letters.models import Letter, Signature
 from letters.tokens import make_token
+from speed.public_chain import is_public
 from tests.security.world import SIGNER_LINKS, snapshot
 from tests.test_wsgi import call
 
@@ -88,7 +89,7 @@ def test_head_through_the_wsgi_app_carries_the_get_s_headers_and_no_body(
     """Status, ETag, Content-Type, Cache-Control, Content-Length: the GET's;
     body: none.  HEAD takes the same middleware chain as GET."""
     url = page_url(open_letter, name, slug)
-    assert wsgi.is_public("HEAD", url) == wsgi.is_public("GET", url)
+    assert is_public("HEAD", url) == is_public("GET", url)
 
     get = call(wsgi.application, "GET", url, accept_language="de")
     head = call(wsgi.application, "HEAD", url, accept_language="de")
@@ -107,8 +108,8 @@ def test_head_through_the_wsgi_app_carries_the_get_s_headers_and_no_body(
 def test_the_public_views_are_marked_for_head_as_for_get() -> None:
     """A view marked as the same for everyone on GET is so on HEAD."""
     for path in ("/letters/", "/letters/x/", "/letters/x/feed/", "/api/letters/x/counts/"):
-        assert wsgi.is_public("GET", path), path
-        assert wsgi.is_public("HEAD", path), path
+        assert is_public("GET", path), path
+        assert is_public("HEAD", path), path
 
 
 @pytest.mark.django_db(transaction=True)
