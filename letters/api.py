@@ -174,20 +174,22 @@ def letters_list(request: HttpRequest) -> HttpResponse:
 @same_for_everyone("GET", "HEAD")
 @api_view
 def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    return public_response(
-        request,
-        f"api:letter:{slug}",
-        lambda: _json(letter_detail_data(selectors.letter_public_get(slug=slug))),
-    )
+    return _about_letter(request, slug, "letter", letter_detail_data)
 
 
 @same_for_everyone("GET", "HEAD")
 @api_view
 def letter_counts(request: HttpRequest, slug: str) -> HttpResponse:
+    return _about_letter(request, slug, "counts", letter_counts_data)
+
+
+def _about_letter(
+    request: HttpRequest, slug: str, what: str, data: Callable[[Letter], dict[str, Any]]
+) -> HttpResponse:
+    """A cached JSON answer about one public letter."""
+    key = f"api:{what}:{slug}"
     return public_response(
-        request,
-        f"api:counts:{slug}",
-        lambda: _json(letter_counts_data(selectors.letter_public_get(slug=slug))),
+        request, key, lambda: _json(data(selectors.letter_public_get(slug=slug)))
     )
 
 

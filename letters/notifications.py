@@ -1,59 +1,42 @@
-"""One helper renders every email from templates/emails/<name>-{subject,body}.txt
-and -body.html, in the recipient's language.  No tracking pixels, no remote images.
+"""What every email says, one function per email, and the SMTP connection
+that sends them.
+
+Each email is rendered from templates/emails/<name>-{subject,body}.txt and
+-body.html in the recipient's language, by `build_email`.  No tracking
+pixels, no remote images.  Links are made by `letters.links` (never by
+hand).  Nothing here writes to the database: the tasks record what was sent
+(`letters.signature_outbox`).
 """
 
 from __future__ import annotations
 
-import email.policy
-import functools
-from email.headerregistry import BaseHeader, HeaderRegistry
+import contextlib
+import smtplib
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import mailers
+from django.db import Error as DatabaseError
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext
 
-
-class _HeaderClasses(HeaderRegistry):
-    """The standard header registry, remembering the class it makes per name.
-
-    `HeaderRegistry.__getitem__` builds a new class with `type()` for every
-    header of every message (CPython 3.11 to 3.14): about half the time
-    Django spends turning an email into MIME.  The classes hold no state, so
-    one per header name is the same thing, made once."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._classes: dict[str, type[BaseHeader]] = {}
-
-    def map_to_type(self, name: str, cls: type[BaseHeader]) -> None:
-        super().map_to_type(name, cls)
-        self._classes.clear()
-
-    def __getitem__(self, name: str) -> type[BaseHeader]:
-        key = name.lower()
-        made = self._classes.get(key)
-        if made is None:
-            made = self._classes[key] = super().__getitem__(name)
-        return made
-
-
-@functools.cache
-def _with_header_classes(policy: email.policy.EmailPolicy) -> email.policy.EmailPolicy:
-    return policy.clone(header_factory=_HeaderClasses())
-
-
-class Email(EmailMultiAlternatives):
-    """Django's email, made into MIME with the policy the mail backend asks
-    for (SMTP's, for sending) but `_HeaderClasses` as its header factory:
-    the same bytes, for about 40% less CPU (the outbox sends one per
-    signature)."""
-
-    def message(self, *, policy: Any = email.policy.default) -> Any:
-        if isinstance(policy, email.policy.EmailPolicy):
-            policy = _with_header_classes(policy)
-        return super().message(policy=policy)
+from letters.links import absolute_url, letter_url, organiser_url, signer_url
+from letters.models import (
+    EmailKind,
+    Invitation,
+    LeadershipLink,
+    Letter,
+    LetterEvent,
+    LetterVersion,
+    Organiser,
+    Signature,
+    SignatureStatus,
+)
+from letters.selectors import letter_text
+from letters.tokens import Purpose
+from speed.email_headers import Email
 
 
 def build_email(*, name: str, to: str, context: dict[str, Any], language: str) -> Email:
@@ -71,3 +54,266 @@ def build_email(*, name: str, to: str, context: dict[str, Any], language: str) -
     )
     message.attach_alternative(html, "text/html")
     return message
+
+
+# --- To signers -------------------------------------------------------------
+
+# The state a signature must still be in for an owed email of each kind to
+# be worth sending, and the template it is written with.
+_STATE_FOR_KIND = {
+    EmailKind.CONFIRM: SignatureStatus.PENDING,
+    EmailKind.CONFIRMED: SignatureStatus.CONFIRMED,
+    EmailKind.ALREADY: SignatureStatus.CONFIRMED,
+    EmailKind.ALREADY_NO_LINK: SignatureStatus.CONFIRMED,
+}
+_TEMPLATE_FOR_KIND = {
+    EmailKind.CONFIRM: "signature-confirm",
+    EmailKind.CONFIRMED: "signature-confirmed",
+    EmailKind.ALREADY: "signature-already",
+    EmailKind.ALREADY_NO_LINK: "signature-already",
+}
+
+
+def signature_email(signature: Signature, number: int) -> Email | None:
+    """The email `number` a signature owes (confirm, confirmed, already
+    signed), or None if it is moot: a later email was asked for, or the
+    state moved on.  May raise for one bad row (an unknown kind, a template
+    error): the sender fails that email alone."""
+    kind = EmailKind(signature.email_kind)
+    if number < signature.emails_requested or _STATE_FOR_KIND[kind] != signature.status:
+        return None
+    return build_email(
+        name=_TEMPLATE_FOR_KIND[kind],
+        to=signature.email,
+        context=_signature_context(signature, kind),
+        language=signature.language,
+    )
+
+
+def _signature_context(signature: Signature, kind: EmailKind) -> dict[str, object]:
+    if kind == EmailKind.CONFIRM:
+        return {
+            "confirm_url": signer_url(signature, Purpose.CONFIRM),
+            "max_age_days": settings.SIGNATURE_CONFIRM_MAX_AGE // 86400,
+            "pending_days": settings.SIGNATURE_PENDING_MAX_AGE // 86400,
+        }
+    # "Already signed" mints a withdraw link only when none was emailed
+    # lately (services.signing._withdraw_link_due); otherwise it points at
+    # the earlier email.
+    letter = signature.letter
+    with_link = kind != EmailKind.ALREADY_NO_LINK
+    return {
+        "letter_title": letter_text(letter, signature.language).title,
+        "letter_url": letter_url(letter),
+        "withdraw_url": signer_url(signature, Purpose.WITHDRAW) if with_link else "",
+        "withdraw_link_days": max(1, settings.SIGNATURE_WITHDRAW_LINK_INTERVAL // 86400),
+    }
+
+
+def version_changed_email(signature: Signature, version: LetterVersion) -> Email:
+    """ "The text changed": two links, support the new text or withdraw."""
+    letter = signature.letter
+    context = {
+        "letter_title": letter_text(letter, signature.language).title,
+        "change_note": version.change_note,
+        "review_url": signer_url(signature, Purpose.NEW_VERSION),
+        "withdraw_url": signer_url(signature, Purpose.WITHDRAW),
+    }
+    return build_email(
+        name="version-changed", to=signature.email, context=context, language=signature.language
+    )
+
+
+def letter_event_email(event: LetterEvent, signature: Signature) -> Email:
+    """News on the timeline (delivered, acknowledged, a response, an update),
+    with a one-click unsubscribe (RFC 8058)."""
+    letter = event.letter
+    unsubscribe_url = signer_url(signature, Purpose.UNSUBSCRIBE)
+    with translation.override(signature.language):
+        kind = event.get_kind_display()
+    message = build_email(
+        name="letter-event",
+        to=signature.email,
+        context={
+            "letter_title": letter_text(letter, signature.language).title,
+            "letter_url": letter_url(letter),
+            "kind": kind,
+            "text": event.text,
+            "unsubscribe_url": unsubscribe_url,
+        },
+        language=signature.language,
+    )
+    message.extra_headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    message.extra_headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return message
+
+
+# --- To organisers and leadership -------------------------------------------
+
+
+def organisers_to_tell(letter_id: int) -> list[tuple[str, str]]:
+    """(address, language) of the letter's active organisers."""
+    return list(
+        Organiser.objects.filter(letter_id=letter_id, user__is_active=True).values_list(
+            "user__email", "letter__language"
+        )
+    )
+
+
+def organiser_news_email(
+    letter: Letter, to: str, language: str, *, news: str, text: str = ""
+) -> Email:
+    return build_email(
+        name="organiser-news",
+        to=to,
+        context={
+            "letter_title": letter.title,
+            "news": news,
+            "text": text,
+            "url": organiser_url(letter),
+        },
+        language=language,
+    )
+
+
+def event_news_email(event: LetterEvent, to: str, language: str) -> Email:
+    """Leadership acknowledged or responded."""
+    with translation.override(language):
+        news = event.get_kind_display()
+    return organiser_news_email(event.letter, to, language, news=news, text=event.text)
+
+
+def milestone_email(letter: Letter, threshold: int, to: str, language: str) -> Email:
+    with translation.override(language):
+        news = gettext("%(n)s people have signed") % {"n": threshold}
+    return organiser_news_email(letter, to, language, news=news)
+
+
+def invitation_email(invitation: Invitation, token: str) -> Email:
+    context = {
+        "letter_title": invitation.letter.title,
+        "role": invitation.get_role_display(),
+        "inviter": invitation.invited_by.get_full_name() if invitation.invited_by else "",
+        "accept_url": absolute_url("organise:invitation", token=token),
+    }
+    return build_email(
+        name="organiser-invitation",
+        to=invitation.email,
+        context=context,
+        language=invitation.letter.language,
+    )
+
+
+def leadership_link_email(link: LeadershipLink, to: str, token: str) -> Email:
+    letter = link.delivery.letter
+    return build_email(
+        name="leadership-link",
+        to=to,
+        context={
+            "name": link.name,
+            "letter_title": letter.title,
+            "url": absolute_url("leadership", token=token),
+            "expires_at": link.expires_at,
+        },
+        language=letter.language,
+    )
+
+
+# --- Sending ----------------------------------------------------------------
+
+# Exceptions that say nothing about one email (the database, the worker's
+# time limit, memory): they stop the batch, and mark no email failed.
+# Connection trouble (OSError, SMTPException) is handled apart.
+NOT_THE_EMAIL: tuple[type[BaseException], ...] = (
+    DatabaseError,
+    SoftTimeLimitExceeded,
+    MemoryError,
+)
+
+
+class SmtpTrouble(Exception):
+    """An SMTP error described without the addresses it may carry."""
+
+
+class Unsendable(Exception):
+    """This one email cannot be made or sent, and the connection is not to
+    blame (an address the backend cannot encode without SMTPUTF8, say).
+    Carries only the original exception's type: its message may hold the
+    address."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(type(cause).__name__)
+        self.kind = type(cause).__name__
+
+
+def error_kind(exc: BaseException) -> str:
+    """What to log about an exception: its type, never its text."""
+    return exc.kind if isinstance(exc, Unsendable) else type(exc).__name__
+
+
+def smtp_error_is_permanent(exc: Exception) -> bool:
+    """5xx answers about the message or recipient are permanent; the rest
+    (connection refused, timeouts, 4xx) are worth retrying."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _msg in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code >= 500
+    return False
+
+
+def smtp_error_summary(exc: Exception) -> str:
+    """Describe an SMTP error for logs: its type and code, never the
+    recipient (SMTPRecipientsRefused carries the address; logs must not)."""
+    code = getattr(exc, "smtp_code", None)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code = ",".join(str(c) for c, _msg in exc.recipients.values())
+    return f"{type(exc).__name__}" + (f" {code}" if code else "")
+
+
+class Mailer:
+    """One SMTP connection for a batch of emails, reopened after a failure.
+
+    `send` raises the connection's errors as they are (OSError and
+    SMTPException: the caller postpones, or fails one email on a 5xx) and
+    anything else about the message as `Unsendable` (the caller fails that
+    email alone).  Opening the connection is not the message's fault: its
+    errors are raised as they are."""
+
+    def __init__(self) -> None:
+        self._connection: Any = None
+
+    def _open(self) -> None:
+        connection = mailers.default
+        self._connection = connection
+        connection.open()
+        # A sender address the backend refuses would make every email
+        # "unsendable": stop here instead (the task fails, the leases expire).
+        prep_address = getattr(connection, "prep_address", None)
+        if prep_address is not None:
+            prep_address(settings.DEFAULT_FROM_EMAIL)
+
+    def send(self, message: Email) -> None:
+        if self._connection is None:
+            self._open()
+        try:
+            self._connection.send_messages([message])
+        except smtplib.SMTPResponseException:
+            raise  # the server answered: the connection is still usable
+        except OSError:  # SMTPException too: the caller decides
+            self.close()
+            raise
+        except NOT_THE_EMAIL:
+            self.close()
+            raise
+        except Exception as exc:  # noqa: BLE001 -- the message's fault, re-raised as such
+            # Making the MIME message or encoding the envelope failed: this
+            # message's fault.  An SMTP transaction may be half open (MAIL
+            # FROM sent, RCPT failed to encode): start afresh for the next.
+            self.close()
+            raise Unsendable(exc) from None
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.close()
+            self._connection = None

@@ -1,4 +1,6 @@
-"""The signature email outbox: which signatures owe an email, and who sends it.
+"""The signature email outbox: which signatures owe an email, and the record
+of every email sent to a signer.  The only writer of the outbox columns of
+`Signature` and of `EventEmail` (beside the services, which ask for emails).
 
 A signature owes an email while `emails_sent < emails_requested` (the sign,
 confirm and resend paths bump `emails_requested`).  The database is the
@@ -18,25 +20,31 @@ over one SMTP connection, and records each send with a conditional update
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import smtplib
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from letters.models import LIVE_STATUSES, Signature
-from letters.services.prepared import prepared_cursor, typed_param
+from letters.models import LIVE_STATUSES, EventEmail, Signature, SignatureStatus
+from letters.notifications import (
+    NOT_THE_EMAIL,
+    Mailer,
+    error_kind,
+    signature_email,
+    smtp_error_is_permanent,
+    smtp_error_summary,
+)
+from speed.prepared import prepared_cursor, typed_param
 
 logger = logging.getLogger(__name__)
-
-KICK_KEY = "signature-emails:kick"
 
 
 @dataclass(frozen=True)
@@ -197,59 +205,121 @@ def signature_emails_owed_now() -> bool:
     )
 
 
-def smtp_error_is_permanent(exc: Exception) -> bool:
-    """5xx answers about the message or recipient are permanent; the rest
-    (connection refused, timeouts, 4xx) are worth retrying."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return all(code >= 500 for code, _msg in exc.recipients.values())
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return exc.smtp_code >= 500
+def signers_to_email(
+    *, letter_id: int, after_id: int, limit: int, told_of_version: int | None = None
+) -> list[int]:
+    """Confirmed signers of a letter who asked for updates, by id after
+    `after_id`, for fanning out news in batches.  With `told_of_version`:
+    only signers of an earlier version not yet told about that one."""
+    signers = Signature.objects.filter(
+        letter_id=letter_id,
+        status=SignatureStatus.CONFIRMED,
+        wants_updates=True,
+        pk__gt=after_id,
+    )
+    if told_of_version is not None:
+        signers = signers.filter(
+            version__number__lt=told_of_version, notified_version__lt=told_of_version
+        )
+    return list(signers.order_by("pk").values_list("pk", flat=True)[:limit])
+
+
+def signature_record_notified(*, signature_id: int, number: int) -> bool:
+    """Record that a signer was told about version `number` (conditional: a
+    retried or duplicate task records, and sends, once)."""
+    return bool(
+        Signature.objects.filter(pk=signature_id, notified_version__lt=number).update(
+            notified_version=number
+        )
+    )
+
+
+def event_email_record(*, event_id: int, signature_id: int) -> bool:
+    """Record that a signer was emailed about an event; False if it already was."""
+    try:
+        with transaction.atomic():
+            EventEmail.objects.create(event_id=event_id, signature_id=signature_id)
+    except IntegrityError:
+        return False
+    return True
+
+
+@dataclass
+class SendOutcome:
+    """What a sender did with a claimed batch: counts per outcome, and when
+    to come back for postponed emails (0: none were)."""
+
+    counts: dict[str, int]
+    retry_in: int = 0
+    server_down: bool = False
+
+
+def send_owed(batch: list[OwedEmail], mailer: Mailer) -> SendOutcome:
+    """Send a claimed batch over `mailer`, recording each email as it goes.
+
+    One email that cannot be made or sent fails alone; a 4xx postpones that
+    one; an unreachable server postpones the rest of the batch.  Past half
+    the lease (a slow mail server), the rest is handed back rather than
+    sent under a lease another sender may take over."""
+    done = SendOutcome(dict.fromkeys(("sent", "skipped", "superseded", "failed", "postponed"), 0))
+    hand_back_at = time.monotonic() + settings.SIGNATURE_EMAIL_LEASE / 2
+    signatures = Signature.objects.select_related("letter").in_bulk(
+        [owed.signature_id for owed in batch]
+    )
+    for index, owed in enumerate(batch):
+        if index and time.monotonic() >= hand_back_at:
+            signature_emails_release(signature_ids=[o.signature_id for o in batch[index:]])
+            break
+        signature = signatures.get(owed.signature_id)
+        if signature is None or signature.emails_sent >= owed.number or signature.email_failed:
+            done.counts["skipped"] += 1
+            continue
+        try:
+            message = signature_email(signature, owed.number)
+            if message is not None:
+                mailer.send(message)
+        except (smtplib.SMTPException, OSError) as exc:
+            if _smtp_failure(exc, signature.pk, done):
+                continue
+            rest = [o.signature_id for o in batch[index:]]
+            logger.warning(
+                "SMTP unavailable (%s); %s emails postponed", smtp_error_summary(exc), len(rest)
+            )
+            done.counts["postponed"] += len(rest)
+            delay = signature_email_postpone(signature_ids=rest)
+            done.retry_in = max(1, min(done.retry_in or delay, delay))
+            done.server_down = True
+            return done
+        except NOT_THE_EMAIL:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- `Unsendable`, or making the email failed
+            # This email alone fails (never claimed again); the batch goes on.
+            # The type only: the exception's text may hold the address.
+            logger.error("signature %s: email cannot be sent (%s)", signature.pk, error_kind(exc))
+            signature_email_failed(signature_id=signature.pk)
+            done.counts["failed"] += 1
+            continue
+        signature_email_sent(signature_id=signature.pk, number=owed.number)
+        done.counts["sent" if message is not None else "superseded"] += 1
+    return done
+
+
+def _smtp_failure(exc: Exception, signature_id: int, done: SendOutcome) -> bool:
+    """Deal with an SMTP error about one email: True if it was about that
+    email (5xx: failed for good; 4xx: postponed), False if the server is
+    unreachable (the caller postpones the rest of the batch)."""
+    if smtp_error_is_permanent(exc):
+        logger.warning(
+            "signature %s: permanent SMTP failure %s", signature_id, smtp_error_summary(exc)
+        )
+        signature_email_failed(signature_id=signature_id)
+        done.counts["failed"] += 1
+        return True
+    if isinstance(exc, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused):
+        # The server is there but refused this one for now (4xx).
+        logger.warning("signature %s: SMTP deferred %s", signature_id, smtp_error_summary(exc))
+        delay = signature_email_postpone(signature_ids=[signature_id])
+        done.retry_in = min(done.retry_in or delay, delay)
+        done.counts["postponed"] += 1
+        return True
     return False
-
-
-def smtp_error_summary(exc: Exception) -> str:
-    """Describe an SMTP error for logs: its type and code, never the
-    recipient (SMTPRecipientsRefused carries the address; logs must not)."""
-    code = getattr(exc, "smtp_code", None)
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        code = ",".join(str(c) for c, _msg in exc.recipients.values())
-    return f"{type(exc).__name__}" + (f" {code}" if code else "")
-
-
-def request_signature_emails() -> None:
-    """Make sure a sender runs soon: publish one `send_signature_emails` task
-    unless one is already pending (a Redis key the sender clears before each
-    batch it claims, so an email owed after its last claim always brings a
-    new sender).  Called on commit by every path that makes an email owed,
-    the sign path included.  If Redis or the broker is down, the beat sweep
-    does it later."""
-    from django.core.cache import cache
-
-    try:
-        if not cache.add(KICK_KEY, 1, timeout=settings.SIGNATURE_EMAIL_LEASE):
-            return
-    except Exception:  # noqa: BLE001 -- no cache: publish every time
-        logger.warning("email kick: cache unavailable")
-    publish_sender()
-
-
-def publish_sender() -> None:
-    from django.core.cache import cache
-
-    from letters.tasks import send_signature_emails
-
-    try:
-        send_signature_emails.delay()
-    except Exception:  # noqa: BLE001 -- broker down: the sweep publishes later
-        logger.warning("email kick: broker unavailable; the sweep will send")
-        with contextlib.suppress(Exception):
-            cache.delete(KICK_KEY)
-
-
-def clear_signature_emails_request() -> None:
-    from django.core.cache import cache
-
-    try:
-        cache.delete(KICK_KEY)
-    except Exception:  # noqa: BLE001
-        logger.warning("email kick: cache unavailable")

@@ -55,6 +55,7 @@ unsubscribe links keep working.
 from __future__ import annotations
 
 import enum
+import hashlib
 import secrets
 
 from django.conf import settings
@@ -63,6 +64,12 @@ from django.db.models import QuerySet
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from letters.models import LIVE_STATUSES, LetterStatus, Signature
+
+
+def hash_token(token: str) -> str:
+    """How a random bearer token (an invitation, a leadership or preview
+    link) is stored: its SHA-256, never the token."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class Purpose(enum.Enum):

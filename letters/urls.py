@@ -3,15 +3,16 @@ from __future__ import annotations
 from django.urls import path
 
 from letters.views import public as views
-from letters.views.delivery import LetterFeed
+from letters.views import signing
+from letters.views.feed import LetterFeed
 
 app_name = "letters"
 
 urlpatterns = [
     path("", views.letter_index, name="index"),
     path("<slug:slug>/", views.letter_detail, name="detail"),
-    path("<slug:slug>/sign/", views.letter_sign, name="sign"),
+    path("<slug:slug>/sign/", signing.letter_sign, name="sign"),
     path("<slug:slug>/signatories/", views.letter_signatories, name="signatories"),
-    path("<slug:slug>/check-inbox/", views.check_inbox, name="check_inbox"),
+    path("<slug:slug>/check-inbox/", signing.check_inbox, name="check_inbox"),
     path("<slug:slug>/feed/", LetterFeed(), name="feed"),
 ]

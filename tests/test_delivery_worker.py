@@ -4,7 +4,6 @@ confirms, the count follows within the count interval."""
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from django.urls import reverse
 
 from letters.models import Display, Signature, SignatureStatus
+from letters.tests.factories import api_count_within
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -45,13 +45,7 @@ def test_sign_email_confirm_and_count_through_the_worker(
     assert Signature.objects.get().status == SignatureStatus.CONFIRMED
     assert Signature.objects.get().emails_sent == 1  # recorded by the worker
 
-    url = reverse("api_letter", kwargs={"slug": open_letter.slug})
-    deadline = time.monotonic() + settings.COUNT_INTERVAL + 2
-    count = 0
-    while time.monotonic() < deadline and count != 1:
-        count = json.loads(client.get(url).content)["confirmed_count"]
-        time.sleep(0.2)
-    assert count == 1
+    assert api_count_within(client, open_letter, 1, settings.COUNT_INTERVAL + 2) == 1
 
 
 def test_transient_smtp_failure_is_retried_by_the_worker(open_letter, celery_worker):
@@ -74,7 +68,7 @@ def test_one_undeliverable_address_does_not_stop_anyone_else_s_email(
     lower-cased: Django's SMTP backend cannot encode them) sit in one claimed
     batch with good rows: the worker delivers every good row, fails the bad
     ones alone, and its log names neither address."""
-    from letters import services, tasks
+    from letters import services, signature_outbox, tasks
 
     smtp = celery_worker
     poisoned = ["ſtefan@example.org", "İlse@example.org".lower()]
@@ -97,7 +91,7 @@ def test_one_undeliverable_address_does_not_stop_anyone_else_s_email(
     assert Signature.objects.filter(emails_sent=0, email_failed=False).count() == 6
     assert settings.SIGNATURE_EMAIL_BATCH >= 6
 
-    services.request_signature_emails()
+    tasks.request_signature_emails()
 
     for address in good:
         (message,) = smtp.wait_for(address, timeout=30)
@@ -111,7 +105,7 @@ def test_one_undeliverable_address_does_not_stop_anyone_else_s_email(
         time.sleep(0.1)
     assert failed == set(poisoned)
     assert Signature.objects.filter(email__in=good, emails_sent=1).count() == len(good)
-    assert services.signature_emails_claim(limit=50) == []  # never claimed again
+    assert signature_outbox.signature_emails_claim(limit=50) == []  # never claimed again
     log = log_path.read_bytes()
     for pk in Signature.objects.filter(email__in=poisoned).values_list("pk", flat=True):
         assert f"signature {pk}: email cannot be sent (ValueError)".encode() in log

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from functools import partial
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -21,10 +21,26 @@ from letters.models import (
     LetterStats,
     LetterStatus,
     LetterVersion,
+    Milestone,
     Signature,
     SignatureStatus,
     VersionStats,
 )
+from letters.tasks import notify_milestone
+
+MILESTONES = (10, 100)
+
+
+def count_change(signature: Signature, sign: int) -> None:
+    """Record that a counted signature entered (+1) or left (-1) the counts:
+    a CountDelta row, folded later (`counts_fold`), so that no sign or
+    confirm writes a shared row."""
+    CountDelta.objects.create(
+        letter_id=signature.letter_id,
+        version_id=signature.version_id,
+        confirmed=sign,
+        public=sign if signature.display == Display.PUBLIC else 0,
+    )
 
 
 def counts_fold(*, letter_id: int) -> tuple[int, int]:
@@ -68,14 +84,27 @@ def counts_fold(*, letter_id: int) -> tuple[int, int]:
 def _note_milestones(letter_id: int) -> None:
     """Tell organisers, once, when the count passes 10, 100 and the goal
     (checked when deltas are folded, so at most once per COUNT_INTERVAL)."""
-    from letters.services.delivery import milestones_reached
-    from letters.tasks import notify_milestone
-
     total, goal = (
         LetterStats.objects.filter(pk=letter_id).values_list("confirmed", "letter__goal").get()
     )
     for threshold in milestones_reached(letter_id=letter_id, confirmed=total, goal=goal):
         transaction.on_commit(partial(notify_milestone.delay, letter_id, threshold))
+
+
+def milestones_reached(*, letter_id: int, confirmed: int, goal: int | None) -> list[int]:
+    """Note each milestone (10, 100, the goal) the count has passed, once;
+    returns the newly reached ones (organisers are told about those)."""
+    reached = []
+    for threshold in sorted({*MILESTONES, *([goal] if goal else [])}):
+        if confirmed < threshold:
+            break
+        try:
+            with transaction.atomic():
+                Milestone.objects.create(letter_id=letter_id, threshold=threshold)
+        except IntegrityError:
+            continue
+        reached.append(threshold)
+    return reached
 
 
 def counts_fold_all() -> int:

@@ -1,4 +1,4 @@
-"""Every email, made into MIME by `letters.emails.Email` (which remembers
+"""Every email, made into MIME by `speed.email_headers.Email` (which remembers
 its header classes), is byte for byte what Django's own email makes."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import pytest
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
-from letters.emails import Email, build_email
+from letters.notifications import build_email
+from speed.email_headers import Email
 
 NAMES = sorted(
     {p.name.rsplit("-", 1)[0] for p in (Path(settings.BASE_DIR) / "templates/emails").iterdir()}

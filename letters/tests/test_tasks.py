@@ -12,7 +12,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from letters import services, tasks
+from letters import services, signature_outbox, tasks
 from letters.models import Signature
 from letters.tests.factories import confirmed_signature
 
@@ -25,12 +25,12 @@ def pending(open_letter, address="pat@example.org") -> Signature:
 
 
 def test_the_same_task_delivered_twice_sends_one_email(open_letter, smtp):
-    signature = pending(open_letter)
+    pending(open_letter)
     smtp.wait_for("pat@example.org")
 
-    again = tasks.send_signature_email.apply(args=(signature.pk, 1)).result
+    again = tasks.send_signature_emails.apply().result  # the sender, redelivered
 
-    assert again == "skipped"
+    assert again == {}  # nothing left to claim
     assert len(smtp.to("pat@example.org")) == 1
     assert Signature.objects.get().emails_sent == 1
 
@@ -102,16 +102,17 @@ def test_an_email_leased_by_another_sender_is_not_sent_twice(open_letter):
     ):
         pending(open_letter)
     signature = Signature.objects.get()
-    (owed,) = services.signature_emails_claim(limit=10)  # another sender holds it now
+    (owed,) = signature_outbox.signature_emails_claim(limit=10)  # another sender holds it now
     assert owed.signature_id == signature.pk
 
-    assert tasks.send_signature_email.apply(args=(signature.pk, 1)).result == "in-flight"
     assert tasks.send_signature_emails.apply().result == {}
     assert services.signatures_resend_unsent() == 0  # leased: not free to send
     assert mail.outbox == []
 
     Signature.objects.update(email_lease_until=timezone.now())  # that sender died
-    assert tasks.send_signature_email.apply(args=(signature.pk, 1)).result == "sent"
+    sent = tasks.send_signature_emails.apply().result
+    assert isinstance(sent, dict)
+    assert sent["sent"] == 1
     assert len(mail.outbox) == 1
 
 
@@ -122,9 +123,9 @@ def test_senders_share_out_a_batch_without_overlap(open_letter):
         for n in range(7):
             pending(open_letter, f"p{n}@example.org")
 
-    first = services.signature_emails_claim(limit=4)
-    second = services.signature_emails_claim(limit=4)
-    third = services.signature_emails_claim(limit=4)
+    first = signature_outbox.signature_emails_claim(limit=4)
+    second = signature_outbox.signature_emails_claim(limit=4)
+    third = signature_outbox.signature_emails_claim(limit=4)
 
     assert len(first) == 4
     assert len(second) == 3

@@ -16,9 +16,9 @@ from django.db import OperationalError
 from django.template import TemplateSyntaxError
 from django.utils import timezone
 
-from letters import services, tasks
-from letters.emails import build_email
+from letters import notifications, services, signature_outbox, tasks
 from letters.models import Invitation, Letter, OrganiserRole, Signature, SignatureStatus
+from letters.notifications import build_email
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,7 +72,7 @@ def test_one_undeliverable_address_does_not_stop_anyone_else_s_email(open_letter
     (second,) = pending_without_a_sender(open_letter, "second@example.org")
     ilse = poisoned_row(open_letter, POISONED[1])
     (third,) = pending_without_a_sender(open_letter, "third@example.org")
-    assert len(services.signature_emails_claim(limit=50)) == 5  # one batch holds them all
+    assert len(signature_outbox.signature_emails_claim(limit=50)) == 5  # one batch holds them all
     Signature.objects.update(email_lease_until=None)
 
     totals = run_sender()
@@ -90,7 +90,7 @@ def test_one_undeliverable_address_does_not_stop_anyone_else_s_email(open_letter
         assert bad.emails_sent == 0
         assert bad.email_lease_until is None
     # A failed row is never claimed again: not by the claim, not by the sweep.
-    assert services.signature_emails_claim(limit=50) == []
+    assert signature_outbox.signature_emails_claim(limit=50) == []
     assert services.signatures_resend_unsent() == 0
     assert run_sender() == {}
     logs = app_logs(caplog)
@@ -112,7 +112,7 @@ def test_an_email_that_cannot_be_built_fails_alone_and_an_outage_fails_none(
             raise TemplateSyntaxError(f"cannot render for {kwargs['to']}")
         return build_email(**kwargs)
 
-    with mock.patch.object(tasks, "build_email", side_effect=build):
+    with mock.patch.object(notifications, "build_email", side_effect=build):
         totals = run_sender()
 
     assert (totals["sent"], totals["failed"]) == (2, 1)
@@ -127,7 +127,7 @@ def test_an_email_that_cannot_be_built_fails_alone_and_an_outage_fails_none(
     # the lease runs out and a later sender sends it.
     (waiting,) = pending_without_a_sender(open_letter, "waiting@example.org")
     for outage in (SoftTimeLimitExceeded(), OperationalError("the database went away")):
-        with mock.patch.object(tasks, "build_email", side_effect=outage):
+        with mock.patch.object(notifications, "build_email", side_effect=outage):
             assert tasks.send_signature_emails.apply().failed()
         waiting.refresh_from_db()
         assert not waiting.email_failed

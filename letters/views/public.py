@@ -4,48 +4,34 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import itertools
 import re
 import struct
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
-    HttpResponseForbidden,
-    HttpResponseRedirect,
 )
-from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
-from django.urls import get_script_prefix, reverse
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_safe
 
-from letters import selectors, services
+from letters import selectors
 from letters.charts import chart_table_rows, signatures_chart_svg
 from letters.diff import version_diff_html
-from letters.forms import ConfirmForm, SignForm
-from letters.http import (
-    client_ip,
-    language_from_query,
-    public_response,
-    same_for_everyone,
-    same_origin,
-)
+from letters.forms import SignForm
+from letters.http import language_from_query, public_page, same_for_everyone
 from letters.links import letter_url
-from letters.models import Letter, SignatureStatus
+from letters.models import Letter
 from letters.refs import mask_id, unmask_id
 from letters.suppression import merge_small_days
-from letters.tokens import Purpose, make_token, read_token
 
 SIGNATORIES_ON_LETTER_PAGE = 20
 
@@ -71,11 +57,11 @@ def chart_context(letter: Letter, counts: selectors.Counts | None = None) -> dic
     }
 
 
-def _diff(older: selectors.VersionRow, newer: selectors.VersionRow) -> str:
+def version_diff(older: selectors.VersionRow, newer: selectors.VersionRow) -> str:
     return version_diff_html(older.version.body, older.demands, newer.version.body, newer.demands)
 
 
-def _letter_context(letter: Letter, form: SignForm | None) -> dict[str, Any]:
+def letter_context(letter: Letter, form: SignForm | None) -> dict[str, Any]:
     """Everything the public letter page shows; nothing per visitor."""
     counts = selectors.letter_counts(letter_id=letter.pk)
     signatories = selectors.letter_public_signatories(
@@ -83,7 +69,7 @@ def _letter_context(letter: Letter, form: SignForm | None) -> dict[str, Any]:
     )
     total = counts.confirmed + letter.paper_count
     versions = selectors.letter_versions(letter=letter) if letter.published_at else []
-    diffs = [(newer, _diff(older, newer)) for newer, older in itertools.pairwise(versions)]
+    diffs = [(newer, version_diff(older, newer)) for newer, older in itertools.pairwise(versions)]
     return {
         "letter": letter,
         "text": selectors.letter_text(letter, get_language() or letter.language),
@@ -117,14 +103,12 @@ def _letter_context(letter: Letter, form: SignForm | None) -> dict[str, Any]:
 @require_safe
 @language_from_query
 def letter_index(request: HttpRequest) -> HttpResponse:
-    def build() -> tuple[bytes, str]:
+    def context() -> dict[str, Any]:
         letters = list(selectors.letters_open()[:100])
         counts = selectors.letter_counts_many([letter.pk for letter in letters])
-        rows = [(letter, counts[letter.pk]) for letter in letters]
-        html = render_to_string("letters/index.html", {"rows": rows})
-        return html.encode(), "text/html; charset=utf-8"
+        return {"rows": [(letter, counts[letter.pk]) for letter in letters]}
 
-    return public_response(request, "index", build)
+    return public_page(request, "index", "letters/index.html", context)
 
 
 @same_for_everyone("GET", "HEAD")
@@ -133,12 +117,10 @@ def letter_index(request: HttpRequest) -> HttpResponse:
 def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A cached copy costs no query; the letter is read only to rebuild it."""
 
-    def build() -> tuple[bytes, str]:
-        letter = selectors.letter_public_get(slug=slug)
-        html = render_to_string("letters/detail.html", _letter_context(letter, SignForm()))
-        return html.encode(), "text/html; charset=utf-8"
+    def context() -> dict[str, Any]:
+        return letter_context(selectors.letter_public_get(slug=slug), SignForm())
 
-    return public_response(request, f"letter:{slug}", build)
+    return public_page(request, f"letter:{slug}", "letters/detail.html", context)
 
 
 SIGNATORIES_PER_PAGE = 50
@@ -197,168 +179,26 @@ def letter_signatories(request: HttpRequest, slug: str) -> HttpResponse:
     if raw and before is None:
         return HttpResponseBadRequest("Bad cursor.")
 
-    def build() -> tuple[bytes, str]:
+    def context() -> dict[str, Any]:
         letter = selectors.letter_public_get(slug=slug)
         rows = selectors.letter_public_signatories(
             letter=letter, limit=SIGNATORIES_PER_PAGE + 1, before=before
         )
         page, more = rows[:SIGNATORIES_PER_PAGE], len(rows) > SIGNATORIES_PER_PAGE
-        html = render_to_string(
-            "letters/signatories.html",
-            {
-                "letter": letter,
-                "text": selectors.letter_text(letter, get_language() or letter.language),
-                "signatories": page,
-                "counts": selectors.letter_counts(letter_id=letter.pk),
-                "next_cursor": _cursor(page[-1]) if more else None,
-                "first_page": before is None,
-            },
-        )
-        return html.encode(), "text/html; charset=utf-8"
+        return {
+            "letter": letter,
+            "text": selectors.letter_text(letter, get_language() or letter.language),
+            "signatories": page,
+            "counts": selectors.letter_counts(letter_id=letter.pk),
+            "next_cursor": _cursor(page[-1]) if more else None,
+            "first_page": before is None,
+        }
 
-    return public_response(request, f"signatories:{slug}:{raw}", build)
+    return public_page(request, f"signatories:{slug}:{raw}", "letters/signatories.html", context)
 
 
-@same_for_everyone("POST")
-@csrf_exempt  # the letter page is cached for everyone; see letters.http.same_origin
-@require_POST
-@language_from_query
-def letter_sign(request: HttpRequest, slug: str) -> HttpResponse:
-    letter = selectors.letter_for_signing(slug=slug)
-    if not same_origin(request):
-        return HttpResponseForbidden("Cross-site request refused.")
-    form = None
-    data = SignForm.clean_quickly(request.POST)
-    if data is None:
-        form = SignForm(request.POST)
-        form.is_valid()  # invalid: its errors go next to the fields
-    else:
-        if data["website"]:  # a bot filled the honeypot: store nothing, answer the same
-            return _to_check_inbox(letter)
-        try:
-            services.signature_create(
-                letter=letter,
-                email=data["email"],
-                name=data["name"],
-                job_title=data["job_title"],
-                team=data["team"],
-                location=data["location"],
-                comment=data["comment"],
-                display=data["display"],
-                wants_updates=data["wants_updates"],
-                language=get_language() or letter.language,
-                client_ip=client_ip(request),
-            )
-        except services.ServiceError as exc:
-            form = SignForm(request.POST)
-            form.is_valid()
-            form.add_error(exc.field, exc.message)
-        else:
-            return _to_check_inbox(letter)
-    return render(request, "letters/detail.html", _letter_context(letter, form), status=400)
-
-
-def _to_check_inbox(letter: Letter) -> HttpResponse:
-    lang = get_language() or letter.language
-    return HttpResponseRedirect(_check_inbox_url(letter.slug, lang, get_script_prefix()))
-
-
-@functools.lru_cache(maxsize=1024)
-def _check_inbox_url(slug: str, lang: str, _script_prefix: str) -> str:
-    """Where every sign POST is sent (the same for all: see signature_create),
-    worked out once per letter and language, not per sign."""
-    url = reverse("letters:check_inbox", kwargs={"slug": slug})
-    return f"{url}?{urlencode({'lang': lang})}"
-
-
-@same_for_everyone("GET", "HEAD")
-@require_safe
-@language_from_query
-def check_inbox(request: HttpRequest, slug: str) -> HttpResponse:
-    def build() -> tuple[bytes, str]:
-        letter = selectors.letter_public_get(slug=slug)
-        html = render_to_string(
-            "letters/check_inbox.html",
-            {"letter": letter, "text": selectors.letter_text(letter, get_language() or "en")},
-        )
-        return html.encode(), "text/html; charset=utf-8"
-
-    return public_response(request, f"inbox:{slug}", build)
-
-
-def _invalid_link(request: HttpRequest) -> HttpResponse:
+def invalid_link(request: HttpRequest) -> HttpResponse:
     return render(request, "letters/invalid_link.html", status=404)
-
-
-@require_http_methods(["GET", "POST"])
-def signature_confirm(request: HttpRequest, token: str) -> HttpResponse:
-    """GET shows the letter and every field that will be published, for the
-    owner to check and choose (mail scanners open links; nothing changes);
-    POST confirms with what the owner chose."""
-    signature = read_token(token, Purpose.CONFIRM)
-    if signature is None:
-        return _invalid_link(request)
-    letter = signature.letter
-    if signature.status == SignatureStatus.CONFIRMED:
-        if request.method == "POST":  # a second click
-            return redirect("signature_confirm", token=token)
-        return render(
-            request,
-            "letters/thanks.html",
-            {
-                "signature": signature,
-                "letter": letter,
-                "text": selectors.letter_text(letter, signature.language),
-                "letter_url": letter_url(letter),
-                "withdraw_url": reverse(
-                    "signature_withdraw",
-                    kwargs={"token": make_token(signature, Purpose.WITHDRAW)},
-                ),
-            },
-        )
-    if request.method == "POST":
-        form = ConfirmForm.for_post(request.POST, signature)
-        if form.is_valid():
-            services.signature_confirm(
-                signature=signature, details=form.details(), client_ip=client_ip(request)
-            )
-            return redirect("signature_confirm", token=token)
-        status = 400
-    else:
-        form = ConfirmForm(
-            initial={
-                "name": signature.name,
-                "job_title": signature.job_title,
-                "team": signature.team,
-                "location": signature.location,
-                "comment": signature.comment,
-                "wants_updates": signature.wants_updates,
-            }
-        )
-        status = 200
-    context = {
-        "signature": signature,
-        "letter": letter,
-        "text": selectors.letter_text(letter, signature.language),
-        "form": form,
-    }
-    return render(request, "letters/confirm.html", context, status=status)
-
-
-@require_http_methods(["GET", "POST"])
-def signature_withdraw(request: HttpRequest, token: str) -> HttpResponse:
-    signature = read_token(token, Purpose.WITHDRAW)
-    if signature is None:
-        return _invalid_link(request)
-    letter = signature.letter
-    if request.method == "POST":
-        services.signature_withdraw(signature_id=signature.pk)
-        return render(request, "letters/withdrawn.html", {"letter": letter})
-    return render(
-        request,
-        "letters/withdraw.html",
-        {"letter": letter, "text": selectors.letter_text(letter, signature.language)},
-    )
 
 
 @require_safe
@@ -367,8 +207,8 @@ def letter_preview(request: HttpRequest, token: str) -> HttpResponse:
     not cached, revocable."""
     letter = selectors.letter_by_preview_token(token=token)
     if letter is None:
-        return _invalid_link(request)
-    context = _letter_context(letter, None)
+        return invalid_link(request)
+    context = letter_context(letter, None)
     context["preview"] = True
     response = render(request, "letters/detail.html", context)
     response["Cache-Control"] = "private, no-store"
@@ -376,46 +216,14 @@ def letter_preview(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
-@require_http_methods(["GET", "POST"])
-def signature_new_version(request: HttpRequest, token: str) -> HttpResponse:
-    """A signer of an earlier version sees what changed and may support the
-    new text (POST); withdrawing is the other link in their email."""
-    signature = read_token(token, Purpose.NEW_VERSION)
-    if signature is None:
-        return _invalid_link(request)
-    letter = signature.letter
-    if request.method == "POST":
-        services.signature_accept_version(signature_id=signature.pk)
-        return redirect("signature_new_version", token=token)
-    versions = {v.version.pk: v for v in selectors.letter_versions(letter=letter)}
-    signed = versions.get(signature.version_id)
-    current = versions.get(letter.current_version_id or 0)
-    diff = _diff(signed, current) if signed and current and signed is not current else None
-    return render(
-        request,
-        "letters/new_version.html",
-        {
-            "letter": letter,
-            "text": selectors.letter_text(letter, signature.language),
-            "diff": diff,
-            "up_to_date": signature.version_id == letter.current_version_id,
-            "can_accept": letter.is_open,
-            "withdraw_url": reverse(
-                "signature_withdraw", kwargs={"token": make_token(signature, Purpose.WITHDRAW)}
-            ),
-        },
-    )
-
-
 @require_safe
 @language_from_query
 def signing_safely(request: HttpRequest) -> HttpResponse:
     """What is stored, who sees what, how to withdraw, how long data is kept."""
 
-    def build() -> tuple[bytes, str]:
-        html = render_to_string(
-            "letters/signing_safely.html", {"retention_days": settings.RETENTION_DAYS}
-        )
-        return html.encode(), "text/html; charset=utf-8"
-
-    return public_response(request, "signing-safely", build)
+    return public_page(
+        request,
+        "signing-safely",
+        "letters/signing_safely.html",
+        lambda: {"retention_days": settings.RETENTION_DAYS},
+    )

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.template.loader import render_to_string
 from django.utils.csp import CSP  # type: ignore[import-untyped,unused-ignore]
 from django.utils.translation import get_language
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -15,7 +14,7 @@ from django.views.decorators.csp import csp_override  # type: ignore[import-unty
 from django.views.decorators.http import require_safe
 
 from letters import selectors
-from letters.http import language_from_query, public_response
+from letters.http import language_from_query, public_page
 from letters.links import letter_url
 
 # The site's policy, except that any site may frame this page.  The frame is
@@ -35,11 +34,11 @@ EMBED_CSP: dict[str, Any] = {
 def embed(request: HttpRequest, slug: str) -> HttpResponse:
     """Cached like the letter page (same bytes for every visitor of a language)."""
 
-    def build() -> tuple[bytes, str]:
+    def context() -> dict[str, Any]:
         letter = selectors.letter_public_get(slug=slug)
         counts = selectors.letter_counts(letter_id=letter.pk)
         total = counts.confirmed + letter.paper_count
-        context = {
+        return {
             "letter": letter,
             "text": selectors.letter_text(letter, get_language() or letter.language),
             "counts": counts,
@@ -47,6 +46,5 @@ def embed(request: HttpRequest, slug: str) -> HttpResponse:
             "goal_percent": min(100, round(100 * total / letter.goal)) if letter.goal else None,
             "letter_url": letter_url(letter),
         }
-        return render_to_string("letters/embed.html", context).encode(), "text/html; charset=utf-8"
 
-    return public_response(request, f"embed:{slug}", build)
+    return public_page(request, f"embed:{slug}", "letters/embed.html", context)
