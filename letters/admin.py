@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
 from letters import exports, services
+from letters.access import account
 from letters.models import AuditLog, Delivery, LeadershipLink, Letter, Signature
 
 
@@ -72,9 +73,8 @@ class LetterAdmin(admin.ModelAdmin):
 
     @admin.action(description="Erase all signer identities now (keeps counts)")
     def erase_identities(self, request: HttpRequest, queryset: QuerySet[Letter]) -> None:
-        total = sum(
-            services.letter_erase_identities(letter=letter, by=request.user) for letter in queryset
-        )
+        by = account(request)
+        total = sum(services.letter_erase_identities(letter=letter, by=by) for letter in queryset)
         self.message_user(request, f"Erased the identities of {total} signatures.")
 
 
@@ -91,7 +91,7 @@ class SignatureAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Signature | None = None) -> bool:
         return False
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
@@ -151,8 +151,8 @@ class AuditLogAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: AuditLog | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: AuditLog | None = None) -> bool:
         return False

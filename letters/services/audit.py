@@ -5,19 +5,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
+
+from accounts.models import User
 from letters.models import AuditLog, Letter
 
 
 def audit(
     *,
-    actor: Any | None,
+    actor: User | AnonymousUser | None,
     action: str,
     letter: Letter | None = None,
     target: str = "",
     **details: Any,
 ) -> AuditLog:
+    """Write one entry; `actor` is whoever acted (None: the system, or
+    someone without an account, such as leadership through its link)."""
     return AuditLog.objects.create(
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=actor if isinstance(actor, User) else None,
         action=action,
         letter=letter,
         target=target,

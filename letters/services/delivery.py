@@ -2,8 +2,8 @@
 response deadline, organiser updates, and the notifications they cause.
 
 Status: open/closed → delivered → acknowledged → responded.  Each transition
-is a conditional update from the allowed states and writes a LetterEvent;
-events that signers care about are fanned out by Celery on commit.
+is a conditional update from the allowed states and records its event
+(`event_record`, which decides who is emailed about it).
 Leadership links are random tokens shown once and stored as SHA-256 hashes.
 """
 
@@ -12,52 +12,30 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from letters.models import (
     Answer,
     Delivery,
     DemandAnswer,
-    EventEmail,
     EventKind,
     LeadershipLink,
     Letter,
     LetterEvent,
     LetterStatus,
-    Milestone,
     Response,
     Signature,
-    SignatureStatus,
 )
+from letters.selectors import letter_counts
 from letters.services.audit import audit
-from letters.services.drafting import hash_token
 from letters.services.errors import ServiceError
-
-NOTIFY_KINDS = {EventKind.DELIVERED, EventKind.ACKNOWLEDGED, EventKind.RESPONSE, EventKind.UPDATE}
-MILESTONES = (10, 100)
-
-
-def _event(letter: Letter, kind: str, *, text: str = "", by: Any | None = None) -> LetterEvent:
-    """Write a timeline event; signer-facing ones are emailed on commit."""
-    event = LetterEvent.objects.create(
-        letter=letter, kind=kind, text=text, created_by=by if _is_user(by) else None
-    )
-    if kind in NOTIFY_KINDS:
-        from letters.tasks import notify_event, notify_organisers
-
-        event_id = event.pk
-        transaction.on_commit(lambda: notify_event.delay(event_id))
-        if kind in {EventKind.ACKNOWLEDGED, EventKind.RESPONSE}:
-            transaction.on_commit(lambda: notify_organisers.delay(event_id))
-    return event
-
-
-def _is_user(by: Any | None) -> bool:
-    return bool(getattr(by, "is_authenticated", False))
+from letters.services.events import event_record
+from letters.tasks import send_leadership_link
+from letters.tokens import hash_token
 
 
 @dataclass(frozen=True)
@@ -72,11 +50,30 @@ class IssuedLink:
     token: str  # shown once, never stored
 
 
+def _issue_links(
+    delivery: Delivery, recipients: list[Recipient], expires_at: datetime | None
+) -> list[IssuedLink]:
+    """One leadership link per recipient; the tokens are returned, only
+    their hashes stored."""
+    issued = []
+    for recipient in recipients:
+        token = secrets.token_urlsafe(32)
+        link = LeadershipLink.objects.create(
+            delivery=delivery,
+            name=recipient.name,
+            role=recipient.role,
+            token_hash=hash_token(token),
+            expires_at=expires_at,
+        )
+        issued.append(IssuedLink(link, token))
+    return issued
+
+
 @transaction.atomic
 def letter_deliver(
     *,
     letter: Letter,
-    by: Any,
+    by: User,
     method: str,
     delivered_at: datetime,
     recipients: list[Recipient],
@@ -87,8 +84,6 @@ def letter_deliver(
     """Record a delivery of the current version and issue one leadership
     link per recipient.  open/closed → delivered (a further delivery of an
     already delivered letter adds links without changing the status)."""
-    from letters.selectors import letter_counts
-
     if not recipients:
         raise ServiceError(_("Choose at least one recipient."), field="recipients")
     delivered_states = [LetterStatus.DELIVERED, LetterStatus.ACKNOWLEDGED, LetterStatus.RESPONDED]
@@ -109,42 +104,16 @@ def letter_deliver(
         confirmed_count=letter_counts(letter_id=letter.pk).confirmed,
         created_by=by,
     )
-    issued = []
-    for recipient in recipients:
-        token = secrets.token_urlsafe(32)
-        link = LeadershipLink.objects.create(
-            delivery=delivery,
-            name=recipient.name,
-            role=recipient.role,
-            token_hash=hash_token(token),
-            expires_at=links_expire_at,
-        )
-        issued.append(IssuedLink(link, token))
+    issued = _issue_links(delivery, recipients, links_expire_at)
     names = ", ".join(r.name for r in recipients)
-    _event(letter, EventKind.DELIVERED, text=f"{names}: {note}" if note else names, by=by)
+    text = f"{names}: {note}" if note else names
+    event_record(letter=letter, kind=EventKind.DELIVERED, text=text, by=by)
     audit(actor=by, action="letter.deliver", letter=letter, target=names, method=method)
     letter.refresh_from_db()
     return delivery, issued
 
 
-def leadership_link_get(*, token: str) -> LeadershipLink | None:
-    """The live link a token names, or None (revoked, expired, unknown and
-    tampered tokens, and links of an archived letter, which is withdrawn from
-    view, are indistinguishable)."""
-    if not token:
-        return None
-    link = (
-        LeadershipLink.objects.select_related("delivery__letter", "delivery__version")
-        .filter(token_hash=hash_token(token), revoked_at__isnull=True)
-        .exclude(delivery__letter__status=LetterStatus.ARCHIVED)
-        .first()
-    )
-    if link is None or (link.expires_at is not None and link.expires_at <= timezone.now()):
-        return None
-    return link
-
-
-def leadership_link_revoke(*, letter: Letter, by: Any, link_id: int) -> None:
+def leadership_link_revoke(*, letter: Letter, by: User, link_id: int) -> None:
     updated = LeadershipLink.objects.filter(
         pk=link_id, delivery__letter=letter, revoked_at__isnull=True
     ).update(revoked_at=timezone.now())
@@ -153,14 +122,14 @@ def leadership_link_revoke(*, letter: Letter, by: Any, link_id: int) -> None:
     audit(actor=by, action="link.revoke", letter=letter, target=f"link {link_id}")
 
 
-def leadership_link_email(*, letter: Letter, by: Any, link_id: int, email: str, token: str) -> None:
+def leadership_link_email(
+    *, letter: Letter, by: User, link_id: int, email: str, token: str
+) -> None:
     """Email a just-issued link to its recipient (the token is still in the
     organiser's hands; it is not stored)."""
     link = LeadershipLink.objects.filter(pk=link_id, delivery__letter=letter).first()
     if link is None or link.token_hash != hash_token(token):
         raise ServiceError(_("This link cannot be sent."))
-    from letters.tasks import send_leadership_link
-
     transaction.on_commit(lambda: send_leadership_link.delay(link_id, email, token))
     audit(actor=by, action="link.email", letter=letter, target=f"link {link_id}")
 
@@ -175,7 +144,7 @@ def letter_acknowledge(*, link: LeadershipLink) -> Letter:
     if not updated:
         raise ServiceError(_("Receipt was already acknowledged."))
     LeadershipLink.objects.filter(pk=link.pk).update(last_used_at=timezone.now())
-    _event(letter, EventKind.ACKNOWLEDGED, text=link.name)
+    event_record(letter=letter, kind=EventKind.ACKNOWLEDGED, text=link.name)
     letter.refresh_from_db()
     return letter
 
@@ -187,7 +156,7 @@ def letter_respond(
     statement: str,
     answers: dict[int, str],
     link: LeadershipLink | None = None,
-    recorded_by: Any | None = None,
+    recorded_by: User | None = None,
     source: str = "",
 ) -> Response:
     """Publish a response: delivered/acknowledged → responded (a later
@@ -213,7 +182,7 @@ def letter_respond(
         statement=statement.strip(),
         source=source.strip(),
         link=link,
-        recorded_by=recorded_by if _is_user(recorded_by) else None,
+        recorded_by=recorded_by,
     )
     DemandAnswer.objects.bulk_create(
         DemandAnswer(
@@ -224,16 +193,16 @@ def letter_respond(
     if link is not None:
         LeadershipLink.objects.filter(pk=link.pk).update(last_used_at=timezone.now())
     who = link.name if link else source
-    _event(letter, EventKind.RESPONSE, text=who, by=recorded_by)
+    event_record(letter=letter, kind=EventKind.RESPONSE, text=who, by=recorded_by)
     return response
 
 
 @transaction.atomic
-def letter_post_update(*, letter: Letter, by: Any, text: str) -> LetterEvent:
+def letter_post_update(*, letter: Letter, by: User, text: str) -> LetterEvent:
     """An organiser's update on the timeline (emailed to opted-in signers)."""
     if not text.strip():
         raise ServiceError(_("Write the update."), field="text")
-    return _event(letter, EventKind.UPDATE, text=text.strip(), by=by)
+    return event_record(letter=letter, kind=EventKind.UPDATE, text=text.strip(), by=by)
 
 
 def letters_mark_overdue() -> int:
@@ -250,49 +219,10 @@ def letters_mark_overdue() -> int:
             if Letter.objects.filter(pk=letter.pk, respond_by_noted=False).update(
                 respond_by_noted=True
             ):
-                LetterEvent.objects.create(letter=letter, kind=EventKind.DEADLINE_PASSED)
+                event_record(letter=letter, kind=EventKind.DEADLINE_PASSED)
                 marked += 1
     return marked
 
 
-def signatures_to_tell(*, letter_id: int, after_id: int, limit: int) -> list[int]:
-    return list(
-        Signature.objects.filter(
-            letter_id=letter_id,
-            status=SignatureStatus.CONFIRMED,
-            wants_updates=True,
-            pk__gt=after_id,
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-
-
-def event_email_record(*, event_id: int, signature_id: int) -> bool:
-    """Record that a signer was emailed about an event; False if it already was."""
-    try:
-        with transaction.atomic():
-            EventEmail.objects.create(event_id=event_id, signature_id=signature_id)
-    except IntegrityError:
-        return False
-    return True
-
-
 def signature_unsubscribe(*, signature_id: int) -> None:
     Signature.objects.filter(pk=signature_id).update(wants_updates=False)
-
-
-def milestones_reached(*, letter_id: int, confirmed: int, goal: int | None) -> list[int]:
-    """Note each milestone (10, 100, the goal) the count has passed, once;
-    returns the newly reached ones (organisers are told about those)."""
-    reached = []
-    for threshold in sorted({*MILESTONES, *([goal] if goal else [])}):
-        if confirmed < threshold:
-            break
-        try:
-            with transaction.atomic():
-                Milestone.objects.create(letter_id=letter_id, threshold=threshold)
-        except IntegrityError:
-            continue
-        reached.append(threshold)
-    return reached

@@ -1,10 +1,10 @@
-"""Writes on letters: create, publish, and (with the organiser issue) edit,
-version, close, archive.  Every status transition is a conditional update
-that checks the current state and writes a LetterEvent."""
+"""Writes on letters: create, edit (new versions), publish, close, archive,
+duplicate, translations, the review link.  Every status transition is a
+conditional update that checks the current state and records its event
+(`event_record`, which also decides who is told)."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,13 +15,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from letters.markup import render_markdown
 from letters.models import (
     Addressee,
     Demand,
     EventKind,
     Letter,
-    LetterEvent,
     LetterStats,
     LetterStatus,
     LetterVersion,
@@ -30,6 +30,8 @@ from letters.models import (
     VersionTranslation,
 )
 from letters.services.errors import ServiceError
+from letters.services.events import event_record
+from letters.tokens import hash_token
 
 
 @dataclass(frozen=True)
@@ -40,85 +42,9 @@ class TranslationInput:
     demands: list[str]
 
 
-@transaction.atomic
-def letter_create(
-    *,
-    slug: str,
-    title: str,
-    body: str,
-    demands: list[str],
-    addressees: Iterable[tuple[str, str]],
-    language: str = "en",
-    owner: Any | None = None,
-    goal: int | None = None,
-    allowed_domains: list[str] | None = None,
-    closes_at: datetime | None = None,
-    list_public_signatories: bool = True,
-    show_names_after: int | None = None,
-    change_note: str = "",
-    translations: Iterable[TranslationInput] = (),
-) -> Letter:
-    """Create a draft letter with its first version (and its translations)."""
-    letter = Letter.objects.create(
-        slug=slug,
-        title=title,
-        language=language,
-        goal=goal,
-        allowed_domains=allowed_domains or [],
-        closes_at=closes_at,
-        list_public_signatories=list_public_signatories,
-        show_names_after=show_names_after,
-    )
-    Addressee.objects.bulk_create(
-        Addressee(letter=letter, position=i, name=name, role=role)
-        for i, (name, role) in enumerate(addressees)
-    )
-    version = LetterVersion.objects.create(
-        letter=letter,
-        number=1,
-        body=body,
-        body_html=render_markdown(body),
-        change_note=change_note,
-        created_by=owner,
-    )
-    Demand.objects.bulk_create(
-        Demand(version=version, position=i, text=text) for i, text in enumerate(demands)
-    )
-    VersionTranslation.objects.bulk_create(
-        VersionTranslation(
-            version=version,
-            language=t.language,
-            title=t.title,
-            body=t.body,
-            body_html=render_markdown(t.body),
-            demands=list(t.demands),
-        )
-        for t in translations
-    )
-    letter.current_version = version
-    letter.save(update_fields=["current_version"])
-    LetterStats.objects.create(letter=letter)
-    if owner is not None:
-        Organiser.objects.create(letter=letter, user=owner, role=OrganiserRole.OWNER)
-    return letter
-
-
-@transaction.atomic
-def letter_publish(*, letter: Letter, by: Any | None = None) -> Letter:
-    """draft → open, as a conditional update; writes a `published` event."""
-    return _transition(
-        letter,
-        allowed_from=[LetterStatus.DRAFT],
-        to=LetterStatus.OPEN,
-        event=EventKind.PUBLISHED,
-        by=by,
-        message=_("Only a draft can be published."),
-    )
-
-
 @dataclass(frozen=True)
 class LetterInput:
-    """What an organiser edits: the text (body, demands) and the settings."""
+    """What an organiser writes: the text (body, demands) and the settings."""
 
     title: str
     body: str
@@ -133,6 +59,18 @@ class LetterInput:
     change_note: str = ""
 
 
+def _settings(data: LetterInput) -> dict[str, Any]:
+    return {
+        "title": data.title,
+        "language": data.language,
+        "allowed_domains": list(data.allowed_domains),
+        "goal": data.goal,
+        "closes_at": data.closes_at,
+        "list_public_signatories": data.list_public_signatories,
+        "show_names_after": data.show_names_after,
+    }
+
+
 def _replace_addressees(letter: Letter, addressees: list[tuple[str, str]]) -> None:
     letter.addressees.all().delete()
     Addressee.objects.bulk_create(
@@ -141,20 +79,7 @@ def _replace_addressees(letter: Letter, addressees: list[tuple[str, str]]) -> No
     )
 
 
-def _apply_settings(letter: Letter, data: LetterInput) -> None:
-    Letter.objects.filter(pk=letter.pk).update(
-        title=data.title,
-        language=data.language,
-        allowed_domains=data.allowed_domains,
-        goal=data.goal,
-        closes_at=data.closes_at,
-        list_public_signatories=data.list_public_signatories,
-        show_names_after=data.show_names_after,
-    )
-    _replace_addressees(letter, data.addressees)
-
-
-def _new_version(letter: Letter, data: LetterInput, by: Any | None, number: int) -> LetterVersion:
+def _new_version(letter: Letter, data: LetterInput, by: User | None, number: int) -> LetterVersion:
     version = LetterVersion.objects.create(
         letter=letter,
         number=number,
@@ -169,8 +94,67 @@ def _new_version(letter: Letter, data: LetterInput, by: Any | None, number: int)
     return version
 
 
+def _add_translations(version: LetterVersion, translations: Iterable[TranslationInput]) -> None:
+    VersionTranslation.objects.bulk_create(
+        VersionTranslation(
+            version=version,
+            language=t.language,
+            title=t.title,
+            body=t.body,
+            body_html=render_markdown(t.body),
+            demands=list(t.demands),
+        )
+        for t in translations
+    )
+
+
 @transaction.atomic
-def letter_edit(*, letter: Letter, by: Any, data: LetterInput) -> Letter:
+def letter_create(
+    *,
+    slug: str,
+    data: LetterInput,
+    owner: User | None = None,
+    translations: Iterable[TranslationInput] = (),
+) -> Letter:
+    """Create a draft letter with its first version (and its translations);
+    `owner`, if given, becomes its owner."""
+    letter = Letter.objects.create(slug=slug, **_settings(data))
+    _replace_addressees(letter, data.addressees)
+    version = _new_version(letter, data, owner, 1)
+    _add_translations(version, translations)
+    letter.current_version = version
+    letter.save(update_fields=["current_version"])
+    LetterStats.objects.create(letter=letter)
+    if owner is not None:
+        Organiser.objects.create(letter=letter, user=owner, role=OrganiserRole.OWNER)
+    return letter
+
+
+@transaction.atomic
+def letter_publish(*, letter: Letter, by: User | None = None) -> Letter:
+    """draft → open, as a conditional update; writes a `published` event."""
+    return _transition(
+        letter,
+        allowed_from=[LetterStatus.DRAFT],
+        to=LetterStatus.OPEN,
+        event=EventKind.PUBLISHED,
+        by=by,
+        message=_("Only a draft can be published."),
+    )
+
+
+def _rewrite_draft(version: LetterVersion, data: LetterInput) -> None:
+    LetterVersion.objects.filter(pk=version.pk).update(
+        body=data.body, body_html=render_markdown(data.body), change_note=data.change_note
+    )
+    version.demands.all().delete()
+    Demand.objects.bulk_create(
+        Demand(version=version, position=i, text=text) for i, text in enumerate(data.demands)
+    )
+
+
+@transaction.atomic
+def letter_edit(*, letter: Letter, by: User, data: LetterInput) -> Letter:
     """Save an organiser's edit.
 
     Draft: the one unpublished version is rewritten in place (nobody has
@@ -187,13 +171,7 @@ def letter_edit(*, letter: Letter, by: Any, data: LetterInput) -> Letter:
     old_demands = list(current.demands.values_list("text", flat=True))
     text_changed = data.body != current.body or data.demands != old_demands
     if letter.status == LetterStatus.DRAFT:
-        LetterVersion.objects.filter(pk=current.pk).update(
-            body=data.body, body_html=render_markdown(data.body), change_note=data.change_note
-        )
-        current.demands.all().delete()
-        Demand.objects.bulk_create(
-            Demand(version=current, position=i, text=text) for i, text in enumerate(data.demands)
-        )
+        _rewrite_draft(current, data)
     elif text_changed:
         if letter.status != LetterStatus.OPEN:
             raise ServiceError(_("The text of a closed or delivered letter cannot change."))
@@ -201,16 +179,11 @@ def letter_edit(*, letter: Letter, by: Any, data: LetterInput) -> Letter:
             raise ServiceError(
                 _("Say briefly what changed: signers will see this note."), field="change_note"
             )
-        version = _new_version(letter, data, by, current.number + 1)
-        Letter.objects.filter(pk=letter.pk).update(current_version=version)
-        LetterEvent.objects.create(
-            letter=letter, kind=EventKind.NEW_VERSION, text=data.change_note, created_by=by
-        )
-        from letters.tasks import notify_new_version
-
-        letter_id, number = letter.pk, version.number
-        transaction.on_commit(lambda: notify_new_version.delay(letter_id, number))
-    _apply_settings(letter, data)
+        letter.current_version = _new_version(letter, data, by, current.number + 1)
+        Letter.objects.filter(pk=letter.pk).update(current_version=letter.current_version)
+        event_record(letter=letter, kind=EventKind.NEW_VERSION, text=data.change_note, by=by)
+    Letter.objects.filter(pk=letter.pk).update(**_settings(data))
+    _replace_addressees(letter, data.addressees)
     letter.refresh_from_db()
     return letter
 
@@ -219,9 +192,9 @@ def _transition(
     letter: Letter,
     *,
     allowed_from: Iterable[str],
-    to: str,
-    event: str,
-    by: Any | None,
+    to: LetterStatus,
+    event: EventKind,
+    by: User | None,
     message: str,
 ) -> Letter:
     """A status change as one conditional update from an allowed state."""
@@ -231,13 +204,13 @@ def _transition(
     updated = Letter.objects.filter(pk=letter.pk, status__in=list(allowed_from)).update(**changes)
     if not updated:
         raise ServiceError(message)
-    LetterEvent.objects.create(letter=letter, kind=event, created_by=by)
+    event_record(letter=letter, kind=event, by=by)
     letter.refresh_from_db()
     return letter
 
 
 @transaction.atomic
-def letter_close(*, letter: Letter, by: Any | None = None) -> Letter:
+def letter_close(*, letter: Letter, by: User | None = None) -> Letter:
     """open → closed (by hand, or by the beat task at closes_at)."""
     return _transition(
         letter,
@@ -250,7 +223,7 @@ def letter_close(*, letter: Letter, by: Any | None = None) -> Letter:
 
 
 @transaction.atomic
-def letter_archive(*, letter: Letter, by: Any | None = None) -> Letter:
+def letter_archive(*, letter: Letter, by: User | None = None) -> Letter:
     """any state but archived → archived: withdrawn from view.  The public
     page, lists, API, feed, widget, leadership and review links answer like
     unknown ones, and confirm and new-version links like invalid ones; the
@@ -279,36 +252,40 @@ def letters_close_due() -> int:
     return closed
 
 
+def _free_slug(slug: str) -> str:
+    base = f"{slug[:70]}-copy"
+    free, n = base, 1
+    while Letter.objects.filter(slug=free).exists():
+        n += 1
+        free = f"{base}-{n}"
+    return free
+
+
 @transaction.atomic
-def letter_duplicate(*, letter: Letter, by: Any) -> Letter:
-    """Start a new draft from a letter's current text and settings."""
+def letter_duplicate(*, letter: Letter, by: User) -> Letter:
+    """Start a new draft from a letter's current text and settings (all but
+    its closing date), with `by` as its owner."""
     version = letter.current_version
     assert version is not None
-    base = f"{letter.slug[:70]}-copy"
-    slug, n = base, 1
-    while Letter.objects.filter(slug=slug).exists():
-        n += 1
-        slug = f"{base}-{n}"
-    copy = letter_create(
-        slug=slug,
+    data = LetterInput(
         title=letter.title,
         body=version.body,
         demands=list(version.demands.values_list("text", flat=True)),
         addressees=[(a.name, a.role) for a in letter.addressees.all()],
         language=letter.language,
-        owner=by,
-        goal=letter.goal,
         allowed_domains=list(letter.allowed_domains),
-        translations=[
-            TranslationInput(t.language, t.title, t.body, list(t.demands))
-            for t in version.translations.all()
-        ],
-    )
-    Letter.objects.filter(pk=copy.pk).update(
-        duplicated_from=letter,
+        goal=letter.goal,
         list_public_signatories=letter.list_public_signatories,
         show_names_after=letter.show_names_after,
     )
+    translations = [
+        TranslationInput(t.language, t.title, t.body, list(t.demands))
+        for t in version.translations.all()
+    ]
+    copy = letter_create(
+        slug=_free_slug(letter.slug), data=data, owner=by, translations=translations
+    )
+    Letter.objects.filter(pk=copy.pk).update(duplicated_from=letter)
     copy.refresh_from_db()
     return copy
 
@@ -323,10 +300,6 @@ def letter_preview_link_create(*, letter: Letter) -> str:
 
 def letter_preview_link_revoke(*, letter: Letter) -> None:
     Letter.objects.filter(pk=letter.pk).update(preview_token_hash="")
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def letter_set_paper_count(*, letter: Letter, count: int) -> None:

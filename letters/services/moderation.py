@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -33,11 +32,12 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from letters.emailaddr import canonical_domain
 from letters.models import Display, Letter, Signature, SignatureStatus
 from letters.services.audit import audit
+from letters.services.counts import count_change
 from letters.services.errors import ServiceError
-from letters.services.signatures import count_change
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,9 @@ def _invalidate(signature: Signature) -> bool:
 
 
 @transaction.atomic
-def signature_invalidate(*, letter: Letter, by: Any, signature_id: int, reason: str) -> None:
+def signature_invalidate(
+    *, letter: Letter, by: User | None, signature_id: int, reason: str
+) -> None:
     """Invalidate one public confirmed signature (organisers see only those)."""
     if not reason.strip():
         raise ServiceError(_("Give a reason."), field="reason")
@@ -144,7 +146,7 @@ def signature_invalidate(*, letter: Letter, by: Any, signature_id: int, reason: 
 
 @transaction.atomic
 def signatures_invalidate_matching(
-    *, letter: Letter, by: Any, flt: SignatureFilter, reason: str
+    *, letter: Letter, by: User | None, flt: SignatureFilter, reason: str
 ) -> int:
     """Invalidate every confirmed signature matching the filter; returns how many.
     Locks the matching rows (select_for_update) and nothing shared."""

@@ -4,21 +4,22 @@ letter can neither leave nor be demoted or removed."""
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from letters.models import Invitation, Letter, Organiser, OrganiserRole
 from letters.services.audit import audit
-from letters.services.drafting import hash_token
 from letters.services.errors import ServiceError
+from letters.tasks import send_invitation_email
+from letters.tokens import hash_token
 
 
 @transaction.atomic
-def organiser_invite(*, letter: Letter, by: Any, email: str, role: str) -> str:
+def organiser_invite(*, letter: Letter, by: User, email: str, role: str) -> str:
     """Invite someone by email; returns the token (emailed, stored hashed)."""
     if role not in OrganiserRole.values:
         raise ServiceError(_("Choose a role."), field="role")
@@ -30,23 +31,13 @@ def organiser_invite(*, letter: Letter, by: Any, email: str, role: str) -> str:
         letter=letter, email=email, role=role, token_hash=hash_token(token), invited_by=by
     )
     audit(actor=by, action="organiser.invite", letter=letter, target=email, role=role)
-    from letters.tasks import send_invitation_email
-
     invitation_id = invitation.pk
     transaction.on_commit(lambda: send_invitation_email.delay(invitation_id, token))
     return token
 
 
-def invitation_get(*, token: str) -> Invitation | None:
-    return (
-        Invitation.objects.select_related("letter")
-        .filter(token_hash=hash_token(token), accepted_at__isnull=True)
-        .first()
-    )
-
-
 @transaction.atomic
-def invitation_accept(*, token: str, user: Any) -> Organiser:
+def invitation_accept(*, token: str, user: User) -> Organiser:
     """Accept an invitation as the signed-in user, who must have verified the
     invited address (a forwarded link is useless to anyone else)."""
     invitation = (
@@ -78,14 +69,21 @@ def _lock_owners(letter: Letter) -> list[Organiser]:
     )
 
 
+def _lock_organiser(letter: Letter, organiser_id: int) -> Organiser:
+    target = Organiser.objects.select_for_update().filter(pk=organiser_id, letter=letter).first()
+    if target is None:
+        raise ServiceError(_("This person does not organise the letter."))
+    return target
+
+
 @transaction.atomic
-def organiser_set_role(*, letter: Letter, by: Any, organiser_id: int, role: str) -> None:
+def organiser_set_role(*, letter: Letter, by: User, organiser_id: int, role: str) -> None:
     """Change a co-organiser's role.  Locks the letter's owner rows so two
     owners demoting each other cannot leave the letter without one."""
     if role not in OrganiserRole.values:
         raise ServiceError(_("Choose a role."), field="role")
     owners = _lock_owners(letter)
-    target = Organiser.objects.select_for_update().get(pk=organiser_id, letter=letter)
+    target = _lock_organiser(letter, organiser_id)
     if target.role == OrganiserRole.OWNER and role != OrganiserRole.OWNER and len(owners) == 1:
         raise ServiceError(_("A letter needs at least one owner."))
     target.role = role
@@ -94,10 +92,10 @@ def organiser_set_role(*, letter: Letter, by: Any, organiser_id: int, role: str)
 
 
 @transaction.atomic
-def organiser_remove(*, letter: Letter, by: Any, organiser_id: int) -> None:
+def organiser_remove(*, letter: Letter, by: User, organiser_id: int) -> None:
     """Remove a co-organiser (or leave, when it is oneself); never the last owner."""
     owners = _lock_owners(letter)
-    target = Organiser.objects.select_for_update().get(pk=organiser_id, letter=letter)
+    target = _lock_organiser(letter, organiser_id)
     if target.role == OrganiserRole.OWNER and len(owners) == 1:
         raise ServiceError(_("The last owner cannot leave. Make someone else an owner first."))
     target.delete()

@@ -8,13 +8,13 @@ erase all identities of a letter at once (audited)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from accounts.models import User
 from letters.models import EventKind, Letter, LetterStatus, Signature
 from letters.services.audit import audit
 
@@ -49,7 +49,7 @@ def _erase(letter: Letter) -> int:
         last_id = ids[-1]
 
 
-def letter_erase_identities(*, letter: Letter, by: Any | None) -> int:
+def letter_erase_identities(*, letter: Letter, by: User | None) -> int:
     """Erase every signer's personal data of a letter now; counts stay."""
     erased = _erase(letter)
     audit(actor=by, action="letter.erase_identities", letter=letter, count=erased)

@@ -4,27 +4,23 @@ list of public signatories.  Every export is audited, with its threshold."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
-from django.views.decorators.http import require_GET
 
 from letters import exports, services
-from letters.models import OrganiserRole
-from letters.views.organise import _letter_for
+from letters.access import Capability, OrganiserAccess, organiser_view
 
 
-@login_required
-@require_GET
-def export_counts(request: HttpRequest, slug: str) -> HttpResponseBase:
-    letter, _role = _letter_for(request, slug, OrganiserRole.VIEWER)
+@organiser_view(Capability.EXPORT)
+def export_counts(request: HttpRequest, access: OrganiserAccess) -> HttpResponseBase:
+    letter = access.letter
     fmt = request.GET.get("format", "csv")
     kinds = request.GET.getlist("kind") or list(exports.KINDS)
     if fmt not in exports.FORMATS or not set(kinds) <= set(exports.KINDS):
         return HttpResponseBadRequest("Unknown format or kind.")
     threshold = exports.export_threshold()
     services.audit(
-        actor=request.user,
+        actor=access.user,
         action="export.counts",
         letter=letter,
         target=",".join(kinds),
@@ -35,13 +31,12 @@ def export_counts(request: HttpRequest, slug: str) -> HttpResponseBase:
     return exports.http_response(rows, exports.COUNT_FIELDS, fmt, f"{letter.slug}-counts")
 
 
-@login_required
-@require_GET
-def export_signatories(request: HttpRequest, slug: str) -> HttpResponseBase:
+@organiser_view(Capability.EXPORT)
+def export_signatories(request: HttpRequest, access: OrganiserAccess) -> HttpResponseBase:
     """Public signers only (name, title, team, location, comment, time)."""
-    letter, _role = _letter_for(request, slug, OrganiserRole.VIEWER)
+    letter = access.letter
     fmt = request.GET.get("format", "csv")
     if fmt not in exports.FORMATS:
         return HttpResponseBadRequest("Unknown format.")
-    services.audit(actor=request.user, action="export.signatories", letter=letter, format=fmt)
+    services.audit(actor=access.user, action="export.signatories", letter=letter, format=fmt)
     return exports.signatories_http_response(letter, fmt)

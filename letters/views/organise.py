@@ -1,21 +1,24 @@
-"""The organiser area.  Every view authorises through `_letter_for` (the role
-on that letter), validates a form, calls one service, then redirects or
-renders.  Organisers never see an email address or an anonymous name."""
+"""The organiser area.  Every view of a letter authorises through
+`letters.access.organiser_view(capability)` (the letter, and what the
+user's role may do on it), validates a form, calls one service, then
+redirects or renders.  Organisers never see an email address or an
+anonymous name."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from letters import selectors, services
+from letters.access import Capability, OrganiserAccess, account, organiser_view
 from letters.forms import (
     InvalidateFilterForm,
     InviteForm,
@@ -27,24 +30,18 @@ from letters.forms import (
 )
 from letters.links import absolute_url
 from letters.markup import render_markdown
-from letters.models import Letter, LetterStatus, OrganiserRole
+from letters.models import Letter, OrganiserRole
 from letters.refs import signature_pk
-from letters.selectors import ROLE_RANK
 from letters.views.public import chart_context
 
-VIEWER, EDITOR, OWNER = OrganiserRole.VIEWER, OrganiserRole.EDITOR, OrganiserRole.OWNER
+VIEW, EDIT, MODERATE = Capability.VIEW, Capability.EDIT, Capability.MODERATE
+INVITE, OWN = Capability.INVITE, Capability.OWN
+GET_POST = ("GET", "POST")
+POST = ("POST",)
 
-
-def _letter_for(request: HttpRequest, slug: str, needed: str) -> tuple[Letter, str]:
-    """The letter and the user's role on it.  Not an organiser: 404 (drafts
-    stay secret); organiser with too small a role: 403."""
-    letter = Letter.objects.select_related("current_version").filter(slug=slug).first()
-    role = selectors.organiser_role(user=request.user, letter=letter) if letter else None
-    if letter is None or role is None:
-        raise Http404
-    if not selectors.role_allows(role, needed):
-        raise PermissionDenied
-    return letter, role
+# The buttons of the two-step forms (`name="action"`).
+REVOKE = "revoke"  # the review link: revoke it (any other value makes a new one)
+INVALIDATE = "invalidate"  # invalidate by filter: act (any other value counts)
 
 
 def _fail(request: HttpRequest, error: services.ServiceError) -> None:
@@ -58,12 +55,12 @@ def _overview(slug: str) -> HttpResponse:
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    rows = selectors.letters_for_organiser(user=request.user)
+    rows = selectors.letters_for_organiser(user=account(request))
     return render(request, "organise/dashboard.html", {"rows": rows})
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(GET_POST)
 def letter_new(request: HttpRequest) -> HttpResponse:
     form = LetterForm(request.POST or None, creating=True, initial={"language": "en"})
     preview = None
@@ -71,38 +68,23 @@ def letter_new(request: HttpRequest) -> HttpResponse:
         if "preview" in request.POST:
             preview = render_markdown(form.cleaned_data["body"])
         else:
-            data = form.to_input()
             letter = services.letter_create(
-                slug=form.cleaned_data["slug"],
-                title=data.title,
-                body=data.body,
-                demands=data.demands,
-                addressees=data.addressees,
-                language=data.language,
-                owner=request.user,
-                goal=data.goal,
-                allowed_domains=data.allowed_domains,
-                closes_at=data.closes_at,
-                list_public_signatories=data.list_public_signatories,
-                show_names_after=data.show_names_after,
-                change_note=data.change_note,
+                slug=form.cleaned_data["slug"], data=form.to_input(), owner=account(request)
             )
             messages.success(request, _("Draft saved."))
             return _overview(letter.slug)
     return render(request, "organise/edit.html", {"form": form, "preview": preview})
 
 
-@login_required
-@require_GET
-def letter_overview(request: HttpRequest, slug: str) -> HttpResponse:
-    letter, role = _letter_for(request, slug, VIEWER)
-    counts = selectors.letter_counts(letter_id=letter.pk)
+@organiser_view(VIEW)
+def letter_overview(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
+    letter = access.letter
+    version = letter.current_version
     context: dict[str, Any] = {
         "letter": letter,
-        "role": role,
-        "can_edit": ROLE_RANK[OrganiserRole(role)] >= ROLE_RANK[EDITOR],
-        "is_owner": role == OWNER,
-        "counts": counts,
+        "access": access,
+        "may": access.may,
+        "counts": selectors.letter_counts(letter_id=letter.pk),
         "versions": selectors.letter_versions(letter=letter),
         "events": selectors.letter_events(letter=letter),
         "organisers": selectors.organisers_of(letter=letter),
@@ -111,21 +93,17 @@ def letter_overview(request: HttpRequest, slug: str) -> HttpResponse:
         "role_choices": OrganiserRole.choices,
         "paper_form": PaperCountForm(initial={"paper_count": letter.paper_count}),
         "preview_url": request.session.pop(f"preview-url-{letter.pk}", None),
+        "translations": list(version.translations.all()) if version else [],
         **chart_context(letter),
-        "translations": list(letter.current_version.translations.all())
-        if letter.current_version
-        else [],
     }
     return render(request, "organise/letter.html", context)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def letter_edit(request: HttpRequest, slug: str) -> HttpResponse:
-    letter, _role = _letter_for(request, slug, EDITOR)
-    if letter.status not in (LetterStatus.DRAFT, LetterStatus.OPEN):
-        messages.error(request, _("The text of a closed or delivered letter cannot change."))
-        return _overview(letter.slug)
+@organiser_view(EDIT, methods=GET_POST)
+def letter_edit(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
+    """Draft: rewritten in place; open: a new version if the text changed;
+    later: settings only (`services.letter_edit` decides and says why not)."""
+    letter = access.letter
     form = LetterForm(request.POST or None, initial=LetterForm.initial_for(letter))
     preview = None
     if request.method == "POST" and form.is_valid():
@@ -133,58 +111,53 @@ def letter_edit(request: HttpRequest, slug: str) -> HttpResponse:
             preview = render_markdown(form.cleaned_data["body"])
         else:
             try:
-                services.letter_edit(letter=letter, by=request.user, data=form.to_input())
+                services.letter_edit(letter=letter, by=access.user, data=form.to_input())
             except services.ServiceError as exc:
                 form.add_error(exc.field, exc.message)
             else:
                 messages.success(request, _("Saved."))
                 return _overview(letter.slug)
-    return render(
-        request, "organise/edit.html", {"form": form, "preview": preview, "letter": letter}
-    )
+    context = {"form": form, "preview": preview, "letter": letter}
+    return render(request, "organise/edit.html", context)
 
 
-def _transition_view(request: HttpRequest, slug: str, needed: str, action: Any) -> HttpResponse:
-    letter, _role = _letter_for(request, slug, needed)
+def _transition(
+    access: OrganiserAccess, request: HttpRequest, action: Callable[..., Letter]
+) -> HttpResponse:
+    """A status change (`services.letter_publish`, `_close`, `_archive`)."""
     try:
-        action(letter=letter, by=request.user)
+        action(letter=access.letter, by=access.user)
     except services.ServiceError as exc:
         _fail(request, exc)
-    return _overview(letter.slug)
+    return _overview(access.letter.slug)
 
 
-@login_required
-@require_POST
-def letter_publish(request: HttpRequest, slug: str) -> HttpResponse:
-    return _transition_view(request, slug, EDITOR, services.letter_publish)
+@organiser_view(EDIT, methods=POST)
+def letter_publish(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
+    return _transition(access, request, services.letter_publish)
 
 
-@login_required
-@require_POST
-def letter_close(request: HttpRequest, slug: str) -> HttpResponse:
-    return _transition_view(request, slug, EDITOR, services.letter_close)
+@organiser_view(EDIT, methods=POST)
+def letter_close(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
+    return _transition(access, request, services.letter_close)
 
 
-@login_required
-@require_POST
-def letter_archive(request: HttpRequest, slug: str) -> HttpResponse:
-    return _transition_view(request, slug, OWNER, services.letter_archive)
+@organiser_view(OWN, methods=POST)
+def letter_archive(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
+    return _transition(access, request, services.letter_archive)
 
 
-@login_required
-@require_POST
-def letter_duplicate(request: HttpRequest, slug: str) -> HttpResponse:
-    letter, _role = _letter_for(request, slug, EDITOR)
-    copy = services.letter_duplicate(letter=letter, by=request.user)
+@organiser_view(EDIT, methods=POST)
+def letter_duplicate(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
+    copy = services.letter_duplicate(letter=access.letter, by=access.user)
     messages.success(request, _("A new draft was made from this letter."))
     return _overview(copy.slug)
 
 
-@login_required
-@require_POST
-def letter_preview_link(request: HttpRequest, slug: str) -> HttpResponse:
-    letter, _role = _letter_for(request, slug, EDITOR)
-    if request.POST.get("action") == "revoke":
+@organiser_view(EDIT, methods=POST)
+def letter_preview_link(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
+    letter = access.letter
+    if request.POST.get("action") == REVOKE:
         services.letter_preview_link_revoke(letter=letter)
         messages.success(request, _("The preview link no longer works."))
     else:
@@ -194,33 +167,29 @@ def letter_preview_link(request: HttpRequest, slug: str) -> HttpResponse:
     return _overview(letter.slug)
 
 
-@login_required
-@require_POST
-def letter_paper_count(request: HttpRequest, slug: str) -> HttpResponse:
-    letter, _role = _letter_for(request, slug, EDITOR)
+@organiser_view(EDIT, methods=POST)
+def letter_paper_count(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
     form = PaperCountForm(request.POST)
     if form.is_valid():
-        services.letter_set_paper_count(letter=letter, count=form.cleaned_data["paper_count"])
+        count = form.cleaned_data["paper_count"]
+        services.letter_set_paper_count(letter=access.letter, count=count)
         messages.success(request, _("Saved."))
     else:
         messages.error(request, _("Enter zero or more."))
-    return _overview(letter.slug)
+    return _overview(access.letter.slug)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def letter_translation(request: HttpRequest, slug: str) -> HttpResponse:
-    letter, _role = _letter_for(request, slug, EDITOR)
+@organiser_view(EDIT, methods=GET_POST)
+def letter_translation(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
+    letter = access.letter
     form = TranslationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        translation = services.TranslationInput(
+            data["language"], data["title"], data["body"], data["demands"]
+        )
         try:
-            services.translation_save(
-                letter=letter,
-                data=services.TranslationInput(
-                    data["language"], data["title"], data["body"], data["demands"]
-                ),
-            )
+            services.translation_save(letter=letter, data=translation)
         except services.ServiceError as exc:
             form.add_error(exc.field, exc.message)
         else:
@@ -229,18 +198,16 @@ def letter_translation(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "organise/translation.html", {"form": form, "letter": letter})
 
 
-@login_required
-@require_POST
-def organiser_invite(request: HttpRequest, slug: str) -> HttpResponse:
-    letter, _role = _letter_for(request, slug, OWNER)
+@organiser_view(INVITE, methods=POST)
+def organiser_invite(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
     form = InviteForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Enter an email address and a role."))
-        return _overview(letter.slug)
+        return _overview(access.letter.slug)
     try:
         services.organiser_invite(
-            letter=letter,
-            by=request.user,
+            letter=access.letter,
+            by=access.user,
             email=form.cleaned_data["email"],
             role=form.cleaned_data["role"],
         )
@@ -248,59 +215,54 @@ def organiser_invite(request: HttpRequest, slug: str) -> HttpResponse:
         _fail(request, exc)
     else:
         messages.success(request, _("Invitation sent."))
-    return _overview(letter.slug)
+    return _overview(access.letter.slug)
 
 
-@login_required
-@require_POST
-def organiser_role(request: HttpRequest, slug: str, organiser_id: int) -> HttpResponse:
-    letter, _role = _letter_for(request, slug, OWNER)
-    if not any(o.pk == organiser_id for o in selectors.organisers_of(letter=letter)):
-        raise Http404
+@organiser_view(OWN, methods=POST)
+def organiser_role(
+    request: HttpRequest, access: OrganiserAccess, organiser_id: int
+) -> HttpResponse:
+    target = access.organiser(organiser_id, OWN)
     form = RoleForm(request.POST)
     if form.is_valid():
         try:
             services.organiser_set_role(
-                letter=letter,
-                by=request.user,
-                organiser_id=organiser_id,
+                letter=access.letter,
+                by=access.user,
+                organiser_id=target.pk,
                 role=form.cleaned_data["role"],
             )
         except services.ServiceError as exc:
             _fail(request, exc)
-    return _overview(letter.slug)
+    return _overview(access.letter.slug)
 
 
-@login_required
-@require_POST
-def organiser_remove(request: HttpRequest, slug: str, organiser_id: int) -> HttpResponse:
+@organiser_view(VIEW, methods=POST)
+def organiser_remove(
+    request: HttpRequest, access: OrganiserAccess, organiser_id: int
+) -> HttpResponse:
     """Owners remove anyone; everyone may remove themselves (leave)."""
-    letter, role = _letter_for(request, slug, VIEWER)
-    target = next((o for o in selectors.organisers_of(letter=letter) if o.pk == organiser_id), None)
-    if target is None:
-        raise Http404
-    if role != OWNER and target.user_id != request.user.pk:
-        raise PermissionDenied
+    target = access.organiser(organiser_id, OWN, oneself_may=True)
     try:
-        services.organiser_remove(letter=letter, by=request.user, organiser_id=organiser_id)
+        services.organiser_remove(letter=access.letter, by=access.user, organiser_id=target.pk)
     except services.ServiceError as exc:
         _fail(request, exc)
-        return _overview(letter.slug)
-    if target.user_id == request.user.pk:
+        return _overview(access.letter.slug)
+    if target.user_id == access.user.pk:
         return redirect("organise:dashboard")
-    return _overview(letter.slug)
+    return _overview(access.letter.slug)
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(GET_POST)
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
-    invitation = services.invitation_get(token=token)
+    invitation = selectors.invitation_get(token=token)
     if invitation is None:
         return render(request, "letters/invalid_link.html", status=404)
     error = None
     if request.method == "POST":
         try:
-            services.invitation_accept(token=token, user=request.user)
+            services.invitation_accept(token=token, user=account(request))
         except services.ServiceError as exc:
             error = exc.message
         else:
@@ -308,14 +270,13 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "organise/invitation.html", {"invitation": invitation, "error": error})
 
 
-@login_required
-@require_GET
-def signatures(request: HttpRequest, slug: str) -> HttpResponse:
+@organiser_view(VIEW)
+def signatures(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
     """Public signers by name; anonymous ones only as a count (DESIGN §2)."""
-    letter, role = _letter_for(request, slug, VIEWER)
+    letter = access.letter
     context = {
         "letter": letter,
-        "can_edit": ROLE_RANK[OrganiserRole(role)] >= ROLE_RANK[EDITOR],
+        "may": access.may,
         "counts": selectors.letter_counts(letter_id=letter.pk),
         "signatories": selectors.letter_public_signatories(
             letter=letter, limit=500, ignore_listing=True
@@ -326,39 +287,42 @@ def signatures(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "organise/signatures.html", context)
 
 
-@login_required
-@require_POST
-def signature_invalidate(request: HttpRequest, slug: str, signature_ref: str) -> HttpResponse:
+def _to_signatures(letter: Letter) -> HttpResponse:
+    return redirect("organise:signatures", slug=letter.slug)
+
+
+@organiser_view(MODERATE, methods=POST)
+def signature_invalidate(
+    request: HttpRequest, access: OrganiserAccess, signature_ref: str
+) -> HttpResponse:
     """One public signer, by the opaque reference the signatories page shows
     (`letters.refs`: ids are a site-wide counter of sign attempts)."""
-    letter, _role = _letter_for(request, slug, EDITOR)
     signature_id = signature_pk(signature_ref)
     if signature_id is None:
         raise Http404
     form = ReasonForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give a reason."))
+        return _to_signatures(access.letter)
+    try:
+        services.signature_invalidate(
+            letter=access.letter,
+            by=access.user,
+            signature_id=signature_id,
+            reason=form.cleaned_data["reason"],
+        )
+    except services.ServiceError as exc:
+        _fail(request, exc)
     else:
-        try:
-            services.signature_invalidate(
-                letter=letter,
-                by=request.user,
-                signature_id=signature_id,
-                reason=form.cleaned_data["reason"],
-            )
-        except services.ServiceError as exc:
-            _fail(request, exc)
-        else:
-            messages.success(request, _("The signature was invalidated."))
-    return redirect("organise:signatures", slug=letter.slug)
+        messages.success(request, _("The signature was invalidated."))
+    return _to_signatures(access.letter)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def signatures_invalidate_matching(request: HttpRequest, slug: str) -> HttpResponse:
+@organiser_view(MODERATE, methods=GET_POST)
+def signatures_invalidate_matching(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
     """Two steps: POST action=count shows the dry-run count; action=invalidate
     (with a reason) invalidates."""
-    letter, _role = _letter_for(request, slug, EDITOR)
+    letter = access.letter
     form = InvalidateFilterForm(request.POST or None)
     dry_run: dict[str, Any] | None = None
     if request.method == "POST" and form.is_valid():
@@ -367,42 +331,33 @@ def signatures_invalidate_matching(request: HttpRequest, slug: str) -> HttpRespo
             domain=data["domain"] or "", since=data["since"], until=data["until"]
         )
         try:
-            if request.POST.get("action") == "invalidate":
-                if not data["reason"]:
-                    form.add_error("reason", _("Give a reason."))
-                else:
-                    changed = services.signatures_invalidate_matching(
-                        letter=letter, by=request.user, flt=flt, reason=data["reason"]
-                    )
-                    messages.success(
-                        request, _("%(n)d signatures were invalidated.") % {"n": changed}
-                    )
-                    return redirect("organise:signatures", slug=letter.slug)
+            if request.POST.get("action") == INVALIDATE:
+                changed = services.signatures_invalidate_matching(
+                    letter=letter, by=access.user, flt=flt, reason=data["reason"]
+                )
+                messages.success(request, _("%(n)d signatures were invalidated.") % {"n": changed})
+                return _to_signatures(letter)
             count = services.signatures_matching_count(letter=letter, flt=flt)
             dry_run = {"count": count, "min": settings.MODERATION_MIN_REPORTED}
         except services.ServiceError as exc:
             form.add_error(exc.field, exc.message)
-    return render(
-        request,
-        "organise/invalidate.html",
-        {
-            "letter": letter,
-            "form": form,
-            "dry_run": dry_run,
-            "min_reported": settings.MODERATION_MIN_REPORTED,
-        },
-    )
+    context = {
+        "letter": letter,
+        "form": form,
+        "dry_run": dry_run,
+        "min_reported": settings.MODERATION_MIN_REPORTED,
+    }
+    return render(request, "organise/invalidate.html", context)
 
 
-@login_required
-@require_POST
-def letter_erase_identities(request: HttpRequest, slug: str) -> HttpResponse:
+@organiser_view(OWN, methods=POST)
+def letter_erase_identities(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
     """The owners' emergency button: erase every signer's personal data now
     (counts stay).  The form asks to type the letter's address to confirm."""
-    letter, _role = _letter_for(request, slug, OWNER)
+    letter = access.letter
     if request.POST.get("confirm") != letter.slug:
         messages.error(request, _("Type the letter's address to confirm."))
         return _overview(letter.slug)
-    erased = services.letter_erase_identities(letter=letter, by=request.user)
+    erased = services.letter_erase_identities(letter=letter, by=access.user)
     messages.success(request, _("Erased the identities of %(n)d signatures.") % {"n": erased})
     return _overview(letter.slug)

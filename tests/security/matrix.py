@@ -7,10 +7,12 @@ so a new URL cannot be left out.  Django's admin and allauth's `accounts/`
 pages are left to their own tests (the admin's MFA gate:
 letters/tests/test_exports.py::test_staff_need_mfa_to_reach_the_admin).
 
-Reading a row: `organisers(EDITOR, 200)` means the organiser area's rule:
-no account → 302 to the login page; an account that does not organise this
-letter (outsider, admin) → 404, so drafts and organiser pages stay hidden;
-an organiser below EDITOR → 403; EDITOR and up → 200.
+Reading a row: `organisers(EDIT, 200)` means the organiser area's rule
+(`letters.access`): no account → 302 to the login page; an account that
+does not organise this letter (outsider, admin) → 404, so drafts and
+organiser pages stay hidden; an organiser whose role lacks the capability
+EDIT → 403, the others → 200.  Which roles hold which capability is read
+from `letters.access.CAPABILITIES`, the table the views check.
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from letters.access import CAPABILITIES, Capability
+from letters.models import OrganiserRole
 from letters.refs import signature_ref
+from letters.tests.factories import letter_form
 from tests.security.world import (
     JUNK_TOKEN,
     NO_ACCOUNT,
@@ -35,8 +40,13 @@ from tests.security.world import (
 )
 
 SKIPPED_PREFIXES = ("admin/", "accounts/", "static/", "^static/", "media/")
-RANK = {"viewer": 0, "editor": 1, "owner": 2}
-VIEWER, EDITOR, OWNER = "viewer", "editor", "owner"
+VIEW, EXPORT, EDIT, MODERATE = (
+    Capability.VIEW,
+    Capability.EXPORT,
+    Capability.EDIT,
+    Capability.MODERATE,
+)
+DELIVER, INVITE, OWN = Capability.DELIVER, Capability.INVITE, Capability.OWN
 LOGIN = 302  # no account: redirected to /accounts/login/
 
 
@@ -76,11 +86,19 @@ def signed_in(status: int) -> dict[str, int]:
     return {role: LOGIN if role in NO_ACCOUNT else status for role in ROLES}
 
 
-def organisers(needed: str, status: int) -> dict[str, int]:
+def organisers(needed: Capability, status: int) -> dict[str, int]:
+    """The organiser area: `status` for each organiser role whose
+    capabilities hold `needed`, 403 for the other roles, 404 for accounts
+    that organise nothing here, the login page for no account."""
     expected = {**signed_in(404)}
     for role in ORGANISER_ROLES:
-        expected[role] = status if RANK[role] >= RANK[needed] else 403
+        expected[role] = status if needed in CAPABILITIES[OrganiserRole(role)] else 403
     return expected
+
+
+def leaving(status: int) -> dict[str, int]:
+    """Removing an organiser (the editor's membership): OWN, or oneself."""
+    return {**organisers(OWN, status), "editor": status}
 
 
 # --- What the matrix sends --------------------------------------------------------
@@ -108,20 +126,12 @@ def _sign(world: World) -> dict[str, Any]:
 
 
 def _letter_form(world: World) -> dict[str, Any]:
-    return {
-        "slug": "brand-new-letter",
-        "title": "A shorter letter",
-        "addressees": "Casey Chief, CEO",
-        "body": "Dear Casey,\n\nWe ask for less.",
-        "demands": "End the contract",
-        "language": "en",
-        "allowed_domains": "",
-        "goal": "100",
-        "closes_at": "",
-        "list_public_signatories": "on",
-        "show_names_after": "",
-        "change_note": "Shorter",
-    }
+    """A shorter letter than `letter_form`'s, open to every address."""
+    return letter_form(
+        slug="brand-new-letter", title="A shorter letter", addressees="Casey Chief, CEO",
+        body="Dear Casey,\n\nWe ask for less.", demands="End the contract",
+        allowed_domains="", goal="100", change_note="Shorter",
+    )  # fmt: skip
 
 
 def _deliver(world: World) -> dict[str, Any]:
@@ -196,70 +206,70 @@ ROUTES: dict[str, Route] = {
     "organise/": Route("get", signed_in(200)),
     "organise/new/": Route("get", signed_in(200), post=_letter_form),
     "organise/invitations/<str:token>/": Route("get", signed_in(404), post=_const({})),
-    "organise/<slug:slug>/": Route("get", organisers(VIEWER, 200)),
-    "organise/<slug:slug>/edit/": Route("get", organisers(EDITOR, 200), post=_letter_form),
-    "organise/<slug:slug>/publish/": Route("post", organisers(EDITOR, 302), post=_const({})),
-    "organise/<slug:slug>/close/": Route("post", organisers(EDITOR, 302), post=_const({})),
-    "organise/<slug:slug>/archive/": Route("post", organisers(OWNER, 302), post=_const({})),
-    "organise/<slug:slug>/duplicate/": Route("post", organisers(EDITOR, 302), post=_const({})),
-    "organise/<slug:slug>/preview-link/": Route("post", organisers(EDITOR, 302), post=_const({})),
+    "organise/<slug:slug>/": Route("get", organisers(VIEW, 200)),
+    "organise/<slug:slug>/edit/": Route("get", organisers(EDIT, 200), post=_letter_form),
+    "organise/<slug:slug>/publish/": Route("post", organisers(EDIT, 302), post=_const({})),
+    "organise/<slug:slug>/close/": Route("post", organisers(EDIT, 302), post=_const({})),
+    "organise/<slug:slug>/archive/": Route("post", organisers(OWN, 302), post=_const({})),
+    "organise/<slug:slug>/duplicate/": Route("post", organisers(EDIT, 302), post=_const({})),
+    "organise/<slug:slug>/preview-link/": Route("post", organisers(EDIT, 302), post=_const({})),
     "organise/<slug:slug>/paper/": Route(
-        "post", organisers(EDITOR, 302), post=_const({"paper_count": "3"})
+        "post", organisers(EDIT, 302), post=_const({"paper_count": "3"})
     ),
-    "organise/<slug:slug>/erase/": Route("post", organisers(OWNER, 302), post=_erase),
+    "organise/<slug:slug>/erase/": Route("post", organisers(OWN, 302), post=_erase),
     "organise/<slug:slug>/translation/": Route(
         "get",
-        organisers(EDITOR, 200),
+        organisers(EDIT, 200),
         post=_const({"language": "de", "title": "Titel", "body": "Text", "demands": "Eins"}),
     ),
     "organise/<slug:slug>/organisers/invite/": Route(
         "post",
-        organisers(OWNER, 302),
+        organisers(INVITE, 302),
         post=_const({"email": "new.person@example.org", "role": "viewer"}),
     ),
     # <organiser_id> is the editor's membership: owners change anyone's role...
     "organise/<slug:slug>/organisers/<int:organiser_id>/role/": Route(
-        "post", organisers(OWNER, 302), post=_const({"role": "viewer"})
+        "post", organisers(OWN, 302), post=_const({"role": "viewer"})
     ),
     # ...and remove anyone; everyone may remove themselves (the editor leaves).
     "organise/<slug:slug>/organisers/<int:organiser_id>/remove/": Route(
-        "post", {**organisers(OWNER, 302), "editor": 302}, post=_const({})
+        "post", leaving(302), post=_const({})
     ),
-    "organise/<slug:slug>/signatures/": Route("get", organisers(VIEWER, 200)),
+    "organise/<slug:slug>/signatures/": Route("get", organisers(VIEW, 200)),
     # <signature_ref> is the letter's public signer (letters.refs).
     "organise/<slug:slug>/signatures/<str:signature_ref>/invalidate/": Route(
-        "post", organisers(EDITOR, 302), post=_const({"reason": "A fake"})
+        "post", organisers(MODERATE, 302), post=_const({"reason": "A fake"})
     ),
     "organise/<slug:slug>/signatures/invalidate/": Route(
         "get",
-        organisers(EDITOR, 200),
+        organisers(MODERATE, 200),
         post=_const({"domain": "example.org", "reason": "Fakes", "action": "invalidate"}),
     ),
     "organise/<slug:slug>/export/counts/": Route(
-        "get", organisers(VIEWER, 200), query=EXPORT_QUERIES
+        "get", organisers(EXPORT, 200), query=EXPORT_QUERIES
     ),
     "organise/<slug:slug>/export/signatories/": Route(
-        "get", organisers(VIEWER, 200), query=EXPORT_QUERIES[:2]
+        "get", organisers(EXPORT, 200), query=EXPORT_QUERIES[:2]
     ),
     # --- delivery (on the delivered letter) ----------------------------------------------
     "organise/<slug:slug>/deliver/": Route(
-        "get", organisers(EDITOR, 200), letter="delivered", post=_deliver
+        "get", organisers(DELIVER, 200), letter="delivered", post=_deliver
     ),
-    "organise/<slug:slug>/delivery/": Route("get", organisers(VIEWER, 200), letter="delivered"),
+    "organise/<slug:slug>/delivery/": Route("get", organisers(VIEW, 200), letter="delivered"),
     "organise/<slug:slug>/delivery/email-link/": Route(
-        "post", organisers(EDITOR, 302), letter="delivered", post=_link_email
+        "post", organisers(DELIVER, 302), letter="delivered", post=_link_email
     ),
     # <link_id> is the delivery's leadership link.
     "organise/<slug:slug>/delivery/links/<int:link_id>/revoke/": Route(
-        "post", organisers(EDITOR, 302), letter="delivered", post=_const({})
+        "post", organisers(DELIVER, 302), letter="delivered", post=_const({})
     ),
     "organise/<slug:slug>/response/": Route(
-        "get", organisers(EDITOR, 200), letter="delivered", post=_response
+        "get", organisers(DELIVER, 200), letter="delivered", post=_response
     ),
     "organise/<slug:slug>/update/": Route(
-        "post", organisers(EDITOR, 302), letter="delivered", post=_const({"text": "News"})
+        "post", organisers(DELIVER, 302), letter="delivered", post=_const({"text": "News"})
     ),
-    "organise/<slug:slug>/packet/": Route("get", organisers(VIEWER, 200), letter="delivered"),
+    "organise/<slug:slug>/packet/": Route("get", organisers(VIEW, 200), letter="delivered"),
 }
 
 

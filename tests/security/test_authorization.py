@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from letters import services
+from letters.access import CAPABILITIES, Capability
 from letters.models import LeadershipLink, Organiser, OrganiserRole, Signature, SignatureStatus
 from letters.refs import signature_ref
 from letters.tests.factories import confirmed_signature, make_user, open_letter
@@ -126,3 +127,11 @@ def test_an_owner_cannot_reach_another_letter_s_objects_through_their_own_urls(
     assert answer.status in {302, 404}
     assert _foreign_state(foreign) == before
     assert Signature.objects.get(pk=foreign["signature"]).status == SignatureStatus.CONFIRMED
+
+
+def test_every_organiser_role_is_a_set_of_capabilities_and_owners_hold_all() -> None:
+    """The table the views check and this matrix reads (`letters.access`):
+    no role is left out, and what only owners may do is named there."""
+    assert set(CAPABILITIES) == set(OrganiserRole)
+    assert CAPABILITIES[OrganiserRole.OWNER] == frozenset(Capability)
+    assert all(Capability.VIEW in held for held in CAPABILITIES.values())

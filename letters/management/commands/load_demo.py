@@ -44,18 +44,18 @@ class Command(BaseCommand):
             )
             for lang, t in demo["translations"].items()
         ]
-        letter = services.letter_create(
-            slug=demo["slug"],
+        data = services.LetterInput(
             title=demo["title"],
             body=demo["body"],
             demands=list(demo["demands"]),
             addressees=[(a["name"], a["role"]) for a in demo["addressees"]],
             language=demo["language"],
-            owner=user,
             goal=demo["goal"],
             allowed_domains=list(demo["allowed_domains"]),
             change_note=demo["change_note"],
-            translations=translations,
+        )
+        letter = services.letter_create(
+            slug=demo["slug"], data=data, owner=user, translations=translations
         )
         services.letter_publish(letter=letter, by=user)
         # Demo signers are seeded as already confirmed (no emails are sent for
