@@ -23,6 +23,7 @@ bar across the whole chart.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.utils.html import escape
@@ -116,6 +117,132 @@ def _empty_svg(title: str) -> SafeString:
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
 
 
+@dataclass(frozen=True)
+class _Plot:
+    """Where a chart draws: its size, the plot area inside the margins and
+    the time axis (one slot a day, at least `MIN_SLOTS` of them)."""
+
+    width: int
+    height: int
+    days: int
+    right: int
+    bottom: int
+    slot: float
+    left: int = _MARGIN_X
+    top: int = _MARGIN_TOP
+
+    @classmethod
+    def sized(cls, width: int, height: int, days: int) -> _Plot:
+        width = max(int(width), 4 * _MARGIN_X + 80)
+        height = max(int(height), _MARGIN_TOP + _MARGIN_BOTTOM + 40)
+        right = width - _MARGIN_X
+        return cls(
+            width=width,
+            height=height,
+            days=days,
+            right=right,
+            bottom=height - _MARGIN_BOTTOM,
+            slot=(right - _MARGIN_X) / max(days, MIN_SLOTS),
+        )
+
+    @property
+    def shown_right(self) -> float:
+        """The end of the last shown day."""
+        return self.left + self.days * self.slot
+
+    def x_for(self, index: int) -> float:
+        return self.left + index * self.slot
+
+    def y_for(self, value: int, low: int, high: int) -> float:
+        if high <= low:
+            return float(self.bottom)
+        return self.bottom - (self.bottom - self.top) * (value - low) / (high - low)
+
+
+def _scale(values: list[int]) -> tuple[int, int]:
+    """The range a series is drawn over: always from 0 (at the bottom
+    unless the series goes below it) to its highest value."""
+    return min(0, *values), max(0, *values)
+
+
+def _bars(plot: _Plot, counts: list[int]) -> str:
+    """One bar a day with signatures, from the zero line up (or down)."""
+    low, high = _scale(counts)
+    zero = plot.y_for(0, low, high)
+    slot = plot.slot
+    gap = slot * 0.15 if slot > 3 else 0.0
+    bars: list[str] = []
+    for index, count in enumerate(counts):
+        if count:
+            y = plot.y_for(count, low, high)
+            top_y, bottom_y = min(y, zero), max(y, zero)
+            bars.append(
+                f'<rect x="{_num(plot.x_for(index) + gap / 2)}" y="{_num(top_y)}" '
+                f'width="{_num(slot - gap)}" height="{_num(bottom_y - top_y)}"/>'
+            )
+    return (
+        '<g class="chart-bar" fill="currentColor" fill-opacity="0.35"'
+        f' stroke="currentColor" stroke-width="1">{"".join(bars)}</g>'
+    )
+
+
+def _axes(plot: _Plot, counts: list[int]) -> str:
+    """The dashed top line, the zero line of the bars when some day is
+    below it, and the bottom line."""
+    low, high = _scale(counts)
+    left, right = _num(plot.left), _num(plot.right)
+    top, bottom = _num(plot.top), _num(plot.bottom)
+    zero = _num(plot.y_for(0, low, high))
+    return "".join(
+        [
+            f'<line class="chart-axis" x1="{left}" y1="{top}" x2="{right}" y2="{top}" '
+            'stroke="currentColor" stroke-width="0.5" stroke-dasharray="2 3" '
+            'stroke-opacity="0.6"/>',
+            f'<line class="chart-axis" x1="{left}" y1="{zero}" x2="{right}" y2="{zero}" '
+            'stroke="currentColor" stroke-width="0.5" stroke-opacity="0.6"/>'
+            if low < 0
+            else "",
+            f'<line class="chart-axis" x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" '
+            'stroke="currentColor" stroke-width="1"/>',
+        ]
+    )
+
+
+def _total_line(plot: _Plot, totals: list[int]) -> str:
+    """The running total, a point at the middle of each day; a single day
+    is a level line across the shown day."""
+    low, high = _scale(totals)
+    points = [
+        f"{_num(plot.x_for(index) + plot.slot / 2)},{_num(plot.y_for(total, low, high))}"
+        for index, total in enumerate(totals)
+    ]
+    if len(points) == 1:
+        y_line = _num(plot.y_for(totals[-1], low, high))
+        points = [f"{_num(plot.left)},{y_line}", f"{_num(plot.shown_right)},{y_line}"]
+    return (
+        f'<polyline class="chart-line" points="{" ".join(points)}" fill="none" '
+        'stroke="currentColor" stroke-width="2" stroke-linejoin="round" '
+        'stroke-linecap="round"/>'
+    )
+
+
+def _labels(plot: _Plot, rows: list[tuple[str, int, int]]) -> list[str]:
+    """The most per day and the total above the plot; the first and the
+    last shown day below it."""
+    label_top = plot.top - 8
+    label_bottom = plot.bottom + _FONT_SIZE + 5
+    most = max(count for _day, count, _total in rows)
+    total = rows[-1][2]
+    labels = [
+        _label(plot.left, label_top, _("Most per day: %(count)s") % {"count": most}, "start"),
+        _label(plot.right, label_top, _("In total: %(count)s") % {"count": total}, "end"),
+        _label(plot.left, label_bottom, rows[0][0], "start"),
+    ]
+    if len(rows) > 1:
+        labels.append(_label(plot.shown_right, label_bottom, rows[-1][0], "end"))
+    return labels
+
+
 def signatures_chart_svg(
     day_counts: dict[str, int],
     *,
@@ -128,87 +255,17 @@ def signatures_chart_svg(
     rows = chart_table_rows(day_counts)
     if not rows:
         return _empty_svg(title)
-
-    width = max(int(width), 4 * _MARGIN_X + 80)
-    height = max(int(height), _MARGIN_TOP + _MARGIN_BOTTOM + 40)
-    left, right = _MARGIN_X, width - _MARGIN_X
-    top, bottom = _MARGIN_TOP, height - _MARGIN_BOTTOM
-    plot_width, plot_height = right - left, bottom - top
-
+    plot = _Plot.sized(width, height, len(rows))
     counts = [count for _day, count, _total in rows]
     totals = [total for _day, _count, total in rows]
-    max_per_day = max(counts)
-    final_total = totals[-1]
-    slot = plot_width / max(len(rows), MIN_SLOTS)
-    gap = slot * 0.15 if slot > 3 else 0.0
-    shown_right = left + len(rows) * slot  # the end of the last shown day
-
-    def scale(values: list[int]) -> tuple[int, int]:
-        """The range a series is drawn over: always from 0 (at the bottom
-        unless the series goes below it) to its highest value."""
-        return min(0, *values), max(0, *values)
-
-    def y_for(value: int, low: int, high: int) -> float:
-        if high <= low:
-            return float(bottom)
-        return bottom - plot_height * (value - low) / (high - low)
-
-    bar_low, bar_high = scale(counts)
-    zero = y_for(0, bar_low, bar_high)
-    line_low, line_high = scale(totals)
-    bars: list[str] = []
-    points: list[str] = []
-    for index, (_day, count, total) in enumerate(rows):
-        x = left + index * slot
-        if count:
-            y = y_for(count, bar_low, bar_high)
-            top_y, bottom_y = min(y, zero), max(y, zero)
-            bars.append(
-                f'<rect x="{_num(x + gap / 2)}" y="{_num(top_y)}" '
-                f'width="{_num(slot - gap)}" height="{_num(bottom_y - top_y)}"/>'
-            )
-        points.append(f"{_num(x + slot / 2)},{_num(y_for(total, line_low, line_high))}")
-    if len(points) == 1:
-        y_line = _num(y_for(final_total, line_low, line_high))
-        points = [f"{_num(left)},{y_line}", f"{_num(shown_right)},{y_line}"]
-
-    chart_id = _chart_id(title, description, width, height, rows)
-    label_top = top - 8
-    label_bottom = bottom + _FONT_SIZE + 5
+    chart_id = _chart_id(title, description, plot.width, plot.height, rows)
     parts = [
-        _svg_open(width, height, chart_id),
+        _svg_open(plot.width, plot.height, chart_id),
         _title_and_desc(chart_id, title, description),
-        (
-            '<g class="chart-bar" fill="currentColor" fill-opacity="0.35"'
-            f' stroke="currentColor" stroke-width="1">{"".join(bars)}</g>'
-        ),
-        (
-            f'<line class="chart-axis" x1="{_num(left)}" y1="{_num(top)}" '
-            f'x2="{_num(right)}" y2="{_num(top)}" stroke="currentColor" '
-            'stroke-width="0.5" stroke-dasharray="2 3" stroke-opacity="0.6"/>'
-        ),
-        # The zero line of the bars, when some day is below it.
-        (
-            f'<line class="chart-axis" x1="{_num(left)}" y1="{_num(zero)}" '
-            f'x2="{_num(right)}" y2="{_num(zero)}" stroke="currentColor" '
-            'stroke-width="0.5" stroke-opacity="0.6"/>'
-            if bar_low < 0
-            else ""
-        ),
-        (
-            f'<line class="chart-axis" x1="{_num(left)}" y1="{_num(bottom)}" '
-            f'x2="{_num(right)}" y2="{_num(bottom)}" stroke="currentColor" stroke-width="1"/>'
-        ),
-        (
-            f'<polyline class="chart-line" points="{" ".join(points)}" fill="none" '
-            'stroke="currentColor" stroke-width="2" stroke-linejoin="round" '
-            'stroke-linecap="round"/>'
-        ),
-        _label(left, label_top, _("Most per day: %(count)s") % {"count": max_per_day}, "start"),
-        _label(right, label_top, _("In total: %(count)s") % {"count": final_total}, "end"),
-        _label(left, label_bottom, rows[0][0], "start"),
+        _bars(plot, counts),
+        _axes(plot, counts),
+        _total_line(plot, totals),
+        *_labels(plot, rows),
+        "</svg>",
     ]
-    if len(rows) > 1:
-        parts.append(_label(shown_right, label_bottom, rows[-1][0], "end"))
-    parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped

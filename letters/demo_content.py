@@ -8,7 +8,7 @@ from __future__ import annotations
 
 DEMO_LETTER: dict[str, object] = {
     "slug": "northwind-ice",
-    "language": "en",
+    "language": "en",  # the language this text is written in (not the site default)
     "goal": 500,
     "allowed_domains": [],
     "addressees": [

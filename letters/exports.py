@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Q
 from django.http import StreamingHttpResponse
 
 from letters import selectors
 from letters.models import Display, Letter, Signature, SignatureStatus
-from letters.suppression import suppress
+from letters.suppression import Cell, suppress
 
-KINDS = ("status", "day", "version", "team", "location")
 FORMATS = ("csv", "json")
 COUNT_FIELDS = ["letter", "kind", "key", "count", "suppressed"]
 SUMMARY_FIELDS = [
@@ -36,6 +37,68 @@ SUMMARY_FIELDS = [
 ]  # fmt: skip
 SIGNATORY_FIELDS = ["name", "job_title", "team", "location", "comment", "confirmed_at"]
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+# What a kind's cells come from: (letter, threshold, for_organisers).
+CellSource = Callable[[Letter, int, bool], Iterable[Cell]]
+
+
+@dataclass(frozen=True)
+class CountKind:
+    """One kind of count export.  `cells` gives its cells in order; a
+    breakdown by group suppresses them at the threshold it is given (a
+    suppressed cell has count None).  `names_people`: its keys can point at a
+    person (a team, a location), so its suppressed cells are reported as one
+    unnamed row, not by name."""
+
+    name: str
+    label: str
+    cells: CellSource
+    names_people: bool = False
+
+
+def _status_cells(letter: Letter, threshold: int, for_organisers: bool) -> list[Cell]:
+    # Organisers get no pending count (see selectors.letter_status_counts).
+    raw = selectors.letter_status_counts(letter=letter, with_pending=not for_organisers)
+    return [Cell(key, n) for key, n in raw.items()]
+
+
+def _day_cells(letter: Letter, threshold: int, for_organisers: bool) -> list[Cell]:
+    raw = selectors.letter_day_counts(letter=letter)
+    return sorted(suppress(raw, threshold), key=lambda c: c.label)
+
+
+def _version_cells(letter: Letter, threshold: int, for_organisers: bool) -> list[Cell]:
+    counts = selectors.letter_version_counts(letter=letter)
+    return [Cell(str(number), n) for number, n in sorted(counts.items())]
+
+
+def _group_cells(field: str) -> CellSource:
+    def cells(letter: Letter, threshold: int, for_organisers: bool) -> list[Cell]:
+        return selectors.letter_group_counts(letter=letter, field=field, threshold=threshold)
+
+    return cells
+
+
+# Every kind of count export, in the order exports list them.  The views,
+# the admin and the command take their kinds from here: a new kind is one
+# entry.
+COUNT_KINDS: dict[str, CountKind] = {
+    kind.name: kind
+    for kind in [
+        CountKind("status", "signatures by status", _status_cells),
+        CountKind("day", "net change of the total by day", _day_cells),
+        CountKind("version", "signatures by version signed", _version_cells),
+        CountKind("team", "public signers by team", _group_cells("team"), names_people=True),
+        CountKind(
+            "location", "public signers by location", _group_cells("location"), names_people=True
+        ),
+    ]
+}
+KINDS = tuple(COUNT_KINDS)
+
+# The signers a signatory export lists: confirmed public ones, never
+# anonymous or flagged ones.
+LISTED_SIGNERS = Q(status=SignatureStatus.CONFIRMED, display=Display.PUBLIC, flagged=False)
 
 
 def neutralise(value: Any) -> Any:
@@ -61,52 +124,37 @@ def export_threshold(threshold: int | None = None) -> int:
 def count_rows(
     letter: Letter, kind: str, threshold: int | None = None, *, for_organisers: bool = False
 ) -> Iterator[dict[str, Any]]:
-    """One letter's counts of one kind.  Group kinds are suppressed; hidden
-    team and location cells are reported as one unnamed row (a team's name
-    can point at a person).  Team and location rows count public signers
-    only; day rows are net changes of the total (may be negative).
-    Organisers get no pending count (see selectors.letter_status_counts).
-    Raises ValueError at once (not on the first row) for an unknown kind or
-    a threshold below EXPORT_MIN_GROUP."""
-    if kind not in KINDS:
+    """One letter's counts of one kind (`COUNT_KINDS`).  Group kinds are
+    suppressed; hidden team and location cells are reported as one unnamed
+    row (a team's name can point at a person).  Team and location rows count
+    public signers only; day rows are net changes of the total (may be
+    negative).  Organisers get no pending count.  Raises ValueError at once
+    (not on the first row) for an unknown kind or a threshold below
+    EXPORT_MIN_GROUP."""
+    if kind not in COUNT_KINDS:
         raise ValueError(kind)
-    return _count_rows(letter, kind, export_threshold(threshold), for_organisers)
+    return _count_rows(letter, COUNT_KINDS[kind], export_threshold(threshold), for_organisers)
 
 
 def _count_rows(
-    letter: Letter, kind: str, threshold: int, for_organisers: bool
+    letter: Letter, kind: CountKind, threshold: int, for_organisers: bool
 ) -> Iterator[dict[str, Any]]:
-    if kind == "status":
-        raw = selectors.letter_status_counts(letter=letter, with_pending=not for_organisers)
-        for key, n in raw.items():
-            yield {"letter": letter.slug, "kind": kind, "key": key, "count": n, "suppressed": False}
-        return
-    if kind == "version":
-        for number, n in sorted(selectors.letter_version_counts(letter=letter).items()):
-            yield {
-                "letter": letter.slug, "kind": kind, "key": str(number), "count": n,
-                "suppressed": False,
-            }  # fmt: skip
-        return
-    if kind == "day":
-        raw = selectors.letter_day_counts(letter=letter)
-        cells = sorted(suppress(raw, threshold), key=lambda c: c.label)
-    else:
-        cells = selectors.letter_group_counts(letter=letter, field=kind, threshold=threshold)
     hidden = False
-    for cell in cells:
-        if cell.count is None and kind != "day":
+    for cell in kind.cells(letter, threshold, for_organisers):
+        if cell.count is None and kind.names_people:
             hidden = True
             continue
         yield {
             "letter": letter.slug,
-            "kind": kind,
+            "kind": kind.name,
             "key": cell.label,
             "count": cell.count,
             "suppressed": cell.count is None,
         }
     if hidden:
-        yield {"letter": letter.slug, "kind": kind, "key": "", "count": None, "suppressed": True}
+        yield {
+            "letter": letter.slug, "kind": kind.name, "key": "", "count": None, "suppressed": True,
+        }  # fmt: skip
 
 
 def letters_count_rows(
@@ -119,7 +167,7 @@ def letters_count_rows(
     """Every letter's counts of every kind; refuses (ValueError, at once) an
     unknown kind or a threshold below EXPORT_MIN_GROUP, like `count_rows`."""
     kinds = list(kinds)
-    unknown = set(kinds) - set(KINDS)
+    unknown = set(kinds) - set(COUNT_KINDS)
     if unknown:
         raise ValueError(", ".join(sorted(unknown)))
     threshold = export_threshold(threshold)
@@ -156,12 +204,7 @@ def signatory_rows(letter: Letter) -> Iterator[dict[str, Any]]:
     """Public confirmed signers (never anonymous ones, never emails), oldest
     first, read through a server-side cursor in chunks."""
     rows = (
-        Signature.objects.filter(
-            letter=letter,
-            status=SignatureStatus.CONFIRMED,
-            display=Display.PUBLIC,
-            flagged=False,
-        )
+        Signature.objects.filter(LISTED_SIGNERS, letter=letter)
         .order_by("confirmed_at", "id")
         .values_list(*SIGNATORY_FIELDS)
         .iterator(chunk_size=5000)

@@ -28,7 +28,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--letter", action="append", default=[], help="letter slug")
         parser.add_argument("--summary", action="store_true", help="one row per letter")
-        parser.add_argument("--kind", action="append", choices=exports.KINDS, default=[])
+        parser.add_argument(
+            "--kind",
+            action="append",
+            choices=exports.KINDS,
+            default=[],
+            help="; ".join(f"{k.name}: {k.label}" for k in exports.COUNT_KINDS.values())
+            + " (default: all)",
+        )
         parser.add_argument("--format", choices=exports.FORMATS, default="csv")
         parser.add_argument("--output", help="file to write (default: stdout)")
         parser.add_argument(
@@ -39,14 +46,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        floor = settings.EXPORT_MIN_GROUP
-        threshold = floor if options["threshold"] is None else options["threshold"]
-        if threshold < floor:
+        try:
+            threshold = exports.export_threshold(options["threshold"])
+        except ValueError as exc:
             raise CommandError(
-                f"--threshold {threshold} is below EXPORT_MIN_GROUP ({floor}): "
-                "groups that small could single out a signer.  Use a threshold of "
-                f"at least {floor}."
-            )
+                f"--{exc}: groups that small could single out a signer.  Use a "
+                f"threshold of at least {settings.EXPORT_MIN_GROUP}."
+            ) from exc
         kinds = options["kind"] or list(exports.KINDS)
         if options["summary"]:
             letters = Letter.objects.order_by("id")

@@ -1,4 +1,5 @@
-"""Forms validate shape only; domain rules live in services."""
+"""The organisers' forms: drafting and translating a letter, inviting
+co-organisers and moderating signatures."""
 
 from __future__ import annotations
 
@@ -12,117 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from letters.emailaddr import canonical_domain
-from letters.models import (
-    Addressee,
-    Answer,
-    DeliveryMethod,
-    Demand,
-    Display,
-    Letter,
-    OrganiserRole,
-)
-from letters.services import LetterInput, SignerDetails
+from letters.models import Letter, OrganiserRole
+from letters.services import LetterInput
 
-
-class SignForm(forms.Form):
-    name = forms.CharField(label=_("Your name"), max_length=120)
-    email = forms.EmailField(
-        label=_("Your email address"),
-        max_length=254,
-        help_text=_("Only used to confirm your signature. Never shown to anyone."),
-    )
-    job_title = forms.CharField(label=_("Job title (optional)"), max_length=120, required=False)
-    team = forms.CharField(label=_("Team (optional)"), max_length=120, required=False)
-    location = forms.CharField(label=_("Location (optional)"), max_length=120, required=False)
-    comment = forms.CharField(
-        label=_("Comment (optional)"),
-        max_length=1000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    display = forms.ChoiceField(
-        label=_("How should your signature appear?"),
-        choices=[
-            (Display.PUBLIC, _("Show my name and details publicly")),
-            (Display.ANONYMOUS, _("Anonymous: counted, name withheld")),
-        ],
-        initial=Display.PUBLIC,
-        widget=forms.RadioSelect,
-    )
-    wants_updates = forms.BooleanField(
-        label=_("Email me updates about this letter (delivery, response)"), required=False
-    )
-    consent = forms.BooleanField(
-        label=_(
-            "I agree that my name, email address and the details above are stored to "
-            "verify and count my signature. My email is never shown to anyone. If I sign "
-            "anonymously, my name is shown to no one, including the organisers. I can "
-            "withdraw at any time, which erases my data at once; data is erased after the "
-            "letter is closed and delivered."
-        ),
-        error_messages={"required": _("Please agree so we can store your signature.")},
-    )
-    # Honeypot: hidden from people (CSS and aria-hidden), filled by bots.
-    website = forms.CharField(label=_("Leave this field empty"), required=False)
-
-    @classmethod
-    def clean_quickly(cls, data: Any) -> dict[str, Any] | None:
-        """The cleaned data of a valid sign POST, through the form's own
-        fields but without building a form (`BaseForm.__init__` deep-copies
-        every field: a sixth of a sign POST's CPU, on the path a viral
-        letter's signers all take).  None if anything is invalid: build the
-        form then, which shows each error next to its field.  Fields are not
-        changed by cleaning; this form has no clean_<field> or clean()."""
-        cleaned: dict[str, Any] = {}
-        for name, field in cls.base_fields.items():
-            try:
-                cleaned[name] = field.clean(field.widget.value_from_datadict(data, {}, name))
-            except forms.ValidationError:
-                return None
-        return cleaned
-
-
-class ConfirmForm(forms.Form):
-    """The confirm page: every field that will be published, as the owner of
-    the address chooses it now (the sign form's values are only a starting
-    point: anyone can type anyone's address there).  How the signature
-    appears has no default: the owner picks it."""
-
-    name = SignForm.base_fields["name"]
-    job_title = SignForm.base_fields["job_title"]
-    team = SignForm.base_fields["team"]
-    location = SignForm.base_fields["location"]
-    comment = SignForm.base_fields["comment"]
-    display = forms.ChoiceField(
-        label=_("How should your signature appear?"),
-        choices=[
-            (Display.PUBLIC, _("Show my name and details publicly")),
-            (Display.ANONYMOUS, _("Anonymous: counted, name withheld")),
-        ],
-        widget=forms.RadioSelect,
-        error_messages={"required": _("Choose how your signature appears.")},
-    )
-    wants_updates = SignForm.base_fields["wants_updates"]
-
-    @classmethod
-    def for_post(cls, data: Any, signature: Any) -> ConfirmForm:
-        """The form for a confirm POST.  The page posts every field; a POST
-        of the display alone (an older page, a script) keeps the other
-        values as they are, shown on the page it came from."""
-        if "name" in data:
-            return cls(data)
-        merged = {
-            field: getattr(signature, field)
-            for field in ("name", "job_title", "team", "location", "comment")
-        }
-        if signature.wants_updates:
-            merged["wants_updates"] = "on"
-        if "display" in data:
-            merged["display"] = data["display"]
-        return cls(merged)
-
-    def details(self) -> SignerDetails:
-        return SignerDetails(**self.cleaned_data)
+DOMAIN_RE = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
 
 
 def _lines(text: str) -> list[str]:
@@ -265,9 +159,6 @@ class LetterForm(forms.Form):
         }
 
 
-DOMAIN_RE = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
-
-
 class TranslationForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     title = forms.CharField(label=_("Title"), max_length=200)
@@ -331,90 +222,3 @@ class InvalidateFilterForm(forms.Form):
 
 class PaperCountForm(forms.Form):
     paper_count = forms.IntegerField(label=_("Signatures collected on paper"), min_value=0)
-
-
-class DeliveryForm(forms.Form):
-    recipients = forms.ModelMultipleChoiceField(
-        label=_("Delivered to"),
-        queryset=Addressee.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("Each recipient gets a personal access link."),
-    )
-    method = forms.ChoiceField(label=_("How"), choices=DeliveryMethod.choices)
-    delivered_at = forms.DateTimeField(
-        label=_("When"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
-    note = forms.CharField(
-        label=_("Note (public, on the timeline)"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    links_expire_days = forms.IntegerField(
-        label=_("Links expire after this many days (optional)"),
-        required=False,
-        min_value=1,
-        max_value=3650,
-    )
-    respond_by = forms.DateTimeField(
-        label=_("Ask for a response by (optional)"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
-
-    def __init__(self, *args: Any, letter: Letter, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        recipients = self.fields["recipients"]
-        assert isinstance(recipients, forms.ModelMultipleChoiceField)
-        recipients.queryset = letter.addressees.all()
-
-    def clean_respond_by(self) -> datetime | None:
-        respond_by: datetime | None = self.cleaned_data["respond_by"]
-        if respond_by is not None and respond_by <= timezone.now():
-            raise forms.ValidationError(_("Choose a time in the future."))
-        return respond_by
-
-
-class ResponseForm(forms.Form):
-    """A statement and an answer per demand of the delivered version."""
-
-    statement = forms.CharField(
-        label=_("Statement"), max_length=10000, widget=forms.Textarea(attrs={"rows": 6})
-    )
-
-    def __init__(
-        self, *args: Any, demands: list[Demand], with_source: bool = False, **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.demands = demands
-        for demand in demands:
-            self.fields[f"demand_{demand.pk}"] = forms.ChoiceField(
-                label=demand.text,
-                choices=Answer.choices,
-                initial=Answer.NO_ANSWER,
-                required=False,
-                widget=forms.RadioSelect,
-            )
-        if with_source:
-            self.fields["source"] = forms.CharField(
-                label=_("Where was this said? (all-hands meeting, email to staff…)"),
-                max_length=300,
-            )
-
-    def answers(self) -> dict[int, str]:
-        return {d.pk: self.cleaned_data[f"demand_{d.pk}"] or Answer.NO_ANSWER for d in self.demands}
-
-
-class UpdateForm(forms.Form):
-    text = forms.CharField(
-        label=_("Update for signers (public, on the timeline)"),
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-
-
-class LinkEmailForm(forms.Form):
-    link_id = forms.IntegerField(widget=forms.HiddenInput)
-    token = forms.CharField(widget=forms.HiddenInput, max_length=100)
-    email = forms.EmailField(label=_("Email the link to"))

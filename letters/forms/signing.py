@@ -1,0 +1,110 @@
+"""The signer's forms: signing a letter and confirming the signature."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from letters.models import Display
+from letters.services import SignerDetails
+
+
+def _display_field(**kwargs: Any) -> forms.ChoiceField:
+    """How a signature appears: public or anonymous (the sign form's and
+    the confirm page's question, worded once)."""
+    return forms.ChoiceField(
+        label=_("How should your signature appear?"),
+        choices=[
+            (Display.PUBLIC, _("Show my name and details publicly")),
+            (Display.ANONYMOUS, _("Anonymous: counted, name withheld")),
+        ],
+        widget=forms.RadioSelect,
+        **kwargs,
+    )
+
+
+class SignForm(forms.Form):
+    name = forms.CharField(label=_("Your name"), max_length=120)
+    email = forms.EmailField(
+        label=_("Your email address"),
+        max_length=254,
+        help_text=_("Only used to confirm your signature. Never shown to anyone."),
+    )
+    job_title = forms.CharField(label=_("Job title (optional)"), max_length=120, required=False)
+    team = forms.CharField(label=_("Team (optional)"), max_length=120, required=False)
+    location = forms.CharField(label=_("Location (optional)"), max_length=120, required=False)
+    comment = forms.CharField(
+        label=_("Comment (optional)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    display = _display_field(initial=Display.PUBLIC)
+    wants_updates = forms.BooleanField(
+        label=_("Email me updates about this letter (delivery, response)"), required=False
+    )
+    consent = forms.BooleanField(
+        label=_(
+            "I agree that my name, email address and the details above are stored to "
+            "verify and count my signature. My email is never shown to anyone. If I sign "
+            "anonymously, my name is shown to no one, including the organisers. I can "
+            "withdraw at any time, which erases my data at once; data is erased after the "
+            "letter is closed and delivered."
+        ),
+        error_messages={"required": _("Please agree so we can store your signature.")},
+    )
+    # Honeypot: hidden from people (CSS and aria-hidden), filled by bots.
+    website = forms.CharField(label=_("Leave this field empty"), required=False)
+
+    @classmethod
+    def clean_quickly(cls, data: Any) -> dict[str, Any] | None:
+        """The cleaned data of a valid sign POST, through the form's own
+        fields but without building a form (`BaseForm.__init__` deep-copies
+        every field: a sixth of a sign POST's CPU, on the path a viral
+        letter's signers all take).  None if anything is invalid: build the
+        form then, which shows each error next to its field.  Fields are not
+        changed by cleaning; this form has no clean_<field> or clean()."""
+        cleaned: dict[str, Any] = {}
+        for name, field in cls.base_fields.items():
+            try:
+                cleaned[name] = field.clean(field.widget.value_from_datadict(data, {}, name))
+            except forms.ValidationError:
+                return None
+        return cleaned
+
+
+class ConfirmForm(forms.Form):
+    """The confirm page: every field that will be published, as the owner of
+    the address chooses it now (the sign form's values are only a starting
+    point: anyone can type anyone's address there).  How the signature
+    appears has no default: the owner picks it."""
+
+    name = SignForm.base_fields["name"]
+    job_title = SignForm.base_fields["job_title"]
+    team = SignForm.base_fields["team"]
+    location = SignForm.base_fields["location"]
+    comment = SignForm.base_fields["comment"]
+    display = _display_field(error_messages={"required": _("Choose how your signature appears.")})
+    wants_updates = SignForm.base_fields["wants_updates"]
+
+    @classmethod
+    def for_post(cls, data: Any, signature: Any) -> ConfirmForm:
+        """The form for a confirm POST.  The page posts every field; a POST
+        of the display alone (an older page, a script) keeps the other
+        values as they are, shown on the page it came from."""
+        if "name" in data:
+            return cls(data)
+        merged = {
+            field: getattr(signature, field)
+            for field in ("name", "job_title", "team", "location", "comment")
+        }
+        if signature.wants_updates:
+            merged["wants_updates"] = "on"
+        if "display" in data:
+            merged["display"] = data["display"]
+        return cls(merged)
+
+    def details(self) -> SignerDetails:
+        return SignerDetails(**self.cleaned_data)

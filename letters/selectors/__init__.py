@@ -1,0 +1,86 @@
+"""Reads. Public selectors return only what anyone may see: anonymous signers
+appear in counts, never by name, email or any other field.
+
+One module per reader; callers use the names from here
+(`selectors.letter_counts(...)`):
+- `counts`: a letter's exact counts (shared by every reader);
+- `public`: the public letter, its text, versions, timeline, responses and
+  public signatories, and the letter a sign POST is for;
+- `organiser`: the organiser's dashboard, co-organisers, group counts,
+  deliveries, status and version counts;
+- `day_counts`: the day-by-day changes that public charts draw.
+
+Selectors import models and helpers, never services or tasks.
+"""
+
+from __future__ import annotations
+
+from letters.selectors.bearer import invitation_get, leadership_link_get
+from letters.selectors.counts import Counts, letter_counts, letter_counts_many
+from letters.selectors.day_counts import letter_day_counts, letter_day_counts_cached
+from letters.selectors.organiser import (
+    DashboardRow,
+    invitations_open,
+    letter_deliveries,
+    letter_group_counts,
+    letter_latest_delivery,
+    letter_status_counts,
+    letter_version_counts,
+    letters_for_organiser,
+    organisers_of,
+)
+from letters.selectors.public import (
+    AnsweredDemand,
+    LetterText,
+    PublicSignatory,
+    ResponseView,
+    VersionRow,
+    _signing_letters,
+    letter_by_preview_token,
+    letter_events,
+    letter_for_signing,
+    letter_public_get,
+    letter_public_signatories,
+    letter_responses,
+    letter_text,
+    letter_versions,
+    letters_open,
+    names_visible,
+    version_fingerprint,
+)
+
+__all__ = [
+    "AnsweredDemand",
+    "Counts",
+    "DashboardRow",
+    "LetterText",
+    "PublicSignatory",
+    "ResponseView",
+    "VersionRow",
+    "_signing_letters",
+    "invitation_get",
+    "invitations_open",
+    "leadership_link_get",
+    "letter_by_preview_token",
+    "letter_counts",
+    "letter_counts_many",
+    "letter_day_counts",
+    "letter_day_counts_cached",
+    "letter_deliveries",
+    "letter_events",
+    "letter_for_signing",
+    "letter_group_counts",
+    "letter_latest_delivery",
+    "letter_public_get",
+    "letter_public_signatories",
+    "letter_responses",
+    "letter_status_counts",
+    "letter_text",
+    "letter_version_counts",
+    "letter_versions",
+    "letters_for_organiser",
+    "letters_open",
+    "names_visible",
+    "organisers_of",
+    "version_fingerprint",
+]

@@ -1,0 +1,124 @@
+"""What organisers (and leadership, through its link) read: their letters,
+roles, co-organisers and invitations, group counts, deliveries, status and
+version counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count
+
+from letters.models import (
+    Delivery,
+    Display,
+    Invitation,
+    Letter,
+    Organiser,
+    Signature,
+    SignatureStatus,
+)
+from letters.selectors.counts import Counts, letter_counts_many
+from letters.selectors.public import letter_versions
+from letters.suppression import Cell, suppress
+
+
+@dataclass(frozen=True)
+class DashboardRow:
+    letter: Letter
+    role: str
+    counts: Counts
+
+    @property
+    def goal_percent(self) -> int | None:
+        if not self.letter.goal:
+            return None
+        return min(100, round(100 * self.total / self.letter.goal))
+
+    @property
+    def total(self) -> int:
+        return self.counts.confirmed + self.letter.paper_count
+
+
+def letters_for_organiser(*, user: Any) -> list[DashboardRow]:
+    """The organiser's letters with role and counts (three queries for any
+    number of letters).  No pending count: see letter_status_counts."""
+    memberships = list(
+        Organiser.objects.filter(user=user).select_related("letter").order_by("-letter__created_at")
+    )
+    counts = letter_counts_many([m.letter_id for m in memberships])
+    return [DashboardRow(m.letter, m.role, counts[m.letter_id]) for m in memberships]
+
+
+def organisers_of(*, letter: Letter) -> list[Organiser]:
+    return list(Organiser.objects.filter(letter=letter).select_related("user").order_by("id"))
+
+
+def invitations_open(*, letter: Letter) -> list[Invitation]:
+    return list(Invitation.objects.filter(letter=letter, accepted_at__isnull=True))
+
+
+def letter_group_counts(*, letter: Letter, field: str, threshold: int) -> list[Cell]:
+    """Confirmed, counted public signers by team or location, small groups
+    suppressed.  Anonymous signers are in no group, only in the totals
+    (DESIGN §2, rule 9): one anonymous signer confirming or withdrawing must
+    change no row.  A group threshold for them would not do: an attacker
+    can fill a group with anonymous fakes, and the one real signer who
+    joins it then shows as "5" (`letters.suppression` says more)."""
+    assert field in {"team", "location"}
+    rows = (
+        Signature.objects.filter(
+            letter=letter,
+            status=SignatureStatus.CONFIRMED,
+            display=Display.PUBLIC,
+            flagged=False,
+        )
+        .values(field)
+        .annotate(n=Count("id"))
+        .values_list(field, "n")
+    )
+    public: dict[str, int] = {}
+    for label, n in rows:
+        key = (label or "").strip() or "—"
+        public[key] = public.get(key, 0) + n
+    return suppress(public, threshold)
+
+
+def letter_latest_delivery(*, letter: Letter) -> Delivery | None:
+    return (
+        Delivery.objects.filter(letter=letter)
+        .select_related("version")
+        .order_by("-delivered_at", "-id")
+        .first()
+    )
+
+
+def letter_deliveries(*, letter: Letter) -> list[Delivery]:
+    return list(
+        Delivery.objects.filter(letter=letter).prefetch_related("links").order_by("-delivered_at")
+    )
+
+
+def letter_status_counts(*, letter: Letter, with_pending: bool = True) -> dict[str, int]:
+    """Signatures per status (flagged ones reported apart as "flagged").
+    Organisers get it without the pending count: anyone can add a pending
+    signature for an address, and the count would rise only if that address
+    had none, telling whether it signed (DESIGN §2, rule 2)."""
+    rows = (
+        Signature.objects.filter(letter=letter)
+        .values("status", "flagged")
+        .annotate(n=Count("id"))
+        .values_list("status", "flagged", "n")
+    )
+    counts = dict.fromkeys(SignatureStatus.values, 0) | {"flagged": 0}
+    for status, flagged, n in rows:
+        counts["flagged" if flagged and status == SignatureStatus.CONFIRMED else status] += n
+    if not with_pending:
+        del counts[SignatureStatus.PENDING]
+    return counts
+
+
+def letter_version_counts(*, letter: Letter) -> dict[int, int]:
+    """Named (public) confirmed signers per version number (anonymous
+    signers are in the totals only: `letter_versions`)."""
+    return {row.version.number: row.named for row in letter_versions(letter=letter)}

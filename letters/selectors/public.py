@@ -1,0 +1,233 @@
+"""What anyone may read about a public letter: the letter, its text, its
+versions, timeline and responses, its public signatories.  Anonymous
+signers appear in counts, never by name, email or any other field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import Q, QuerySet, Sum
+from django.http import Http404
+
+from letters.models import (
+    PUBLIC_STATUSES,
+    CountDelta,
+    Display,
+    Letter,
+    LetterEvent,
+    LetterStatus,
+    LetterVersion,
+    Response,
+    Signature,
+    SignatureStatus,
+    VersionStats,
+)
+from letters.refs import signature_ref
+from letters.selectors.counts import Counts, letter_counts
+from letters.tokens import hash_token
+from speed.memory import TtlMemo
+
+
+@dataclass(frozen=True)
+class LetterText:
+    language: str
+    title: str
+    body_html: str
+    demands: list[str]
+
+
+@dataclass(frozen=True)
+class PublicSignatory:
+    """The fields of a public signer anyone may see (never the email)."""
+
+    id: int
+    name: str
+    job_title: str
+    team: str
+    location: str
+    comment: str
+    confirmed_at: datetime | None
+
+    @property
+    def ref(self) -> str:
+        """What pages show instead of the id (`letters.refs`)."""
+        return signature_ref(self.id)
+
+
+def names_visible(letter: Letter, counts: Counts | None = None) -> bool:
+    if not letter.list_public_signatories:
+        return False
+    if letter.show_names_after:
+        counts = counts or letter_counts(letter_id=letter.pk)
+        return counts.confirmed >= letter.show_names_after
+    return True
+
+
+def letter_public_get(*, slug: str) -> Letter:
+    letter = (
+        Letter.objects.select_related("current_version")
+        .filter(slug=slug, status__in=PUBLIC_STATUSES)
+        .first()
+    )
+    if letter is None:
+        raise Http404
+    return letter
+
+
+def letters_open() -> QuerySet[Letter]:
+    return Letter.objects.filter(status=LetterStatus.OPEN).order_by("-published_at", "-id")
+
+
+def letter_text(letter: Letter, language: str) -> LetterText:
+    """The current version's text in `language` if translated, else the original."""
+    version = letter.current_version
+    if version is None:
+        return LetterText(letter.language, letter.title, "", [])
+    if language != letter.language:
+        translation = version.translations.filter(language=language).first()
+        if translation is not None:
+            return LetterText(
+                language, translation.title, translation.body_html, list(translation.demands)
+            )
+    demands = list(version.demands.order_by("position").values_list("text", flat=True))
+    return LetterText(letter.language, letter.title, version.body_html, demands)
+
+
+def letter_public_signatories(
+    *,
+    letter: Letter,
+    limit: int = 50,
+    before: tuple[datetime, int] | None = None,
+    ignore_listing: bool = False,
+) -> list[PublicSignatory]:
+    """Confirmed public signers, newest first, keyset-paginated by
+    (confirmed_at, id).  Anonymous and flagged signatures are never returned.
+    The public sees none while the letter hides its list (or has fewer
+    signatures than its "show names after" threshold); organisers pass
+    `ignore_listing`."""
+    if not ignore_listing and not names_visible(letter):
+        return []
+    qs = Signature.objects.filter(
+        letter=letter,
+        status=SignatureStatus.CONFIRMED,
+        display=Display.PUBLIC,
+        flagged=False,
+    )
+    if before is not None:
+        at, pk = before
+        # (confirmed_at, id) < (at, pk), with `confirmed_at <= at` spelled out
+        # so that it bounds the index scan: without it PostgreSQL filters
+        # every newer row (0.3 s deep into a 1M-signature letter, 0.2 ms with).
+        qs = qs.filter(
+            Q(confirmed_at__lte=at) & (Q(confirmed_at__lt=at) | Q(confirmed_at=at, pk__lt=pk))
+        )
+    rows = qs.order_by("-confirmed_at", "-id").values_list(
+        "id", "name", "job_title", "team", "location", "comment", "confirmed_at"
+    )[:limit]
+    return [PublicSignatory(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    version: LetterVersion
+    named: int  # confirmed signers of this text who show their name
+    demands: list[str]
+
+
+def letter_versions(*, letter: Letter) -> list[VersionRow]:
+    """Every published version, newest first, with how many named signers
+    signed each (folded VersionStats plus unfolded deltas).
+
+    Anonymous signers are in the totals only, never in a version's count
+    (DESIGN §2 rule 9): an anonymous signer of version 1 who withdraws would
+    otherwise lower version 1's figure and tell that they signed before
+    version 2 was published.  Named signers are listed with their dates
+    anyway."""
+    versions = list(
+        LetterVersion.objects.filter(letter=letter).prefetch_related("demands").order_by("-number")
+    )
+    folded = dict(VersionStats.objects.filter(letter=letter).values_list("version_id", "public"))
+    unfolded = dict(
+        CountDelta.objects.filter(letter=letter)
+        .values("version_id")
+        .annotate(n=Sum("public"))
+        .values_list("version_id", "n")
+    )
+    return [
+        VersionRow(
+            v,
+            folded.get(v.pk, 0) + int(unfolded.get(v.pk) or 0),
+            [d.text for d in v.demands.all()],
+        )
+        for v in versions
+    ]
+
+
+def letter_events(*, letter: Letter) -> list[LetterEvent]:
+    return list(LetterEvent.objects.filter(letter=letter).order_by("-created_at", "-id")[:50])
+
+
+def letter_by_preview_token(*, token: str) -> Letter | None:
+    if not token:
+        return None
+    return (
+        Letter.objects.select_related("current_version")
+        .filter(preview_token_hash=hash_token(token))
+        .exclude(preview_token_hash="")
+        .exclude(status=LetterStatus.ARCHIVED)  # withdrawn from view, like the public page
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class AnsweredDemand:
+    text: str
+    answer: str
+    answer_label: str
+
+
+@dataclass(frozen=True)
+class ResponseView:
+    response: Response
+    demands: list[AnsweredDemand]
+
+
+def letter_responses(*, letter: Letter) -> list[ResponseView]:
+    """Every response, newest first, with each demand of the delivered
+    version and its answer."""
+    responses = list(
+        Response.objects.filter(letter=letter)
+        .prefetch_related("answers__demand")
+        .order_by("-created_at", "-id")
+    )
+    return [
+        ResponseView(
+            r,
+            [
+                AnsweredDemand(a.demand.text, a.answer, a.get_answer_display())
+                for a in sorted(r.answers.all(), key=lambda a: a.demand.position)
+            ],
+        )
+        for r in responses
+    ]
+
+
+def version_fingerprint(version: LetterVersion) -> str:
+    return version.fingerprint(list(version.demands.values_list("text", flat=True)))
+
+
+_signing_letters: TtlMemo[Letter] = TtlMemo(max_entries=1000)
+
+
+def letter_for_signing(*, slug: str) -> Letter:
+    """The letter a sign POST is for, from this process's memory for up to
+    SIGNING_LETTER_TTL seconds (speed machinery, docs/speed.md: a viral
+    letter's sign path then costs no letter query).  Safe because the insert
+    re-checks, in the same statement, that the letter is open and takes its
+    current version; a letter that stopped being public is refused at most
+    that long after."""
+    return _signing_letters.get_or_compute(
+        slug, lambda: letter_public_get(slug=slug), settings.SIGNING_LETTER_TTL
+    )
