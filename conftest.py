@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -66,21 +66,21 @@ def _eager_celery() -> Iterator[None]:
     celery_app.conf.task_always_eager = True
 
 
-# --- Personas -------------------------------------------------------------
+# --- Personas (letters/tests/factories.py) ---------------------------------------
 
 
 @pytest.fixture
 def organiser(db: None) -> Any:
-    from letters.tests.factories import UserFactory
+    from letters.tests.factories import ORGANISER, make_persona
 
-    return UserFactory(email="olivia.organiser@example.org", name="Olivia Organiser")
+    return make_persona(ORGANISER)
 
 
 @pytest.fixture
 def outsider(db: None) -> Any:
-    from letters.tests.factories import UserFactory
+    from letters.tests.factories import OUTSIDER, make_persona
 
-    return UserFactory(email="oscar.outsider@example.net", name="Oscar Outsider")
+    return make_persona(OUTSIDER)
 
 
 @pytest.fixture
@@ -88,6 +88,15 @@ def open_letter(db: None, organiser: Any) -> Any:
     from letters.tests.factories import open_letter
 
     return open_letter(owner=organiser)
+
+
+@pytest.fixture
+def site(smtp: Any) -> Any:
+    """The seeded site of the whole-page browser tests (tests/site_pages.py;
+    `smtp`: the emails seeding causes go to the local sink)."""
+    from tests.site_pages import seed_site
+
+    return seed_site()
 
 
 # --- A real SMTP server -----------------------------------------------------
@@ -254,7 +263,7 @@ def celery_worker(
     settings.CACHES = caches
     from django.core.cache import cache
 
-    from letters.services.signature_emails import KICK_KEY
+    from letters.tasks import KICK_KEY
 
     cache.delete(KICK_KEY)  # a sender another test asked for is long gone
     celery_app.conf.task_always_eager = False
@@ -284,12 +293,32 @@ def chromium() -> Iterator[Any]:
         browser.close()
 
 
+DESKTOP = {"width": 1280, "height": 900}
+
+
 @pytest.fixture
-def page(chromium: Any) -> Iterator[Any]:
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    pg = context.new_page()
-    yield pg
-    context.close()
+def new_page(chromium: Any) -> Iterator[Callable[..., Any]]:
+    """Opens pages, each in a browser context of its own (its own cookies:
+    another person's browser), all closed when the test ends.  Keywords are
+    the context's (`viewport`, `color_scheme`, `is_mobile`...);
+    `init_script` is a file run in every document before the site's own."""
+    contexts: list[Any] = []
+
+    def open_page(*, init_script: str | None = None, **options: Any) -> Any:
+        context = chromium.new_context(**{"viewport": DESKTOP, **options})
+        contexts.append(context)
+        if init_script is not None:
+            context.add_init_script(path=init_script)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[..., Any]) -> Any:
+    return new_page()
 
 
 @pytest.fixture(scope="session")

@@ -13,14 +13,14 @@ real CSP while they are checked.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.conf import settings
 
 from letters.models import Letter, Signature, SignatureStatus
-from tests.site_pages import PAGES, Site, open_site_page, seed_site
+from tests.site_pages import PAGES, Site, open_site_page, page_params
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -80,42 +80,21 @@ def axe_js() -> str:
 
 
 @pytest.fixture(params=["light", "dark"])
-def axe_page(request: Any, chromium: Any, axe_js: str) -> Iterator[Any]:
+def axe_page(request: Any, new_page: Callable[..., Any], axe_js: str) -> Any:
     """A page in its own context, in light or dark mode, with axe-core loaded
     into every document before the site's own scripts."""
     scheme = request.param
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
-    context.add_init_script(path=axe_js)
-    page = context.new_page()
+    page = new_page(color_scheme=scheme, init_script=axe_js)
     dark = page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
     assert dark == (scheme == "dark")
-    yield page
-    context.close()
-
-
-@pytest.fixture
-def site(smtp: Any) -> Site:
-    """The seeded site (`smtp`: the emails seeding causes go to the local sink)."""
-    return seed_site()
+    return page
 
 
 # Pages with a known violation: name -> the reason (marks that check xfail, strict).
 KNOWN_VIOLATIONS: dict[str, str] = {}
 
 
-def _page_params() -> list[Any]:
-    return [
-        pytest.param(
-            name,
-            marks=[pytest.mark.xfail(strict=True, reason=KNOWN_VIOLATIONS[name])]
-            if name in KNOWN_VIOLATIONS
-            else [],
-        )
-        for name in PAGES
-    ]
-
-
-@pytest.mark.parametrize("name", _page_params())
+@pytest.mark.parametrize("name", page_params(list(PAGES), KNOWN_VIOLATIONS))
 def test_no_wcag_violations(site_server: str, axe_page: Any, site: Site, name: str) -> None:
     open_site_page(axe_page, site_server, site, PAGES[name])
     run_axe(axe_page)

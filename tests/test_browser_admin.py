@@ -12,17 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
 from letters.models import AuditLog, Display, Letter
-from letters.tests.factories import confirmed_signature, make_user, open_letter
+from letters.tests.factories import ADMIN, TOTP_SECRET, confirmed_signature, make_admin
+from tests.site_pages import sign_in, watch_errors
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
-PASSWORD = "correct horse battery staple"
-ADMIN_EMAIL = "ada.admin@example.org"
-ADMIN_NAME = "Ada Admin"
-SECRET = "JBSWY3DPEHPK3PXP"
 ACTION = "Export counts of the selected letters (CSV)"
 # Signers: (name, email, team, display).  Data (6) is shown; Legal (2) and
 # Finance (1) are small groups, hidden and unnamed.  Finance is there so that
@@ -37,28 +34,11 @@ SIGNERS = [
 ]
 
 
-def _watch(page: Any, errors: list[str]) -> None:
-    """Collect console errors and HTTP error responses."""
-
-    def on_console(message: Any) -> None:
-        if message.type != "error":
-            return
-        errors.append(f"{message.text} ({message.location.get('url')}, on {page.url})")
-
-    page.on("console", on_console)
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-
-
-def _seed() -> tuple[Any, Letter]:
-    organiser = make_user(email="olivia.organiser@example.org", name="Olivia Organiser")
-    letter = open_letter(owner=organiser)
+@pytest.fixture
+def signed(open_letter: Letter) -> Letter:
     for name, email, team, display in SIGNERS:
-        confirmed_signature(letter, name=name, email=email, team=team, display=display)
-    admin = make_user(email=ADMIN_EMAIL, name=ADMIN_NAME)
-    admin.is_staff = admin.is_superuser = True
-    admin.save()
-    TOTP.activate(admin, SECRET)
-    return admin, letter
+        confirmed_signature(open_letter, name=name, email=email, team=team, display=display)
+    return open_letter
 
 
 def _totp_code() -> str:
@@ -66,16 +46,11 @@ def _totp_code() -> str:
     accepts the current period only, by default)."""
     if time.time() % 30 > 25:
         time.sleep(30 - time.time() % 30 + 0.5)
-    return format_hotp_value(hotp_value(SECRET, int(time.time()) // 30))
+    return format_hotp_value(hotp_value(TOTP_SECRET, int(time.time()) // 30))
 
 
 def _sign_in_to_admin(page: Any, site_server: str) -> None:
-    page.goto(site_server + "/admin/")
-    page.wait_for_url(re.compile(r"/accounts/login/"))
-    page.get_by_label("Email").fill(ADMIN_EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
+    sign_in(page, site_server, ADMIN.email, start="/admin/", lands=r"/accounts/2fa/authenticate/")
     page.get_by_label("Code").fill(_totp_code())
     page.get_by_role("button", name=re.compile("Sign In", re.IGNORECASE)).click()
     page.wait_for_url(re.compile(r"/admin/$"))
@@ -83,11 +58,11 @@ def _sign_in_to_admin(page: Any, site_server: str) -> None:
 
 
 def test_staff_signs_in_with_totp_and_exports_counts_without_personal_data(
-    site_server: str, page: Any, tmp_path: Path
+    site_server: str, page: Any, signed: Letter, tmp_path: Path
 ) -> None:
-    admin, letter = _seed()
+    letter, admin = signed, make_admin()
     errors: list[str] = []
-    _watch(page, errors)
+    watch_errors(page, errors)
 
     # 1. /admin/ sends to allauth's login; password, then the TOTP code.
     _sign_in_to_admin(page, site_server)
@@ -135,6 +110,6 @@ def test_staff_signs_in_with_totp_and_exports_counts_without_personal_data(
     for name, email, _team, _display in SIGNERS:
         assert name not in html
         assert email not in html
-    assert "@example.org" not in html.replace(ADMIN_EMAIL, "")
+    assert "@example.org" not in html.replace(ADMIN.email, "")
 
     assert errors == []

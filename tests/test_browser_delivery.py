@@ -10,71 +10,46 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
-from letters import selectors, services
+from letters import selectors
 from letters.models import Answer, Display, Letter, LetterStatus
-from letters.tests.factories import confirmed_signature, make_user, open_letter
+from letters.tests.factories import STOP_THE_CONTRACT, confirmed_signature, current, deliver
+from tests.site_pages import reload_until, sign_in, watch_errors
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
-PASSWORD = "correct horse battery staple"
-ORGANISER_EMAIL = "olivia.organiser@example.org"
 SITE_URL = "http://testserver"
 STATEMENT = "We have read the letter and will meet the staff council next week."
-# Demand (as in the factory's letter) -> the answer leadership gives.
-ANSWERS = {
-    "Condemn the agency's actions": Answer.ACCEPTED,
-    "End the contract": Answer.DECLINED,
-    "Publish an ethics policy": Answer.CONSIDERING,
-}
-
-
-def _watch(page: Any, errors: list[str]) -> None:
-    """Collect console errors and HTTP error responses."""
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-
-
-def _until(page: Any, check: Callable[[], bool], timeout_ms: int = 10_000) -> None:
-    """Reload until `check()` holds: public pages are cached for COUNT_INTERVAL
-    seconds (server and browser), so a change shows after at most that long."""
-    waited = 0
-    while not check():
-        assert waited < timeout_ms, f"{page.url} did not change within {timeout_ms} ms"
-        page.wait_for_timeout(250)
-        waited += 250
-        page.reload()
-
-
-def _letter_with_signers() -> tuple[Any, Letter]:
-    organiser = make_user(email=ORGANISER_EMAIL, name="Olivia Organiser")
-    letter = open_letter(owner=organiser)
-    confirmed_signature(letter, name="Pia Public", email="pia@example.org")
-    confirmed_signature(
-        letter, name="Zed Hidden", email="zed@example.org", display=Display.ANONYMOUS
+# The factory letter's demands -> the answer leadership gives.
+ANSWERS = dict(
+    zip(
+        STOP_THE_CONTRACT["demands"],
+        [Answer.ACCEPTED, Answer.DECLINED, Answer.CONSIDERING],
+        strict=True,
     )
-    return organiser, letter
+)
 
 
-def _sign_in(page: Any, site_server: str) -> None:
-    page.goto(site_server + "/accounts/login/")
-    page.get_by_label("Email").fill(ORGANISER_EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_url(re.compile(r"/organise/$"))
+@pytest.fixture
+def signed(smtp: Any, open_letter: Letter) -> Letter:
+    """The organiser's letter with a public and an anonymous signer (`smtp`:
+    the emails this and the delivery cause go to the local SMTP sink)."""
+    confirmed_signature(open_letter, name="Pia Public", email="pia@example.org")
+    confirmed_signature(
+        open_letter, name="Zed Hidden", email="zed@example.org", display=Display.ANONYMOUS
+    )
+    return open_letter
 
 
 def test_organiser_delivers_leadership_acknowledges_and_responds_and_the_public_sees_it(
-    site_server: str, page: Any, chromium: Any, smtp: Any
+    site_server: str, page: Any, new_page: Callable[..., Any], signed: Letter
 ) -> None:
-    # `smtp`: the emails the delivery causes go to the local SMTP sink.
-    _organiser, letter = _letter_with_signers()
+    letter = signed
     errors: list[str] = []
-    _watch(page, errors)
+    watch_errors(page, errors)
 
     # 1. The organiser records an in-person delivery to the CEO.
-    _sign_in(page, site_server)
+    sign_in(page, site_server)
     page.goto(f"{site_server}/organise/{letter.slug}/deliver/")
     assert page.get_by_role("heading", name="Record a delivery", level=1).is_visible()
     page.get_by_label("Casey Chief, CEO").check()
@@ -88,38 +63,36 @@ def test_organiser_delivers_leadership_acknowledges_and_responds_and_the_public_
     assert letter.status == LetterStatus.DELIVERED
 
     # 2. Leadership opens its link in a browser of its own (not signed in).
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    try:
-        boss = context.new_page()
-        _watch(boss, errors)
-        boss.goto(leadership_url)
-        assert boss.get_by_role("heading", name=letter.title, level=1).is_visible()
-        for demand in ANSWERS:
-            assert boss.locator("ol.demands li").filter(has_text=demand).first.is_visible()
-        signatories = boss.locator("ul.signatories")
-        assert signatories.get_by_text("Pia Public").is_visible()
-        assert boss.get_by_text("and 1 more who withheld their name").is_visible()
-        assert "Zed Hidden" not in boss.content()
+    boss = new_page()
+    watch_errors(boss, errors)
+    boss.goto(leadership_url)
+    assert boss.get_by_role("heading", name=letter.title, level=1).is_visible()
+    for demand in ANSWERS:
+        assert boss.locator("ol.demands li").filter(has_text=demand).first.is_visible()
+    signatories = boss.locator("ul.signatories")
+    assert signatories.get_by_text("Pia Public").is_visible()
+    assert boss.get_by_text("and 1 more who withheld their name").is_visible()
+    assert "Zed Hidden" not in boss.content()
 
-        boss.get_by_role("button", name="Acknowledge receipt").click()
-        boss.get_by_text("Thank you: receipt is acknowledged.").wait_for()
-        assert boss.get_by_role("button", name="Acknowledge receipt").count() == 0
-        letter.refresh_from_db()
-        assert letter.status == LetterStatus.ACKNOWLEDGED
+    boss.get_by_role("button", name="Acknowledge receipt").click()
+    boss.get_by_text("Thank you: receipt is acknowledged.").wait_for()
+    assert boss.get_by_role("button", name="Acknowledge receipt").count() == 0
+    letter.refresh_from_db()
+    assert letter.status == LetterStatus.ACKNOWLEDGED
 
-        boss.get_by_label("Statement").fill(STATEMENT)
-        for demand, answer in ANSWERS.items():
-            group = boss.get_by_role("group", name=demand)
-            group.get_by_label(str(answer.label), exact=True).check()
-        boss.get_by_role("button", name="Publish the response").click()
-        boss.get_by_text("Thank you: your response is published.").wait_for()
-        assert "Zed Hidden" not in boss.content()
-    finally:
-        context.close()
+    boss.get_by_label("Statement").fill(STATEMENT)
+    for demand, answer in ANSWERS.items():
+        group = boss.get_by_role("group", name=demand)
+        group.get_by_label(str(answer.label), exact=True).check()
+    boss.get_by_role("button", name="Publish the response").click()
+    boss.get_by_text("Thank you: your response is published.").wait_for()
+    assert "Zed Hidden" not in boss.content()
 
     # 3. The public page shows the response, each answer and the timeline.
     page.goto(f"{site_server}/letters/{letter.slug}/")
-    _until(page, lambda: page.get_by_role("heading", name="Leadership's response").count() == 1)
+    reload_until(
+        page, lambda: page.get_by_role("heading", name="Leadership's response").count() == 1
+    )
     response = page.get_by_role("region", name="Leadership's response")
     assert response.get_by_text(STATEMENT).is_visible()
     for demand, answer in ANSWERS.items():
@@ -137,21 +110,16 @@ def test_organiser_delivers_leadership_acknowledges_and_responds_and_the_public_
     assert errors == []
 
 
-def test_delivery_packet_prints_as_a_pdf(site_server: str, page: Any, smtp: Any) -> None:
-    organiser, letter = _letter_with_signers()
-    services.letter_deliver(
-        letter=letter,
-        by=organiser,
-        method="email",
-        delivered_at=timezone.now(),
-        recipients=[services.Recipient("Casey Chief", "CEO")],
-    )
-    letter = Letter.objects.select_related("current_version").get(pk=letter.pk)
+def test_delivery_packet_prints_as_a_pdf(
+    site_server: str, page: Any, organiser: Any, signed: Letter
+) -> None:
+    deliver(signed, organiser, method="email")
+    letter = current(signed)
     assert letter.current_version is not None
     errors: list[str] = []
-    _watch(page, errors)
+    watch_errors(page, errors)
 
-    _sign_in(page, site_server)
+    sign_in(page, site_server)
     page.goto(f"{site_server}/organise/{letter.slug}/packet/")
     assert page.get_by_role("heading", name=letter.title, level=1).is_visible()
     fingerprint = page.get_by_test_id("fingerprint").inner_text().strip()

@@ -5,17 +5,15 @@ second version (earlier signatures keep the version they signed) and closes it."
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from letters.models import Letter, LetterStatus, Signature
-from letters.tests.factories import UserFactory, confirmed_signature
+from letters.tests.factories import confirmed_signature
+from tests.site_pages import reload_until, sign_in, watch_errors
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
-PASSWORD = "correct horse battery staple"
 SLUG = "fair-rota-now"
 TITLE = "A fair rota for everyone"
 BODY = "Dear Casey,\n\nWe, the undersigned, ask for a **fair rota** before the summer."
@@ -23,29 +21,12 @@ DEMANDS = ["Publish the rota a month ahead", "Cancel the on-call contract"]
 NEW_DEMAND = "Cancel the on-call contract within thirty days"
 
 
-def _until(page: Any, check: Callable[[], bool], timeout_ms: int = 10_000) -> None:
-    """Reload until `check()` holds: public pages are cached for COUNT_INTERVAL
-    seconds (server and browser), so a change shows after at most that long."""
-    waited = 0
-    while not check():
-        assert waited < timeout_ms, f"{page.url} did not change within {timeout_ms} ms"
-        page.wait_for_timeout(250)
-        waited += 250
-        page.reload()
-
-
-def test_organiser_drafts_publishes_edits_and_closes_a_letter(site_server, page):
-    UserFactory(email="olivia.organiser@example.org", name="Olivia Organiser")
+def test_organiser_drafts_publishes_edits_and_closes_a_letter(site_server, page, organiser):
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    watch_errors(page, errors)
 
     # 1. Sign in through allauth's own login page.
-    page.goto(site_server + "/accounts/login/")
-    page.get_by_label("Email").fill("olivia.organiser@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_url(re.compile(r"/organise/$"))
+    sign_in(page, site_server)
 
     # 2. Draft a letter, preview the Markdown, save.
     page.goto(site_server + "/organise/new/")
@@ -97,7 +78,7 @@ def test_organiser_drafts_publishes_edits_and_closes_a_letter(site_server, page)
     assert versions.get_by_role("listitem").filter(has_text="Version 1").is_visible()
 
     page.goto(f"{site_server}/letters/{SLUG}/")
-    _until(page, lambda: page.get_by_role("heading", name="Versions").count() == 1)
+    reload_until(page, lambda: page.get_by_role("heading", name="Versions").count() == 1)
     assert page.get_by_role("listitem").filter(has_text=NEW_DEMAND).is_visible()
     public_versions = page.get_by_role("region", name="Versions")
     public_versions.get_by_text("Version 2").click()  # open the <details>
@@ -119,7 +100,7 @@ def test_organiser_drafts_publishes_edits_and_closes_a_letter(site_server, page)
     letter.refresh_from_db()
     assert letter.status == LetterStatus.CLOSED
     page.goto(f"{site_server}/letters/{SLUG}/")
-    _until(page, lambda: page.get_by_role("button", name="Sign", exact=True).count() == 0)
+    reload_until(page, lambda: page.get_by_role("button", name="Sign", exact=True).count() == 0)
     assert page.get_by_role("heading", name=TITLE, level=1).is_visible()
 
     assert errors == []

@@ -40,6 +40,13 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+def production_shell(code: str) -> subprocess.CompletedProcess[str]:
+    """Run `code` in `manage.py shell` with the PRODUCTION values; it must succeed."""
+    result = manage("shell", "--no-imports", "-c", code, env=PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def test_check_deploy_is_clean_with_production_settings():
     result = manage("check", "--deploy", "--fail-level", "DEBUG", env=PRODUCTION)
 
@@ -65,13 +72,12 @@ def test_production_uses_postgresql_pool_redis_and_smtp():
         " f'{type(m).__module__}.{type(m).__name__}', m.host, m.port, m.use_tls, m.username,"
         " m.timeout, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
     )
-    result = manage("shell", "--no-imports", "-c", code, env=PRODUCTION)
+    result = production_shell(code)
 
-    assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "django.db.backends.postgresql",
         "True",
-        "config.cache.RedisCache",
+        "speed.redis_client.RedisCache",
         "False",
         "django.core.mail.backends.smtp.EmailBackend",
         "smtp.example.org",

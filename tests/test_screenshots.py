@@ -10,14 +10,14 @@ nothing may be wider than the screen).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
 
-from tests.site_pages import PAGES, Site, open_site_page, seed_site
+from tests.site_pages import PAGES, Site, open_site_page, page_params
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -47,18 +47,9 @@ KNOWN_OVERFLOW: dict[str, str] = {}
 
 
 @pytest.fixture
-def site(smtp: Any) -> Site:
-    """The seeded site (`smtp`: the emails seeding causes go to the local sink)."""
-    return seed_site()
-
-
-@pytest.fixture
-def phone(chromium: Any) -> Iterator[Any]:
+def phone(new_page: Callable[..., Any]) -> Any:
     """A phone-sized page: 390x844 CSS pixels, a mobile viewport, touch."""
-    context = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    yield page
-    context.close()
+    return new_page(viewport=PHONE, is_mobile=True, has_touch=True)
 
 
 def _shoot(page: Any, name: str, size: str) -> Path:
@@ -86,19 +77,7 @@ def _horizontal_overflow(page: Any) -> str | None:
     return None if found is None else str(found)
 
 
-def _params() -> list[Any]:
-    return [
-        pytest.param(
-            name,
-            marks=[pytest.mark.xfail(strict=True, reason=KNOWN_OVERFLOW[name])]
-            if name in KNOWN_OVERFLOW
-            else [],
-        )
-        for name in SHOWN
-    ]
-
-
-@pytest.mark.parametrize("name", _params())
+@pytest.mark.parametrize("name", page_params(SHOWN, KNOWN_OVERFLOW))
 def test_screenshots_and_no_horizontal_scrolling_on_a_phone(
     site_server: str, page: Any, phone: Any, site: Site, name: str
 ) -> None:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from letters import selectors, services
 from letters.models import Answer, Display, EventKind, Letter, Signature
-from letters.tests.factories import confirmed_signature
+from letters.tests.factories import confirmed_signature, deliver, edit_letter
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -94,27 +94,17 @@ def test_letter_detail_has_counts_goal_status_timeline_and_versions(client, sign
 
 
 def test_demands_carry_the_latest_responses_answers_by_position(client, signed, organiser):
-    services.letter_edit(
-        letter=signed,
+    edit_letter(
+        signed,
         by=organiser,
-        data=services.LetterInput(
-            title=signed.title,
-            body="Dear CEO,\n\nPlease act now.",
-            demands=["Condemn", "End the contract", "Publish an ethics policy"],
-            addressees=[("Casey Chief", "CEO")],
-            goal=100,
-            change_note="Shorter first demand",
-        ),
+        body="Dear CEO,\n\nPlease act now.",
+        demands=["Condemn", "End the contract", "Publish an ethics policy"],
+        goal=100,
+        change_note="Shorter first demand",
     )
     signed.refresh_from_db()
     confirmed_signature(signed, name="Vic Version", email="vic@example.org")
-    services.letter_deliver(
-        letter=signed,
-        by=organiser,
-        method="in_person",
-        delivered_at=timezone.now(),
-        recipients=[services.Recipient("Casey Chief", "CEO")],
-    )
+    deliver(signed, by=organiser)
     signed.refresh_from_db()
     assert signed.current_version is not None
     ids = list(signed.current_version.demands.order_by("position").values_list("id", flat=True))
@@ -156,7 +146,8 @@ def test_demands_carry_the_latest_responses_answers_by_position(client, signed, 
 
 def test_unknown_and_draft_letters_are_a_json_404(client, organiser):
     draft = services.letter_create(
-        slug="secret-draft", title="Secret draft", body="x", demands=[], addressees=[]
+        slug="secret-draft",
+        data=services.LetterInput(title="Secret draft", body="x", demands=[], addressees=[]),
     )
     for url in [
         detail_url(draft),

@@ -11,7 +11,7 @@ must always be able to erase their data, and the organiser area, for its
 organisers (who may erase identities).
 
 Each surface reads its object in one place, and the rule lives there:
-`selectors.letter_public_get` (PUBLIC_STATUSES), `leadership_link_get`,
+`selectors.letter_public_get` (PUBLIC_STATUSES), `selectors.leadership_link_get`,
 `selectors.letter_by_preview_token`, `letters.tokens.read_token` (by
 purpose).  Public pages are cached copies: the archive reaches them within
 COUNT_INTERVAL, like every other change (letters/http.py); the tests move
@@ -29,13 +29,13 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.utils import timezone
 
 from accounts.models import User
-from letters import http, selectors, services
+from letters import http, services
 from letters.models import Letter, LetterStatus, Signature, SignatureStatus
-from letters.tests.factories import confirmed_signature, make_user
+from letters.tests.factories import confirmed_signature, deliver, make_user, sign
 from letters.tokens import Purpose, make_token
+from speed import memory
 from tests.security.world import JUNK_TOKEN, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -63,21 +63,15 @@ class Scene:
 @pytest.fixture
 def scene(organiser: User, open_letter: Letter) -> Scene:
     confirmed = confirmed_signature(
-        open_letter, name="Pia Public", email="pia.public@example.org", team="Data"
+        open_letter,
+        name="Pia Public",
+        email="pia.public@example.org",
+        team="Data",
+        wants_updates=True,
     )
-    Signature.objects.filter(pk=confirmed.pk).update(wants_updates=True)
-    services.signature_create(
-        letter=open_letter, email="sam.signer@example.org", name="Sam Signer", wants_updates=True
-    )
-    pending = Signature.objects.get(letter=open_letter, status=SignatureStatus.PENDING)
+    pending = sign(open_letter, wants_updates=True)
     preview = services.letter_preview_link_create(letter=open_letter)
-    _delivery, (issued,) = services.letter_deliver(
-        letter=open_letter,
-        by=organiser,
-        method="email",
-        delivered_at=timezone.now(),
-        recipients=[services.Recipient("Casey Chief", "CEO")],
-    )
+    _delivery, (issued,) = deliver(open_letter, by=organiser, method="email")
     open_letter.refresh_from_db()
     confirmed.refresh_from_db()
     return Scene(
@@ -100,16 +94,17 @@ def scene(organiser: User, open_letter: Letter) -> Scene:
 @pytest.fixture
 def later(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     """Move the clocks of the public page caches (letters.http) and of the
-    sign path's memory of letter rows (selectors.letter_for_signing) past
+    sign path's memory of letter rows (speed.memory, for
+    selectors.letter_for_signing) past
     the longest a copy stays fresh."""
 
     def move() -> None:
-        shift = max(settings.COUNT_INTERVAL, selectors.SIGNING_LETTER_TTL) + 1
+        shift = max(settings.COUNT_INTERVAL, settings.SIGNING_LETTER_TTL) + 1
         clock = SimpleNamespace(
             time=lambda: time.time() + shift, monotonic=lambda: time.monotonic() + shift
         )
         monkeypatch.setattr(http, "time", clock)
-        monkeypatch.setattr(selectors, "time", clock)
+        monkeypatch.setattr(memory, "time", clock)
 
     return move
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 from django.core import signing
-from django.utils import timezone
 
 from letters import services
-from letters.models import Letter, Signature, SignatureStatus
+from letters.models import Letter, Signature
+from letters.tests.factories import pending_signature
 from letters.tokens import CHECK_BYTES, ID_BYTES, NONCE_BYTES, Purpose, make_token, read_token
 
 pytestmark = pytest.mark.django_db
@@ -27,19 +27,28 @@ pytestmark = pytest.mark.django_db
 FIRST_ID = 3_140_592_653
 
 
-def signature_with_id(letter: Letter, pk: int, **kwargs: Any) -> Signature:
+def signature_with_id(letter: Letter, pk: int) -> Signature:
     """A pending signature with a chosen id (as if that many signed before)."""
-    fields: dict[str, Any] = {
-        "letter": letter,
-        "version_id": letter.current_version_id,
-        "email": f"signer{pk}@example.org",
-        "name": f"Signer {pk}",
-        "secret": secrets.token_urlsafe(18),
-        "emails_sent": 1,
-        "status": SignatureStatus.PENDING,
-        "created_at": timezone.now(),
-    }
-    return Signature.objects.create(pk=pk, **(fields | kwargs))
+    return pending_signature(letter, pk=pk, email=f"signer{pk}@example.org", name=f"Signer {pk}")
+
+
+@pytest.fixture
+def signature(open_letter: Letter) -> Signature:
+    return signature_with_id(open_letter, FIRST_ID)
+
+
+@pytest.fixture(params=list(Purpose))
+def purpose(request: pytest.FixtureRequest) -> Purpose:
+    """Each purpose (a test's own parametrisation may narrow it)."""
+    return Purpose(request.param)
+
+
+@pytest.fixture
+def token(signature: Signature, purpose: Purpose) -> str:
+    """`signature`'s token for `purpose`, which reads back (the control)."""
+    minted = make_token(signature, purpose)
+    assert read_token(minted, purpose) == signature
+    return minted
 
 
 def b64_decodings(token: str) -> list[bytes]:
@@ -128,30 +137,21 @@ def test_tokens_of_consecutive_signatures_share_no_structure_that_orders_them(
 
 @pytest.mark.parametrize(("minted", "used"), list(itertools.permutations(Purpose, 2)))
 def test_a_token_for_one_purpose_does_not_work_for_another(
-    open_letter: Letter, minted: Purpose, used: Purpose
+    signature: Signature, minted: Purpose, used: Purpose
 ) -> None:
-    signature = signature_with_id(open_letter, FIRST_ID)
     token = make_token(signature, minted)
     assert read_token(token, minted) == signature
     assert read_token(token, used) is None
 
 
-@pytest.mark.parametrize("purpose", list(Purpose))
-def test_expired_tokens_read_none(open_letter: Letter, settings: Any, purpose: Purpose) -> None:
-    signature = signature_with_id(open_letter, FIRST_ID)
-    token = make_token(signature, purpose)
-    assert read_token(token, purpose) == signature
+def test_expired_tokens_read_none(token: str, settings: Any, purpose: Purpose) -> None:
     settings.SIGNATURE_CONFIRM_MAX_AGE = settings.SIGNATURE_WITHDRAW_MAX_AGE = -1
     assert read_token(token, purpose) is None
 
 
-@pytest.mark.parametrize("purpose", list(Purpose))
 def test_every_one_bit_flip_and_every_changed_character_reads_none(
-    open_letter: Letter, purpose: Purpose
+    token: str, purpose: Purpose
 ) -> None:
-    signature = signature_with_id(open_letter, FIRST_ID)
-    token = make_token(signature, purpose)
-    assert read_token(token, purpose) == signature
     for i, char in enumerate(token):
         for bit in (1, 2, 32):
             flipped = token[:i] + chr(ord(char) ^ bit) + token[i + 1 :]
@@ -162,12 +162,13 @@ def test_every_one_bit_flip_and_every_changed_character_reads_none(
         assert read_token(bad, purpose) is None
 
 
-def test_a_correctly_signed_token_with_a_changed_id_reads_none(open_letter: Letter) -> None:
+def test_a_correctly_signed_token_with_a_changed_id_reads_none(
+    open_letter: Letter, signature: Signature
+) -> None:
     """The MAC is not all: a payload re-signed with the server's key (which an
     attacker does not have) naming a neighbouring id fails the check that
     binds the token to that signature's secret."""
     purpose = Purpose.WITHDRAW
-    signature = signature_with_id(open_letter, FIRST_ID)
     signature_with_id(open_letter, FIRST_ID ^ 1)
     payload = signing.TimestampSigner(salt=f"{purpose.value}:v2").unsign(
         make_token(signature, purpose)
@@ -180,12 +181,9 @@ def test_a_correctly_signed_token_with_a_changed_id_reads_none(open_letter: Lett
     assert read_token(forged, purpose) is None
 
 
-@pytest.mark.parametrize("purpose", list(Purpose))
 def test_withdrawing_or_a_new_secret_revokes_every_token(
-    open_letter: Letter, purpose: Purpose
+    signature: Signature, token: str, purpose: Purpose
 ) -> None:
-    signature = signature_with_id(open_letter, FIRST_ID)
-    token = make_token(signature, purpose)
     Signature.objects.filter(pk=signature.pk).update(secret=secrets.token_urlsafe(18))
     assert read_token(token, purpose) is None
     fresh = make_token(Signature.objects.get(pk=signature.pk), purpose)
@@ -195,9 +193,8 @@ def test_withdrawing_or_a_new_secret_revokes_every_token(
 
 
 def test_tokens_need_the_server_s_key_and_survive_a_key_rotation(
-    open_letter: Letter, settings: Any
+    signature: Signature, settings: Any
 ) -> None:
-    signature = signature_with_id(open_letter, FIRST_ID)
     old_key = settings.SECRET_KEY
     token = make_token(signature, Purpose.WITHDRAW)
     settings.SECRET_KEY = "another-key-" + "x" * 50
@@ -215,9 +212,8 @@ def old_format(signature: Signature, purpose: Purpose) -> str:
 
 @pytest.mark.parametrize("purpose", [Purpose.WITHDRAW, Purpose.UNSUBSCRIBE])
 def test_an_old_format_withdraw_or_unsubscribe_token_still_works(
-    open_letter: Letter, settings: Any, purpose: Purpose
+    open_letter: Letter, signature: Signature, settings: Any, purpose: Purpose
 ) -> None:
-    signature = signature_with_id(open_letter, FIRST_ID)
     other = signature_with_id(open_letter, FIRST_ID + 1)
     token = old_format(signature, purpose)
     assert read_token(token, purpose) == signature
@@ -234,14 +230,11 @@ def test_an_old_format_withdraw_or_unsubscribe_token_still_works(
 
 @pytest.mark.parametrize("purpose", [Purpose.CONFIRM, Purpose.NEW_VERSION])
 def test_old_format_confirm_and_new_version_tokens_are_no_longer_read(
-    open_letter: Letter, purpose: Purpose
+    signature: Signature, purpose: Purpose
 ) -> None:
-    signature = signature_with_id(open_letter, FIRST_ID)
     assert read_token(old_format(signature, purpose), purpose) is None
 
 
-@pytest.mark.parametrize("purpose", list(Purpose))
-def test_no_token_is_minted_in_the_old_format(open_letter: Letter, purpose: Purpose) -> None:
-    token = make_token(signature_with_id(open_letter, FIRST_ID), purpose)
+def test_no_token_is_minted_in_the_old_format(token: str, purpose: Purpose) -> None:
     with pytest.raises(signing.BadSignature):
         signing.loads(token, salt=purpose.value)

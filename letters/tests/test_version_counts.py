@@ -14,23 +14,20 @@ from django.urls import reverse
 
 from letters import services
 from letters.models import Display
-from letters.tests.factories import confirmed_signature
+from letters.tests.factories import confirmed_signature, edit_letter
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def new_version(letter: Any, by: Any) -> None:
-    services.letter_edit(
-        letter=letter,
+    edit_letter(
+        letter,
         by=by,
-        data=services.LetterInput(
-            title=letter.title,
-            body="Dear CEO,\n\nEnd every contract with the agency.",
-            demands=["Condemn the agency", "End every contract"],
-            addressees=[("Dana Whitfield", "CEO")],
-            goal=None,
-            change_note="Every contract",
-        ),
+        body="Dear CEO,\n\nEnd every contract with the agency.",
+        demands=["Condemn the agency", "End every contract"],
+        addressees=[("Dana Whitfield", "CEO")],
+        goal=None,
+        change_note="Every contract",
     )
     letter.refresh_from_db()
 

@@ -61,10 +61,12 @@ def test_payloads_in_every_field_render_inert(payload):
     owner = make_user(email="owner@example.org", name=payload)
     letter = services.letter_create(
         slug="xss",
-        title=f"Title {payload}",
-        body=f"Dear CEO,\n\n{payload}\n\n[link]({payload})",
-        demands=[f"Demand {payload}"],
-        addressees=[(f"Name {payload}", f"Role {payload}")],
+        data=services.LetterInput(
+            title=f"Title {payload}",
+            body=f"Dear CEO,\n\n{payload}\n\n[link]({payload})",
+            demands=[f"Demand {payload}"],
+            addressees=[(f"Name {payload}", f"Role {payload}")],
+        ),
         owner=owner,
         translations=[
             services.TranslationInput("de", f"Titel {payload}", payload, [f"F {payload}"])

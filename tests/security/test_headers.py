@@ -11,7 +11,7 @@ from django.test import Client
 
 from tests.security.matrix import ROUTES, build_path, csp_problems, everyone, send
 from tests.security.world import ROLES, World
-from tests.test_deploy import PRODUCTION, manage
+from tests.test_deploy import production_shell
 
 
 def test_every_html_answer_carries_a_strict_csp_refuses_framing_and_keeps_referrers(
@@ -68,10 +68,7 @@ def test_production_cookies_are_secure_http_only_and_same_site_lax() -> None:
         "'SECURE_HSTS_SECONDS', 'DEBUG')}))"
     )
 
-    result = manage("shell", "--no-imports", "-c", code, env=PRODUCTION)
-
-    assert result.returncode == 0, result.stderr
-    values = json.loads(result.stdout.strip().splitlines()[-1])
+    values = json.loads(production_shell(code).stdout.strip().splitlines()[-1])
     assert values["SESSION_COOKIE_SECURE"] is True
     assert values["CSRF_COOKIE_SECURE"] is True
     assert values["SESSION_COOKIE_HTTPONLY"] is True

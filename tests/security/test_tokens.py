@@ -47,6 +47,24 @@ def tamper(token: str) -> str:
     return token[:i] + ("A" if token[i] != "A" else "B") + token[i + 1 :]
 
 
+def control(client: Client, prefix: str, valid: str) -> dict[str, list[dict[str, Any]]]:
+    """The valid token works (the control); returns the state before the attack."""
+    assert send(client, "get", f"/{prefix}/{valid}/").status == 200
+    return snapshot()
+
+
+def bad_tokens(valid: str, foreign: dict[str, Any], specific: dict[str, str]) -> dict[str, str]:
+    """What is tried where `valid` works: it tampered with, junk, the
+    `foreign_tokens` that are no signer's, and the endpoint's `specific` ones."""
+    return {
+        "tampered": tamper(valid),
+        "junk": JUNK_TOKEN,
+        **specific,
+        "other letter's review link": foreign["preview"],
+        "other letter's invitation": foreign["invitation"],
+    }
+
+
 def answers(client: Client, prefix: str, tokens: dict[str, str]) -> dict[str, Answer]:
     """GET and POST each token; nothing is rolled back (a bad token must not write)."""
     result = {}
@@ -81,23 +99,22 @@ def test_bad_signer_links_all_get_the_same_answer_and_change_nothing(
     client = Client()
     signature: Signature = world.signer
     valid = world.signer_tokens[prefix]
-    assert send(client, "get", f"/{prefix}/{valid}/").status == 200  # the control
+    before = control(client, prefix, valid)
     other: Signature = foreign_tokens["signature"]
-    before = snapshot()
 
-    bad = {
-        "tampered": tamper(valid),
-        "junk": JUNK_TOKEN,
-        # another letter's signer's link, minted for another purpose
-        "other letter, other purpose": make_token(other, OTHER_PURPOSE[prefix]),
-        # correctly signed, naming another letter's signature with this one's secret
-        "other letter's id": signing.dumps(
-            [other.pk, signature.secret], salt=SIGNER_LINKS[prefix].value, compress=False
-        ),
-        "other letter's review link": foreign_tokens["preview"],
-        "other letter's invitation": foreign_tokens["invitation"],
-        "a leadership link": world.leadership_token,
-    }
+    bad = bad_tokens(
+        valid,
+        foreign_tokens,
+        {
+            # another letter's signer's link, minted for another purpose
+            "other letter, other purpose": make_token(other, OTHER_PURPOSE[prefix]),
+            # correctly signed, naming another letter's signature with this one's secret
+            "other letter's id": signing.dumps(
+                [other.pk, signature.secret], salt=SIGNER_LINKS[prefix].value, compress=False
+            ),
+            "a leadership link": world.leadership_token,
+        },
+    )
     if SIGNER_LINKS[prefix] not in OLD_FORMAT_READ:
         # this very signature's link as the previous release minted it
         bad["old format"] = old_format(signature, SIGNER_LINKS[prefix])
@@ -118,18 +135,17 @@ def test_bad_leadership_links_all_get_the_same_answer_and_change_nothing(
 ) -> None:
     client = Client()
     valid = world.leadership_token
-    assert send(client, "get", f"/l/{valid}/").status == 200  # the control
+    before = control(client, "l", valid)
     other: Signature = foreign_tokens["signature"]
-    before = snapshot()
 
-    bad = {
-        "tampered": tamper(valid),
-        "junk": JUNK_TOKEN,
-        "other letter's review link": foreign_tokens["preview"],
-        "other letter's invitation": foreign_tokens["invitation"],
-        "a signer's link": make_token(other, Purpose.CONFIRM),
-        "a link's stored hash": LeadershipLink.objects.get(pk=world.link.pk).token_hash,
-    }
+    bad = bad_tokens(
+        valid,
+        foreign_tokens,
+        {
+            "a signer's link": make_token(other, Purpose.CONFIRM),
+            "a link's stored hash": LeadershipLink.objects.get(pk=world.link.pk).token_hash,
+        },
+    )
     got = answers(client, "l", bad)
     LeadershipLink.objects.filter(pk=world.link.pk).update(
         expires_at=timezone.now() - timedelta(seconds=1)

@@ -9,21 +9,26 @@ a Content-Security-Policy that allows scripts from our origin only."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from letters import services
 from letters.models import Display, Letter
-from letters.tests.factories import confirmed_signature, make_user
+from letters.tests.factories import (
+    confirmed_signature,
+    deliver,
+    edit_letter,
+    make_user,
+    open_letter,
+)
 from tests.security.matrix import csp_problems
+from tests.site_pages import sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
-PASSWORD = "correct horse battery staple"
+OWNER_EMAIL = "xena.owner@example.org"
 IMG = "<img src=x onerror=alert(1)>"
 SCRIPT = "<script>alert(2)</script>"
 SVG = '"><svg/onload=alert(3)>'
@@ -51,43 +56,39 @@ LIVE_MARKUP = (
 def seed() -> tuple[Letter, str]:
     """A letter whose every typed field carries payloads, delivered and
     answered; returns it and the leadership link's token."""
-    owner = make_user(email="xena.owner@example.org", name=f"Xena {IMG}")
-    letter = services.letter_create(
+    owner = make_user(email=OWNER_EMAIL, name=f"Xena {IMG}")
+    letter = open_letter(
+        owner=owner,
+        published_by=owner,
         slug="xss-in-the-browser",
+        goal=10,
         title=f"Title {ALL}",
         body=BODY,
         demands=[f"Demand {ALL}", f"[a link]({JS})"],
         addressees=[(f"Casey {IMG}", f"CEO {SCRIPT}")],
-        owner=owner,
-        goal=10,
+        translations=(),
     )
-    services.letter_publish(letter=letter, by=owner)
     confirmed_signature(
         letter, name=f"Pat {ALL}", email="pat@example.org", team=SVG, location=SCRIPT,
         comment=f"{ALL} {JS}",
     )  # fmt: skip
-    services.letter_edit(
-        letter=letter,
+    edit_letter(  # `letter` stays the first version's: the next signers sign that one
+        letter,
         by=owner,
-        data=services.LetterInput(
-            title=f"Title {ALL}",
-            body=BODY + f"\n\nOne more line {IMG}",
-            demands=[f"Demand {ALL}", f"Second {SVG}"],
-            addressees=[(f"Casey {IMG}", f"CEO {SCRIPT}")],
-            change_note=f"Note {ALL}",
-            goal=10,
-        ),
+        body=BODY + f"\n\nOne more line {IMG}",
+        demands=[f"Demand {ALL}", f"Second {SVG}"],
+        change_note=f"Note {ALL}",
+        goal=10,
     )
     confirmed_signature(letter, name=f"Ann {ALL}", email="ann@example.org", comment=ALL)
     confirmed_signature(
         letter, name=f"Hidden {ALL}", email="hid@example.org", display=Display.ANONYMOUS
     )
-    _delivery, (issued,) = services.letter_deliver(
-        letter=letter,
-        by=owner,
+    _delivery, (issued,) = deliver(
+        letter,
+        owner,
         method="meeting",
-        delivered_at=timezone.now(),
-        recipients=[services.Recipient(f"Boss {IMG}", f"Role {SCRIPT}")],
+        to=(services.Recipient(f"Boss {IMG}", f"Role {SCRIPT}"),),
         note=f"Delivery {ALL} {JS}",
     )
     services.letter_respond(
@@ -159,11 +160,7 @@ def test_payloads_stay_inert_in_chromium_and_every_page_has_a_strict_csp(
     for path in public:
         page.goto(site_server + path)
         visited.append((path, page.locator(LIVE_MARKUP).count(), page.content()))
-    page.goto(site_server + "/accounts/login/")
-    page.get_by_label("Email").fill("xena.owner@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_url(re.compile(r"/organise/$"))
+    sign_in(page, site_server, OWNER_EMAIL)
     for path in organiser:
         page.goto(site_server + path)
         visited.append((path, page.locator(LIVE_MARKUP).count(), page.content()))

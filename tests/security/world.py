@@ -19,30 +19,31 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from allauth.mfa.models import Authenticator
 from django.test import Client
-from django.utils import timezone
 
 from accounts.models import User
-from letters import services
+from letters import models, services
 from letters.models import (
-    Addressee,
-    CountDelta,
-    Delivery,
-    Demand,
     Display,
     Invitation,
     LeadershipLink,
     Letter,
-    LetterEvent,
-    LetterVersion,
     Organiser,
     OrganiserRole,
-    Response,
     Signature,
 )
-from letters.tests.factories import confirmed_signature, make_user, open_letter
-from letters.tokens import Purpose, make_token
+from letters.tests.factories import (
+    ORGANISER,
+    OUTSIDER,
+    add_co_organisers,
+    confirmed_signature,
+    deliver,
+    make_admin,
+    make_persona,
+    open_letter,
+    sign,
+)
+from letters.tokens import Purpose, hash_token, make_token
 
 ROLES = ("visitor", "signer", "outsider", "viewer", "editor", "owner", "leadership", "admin")
 NO_ACCOUNT = ("visitor", "signer", "leadership")
@@ -97,17 +98,6 @@ class World:
         return {role: self.client(role, **kwargs) for role in ROLES}
 
 
-def make_admin(email: str = "ada.admin@example.org") -> User:
-    """Staff with a TOTP authenticator, as the admin site requires."""
-    admin = make_user(email=email, name="Ada Admin")
-    admin.is_staff = admin.is_superuser = True
-    admin.save()
-    Authenticator.objects.create(
-        user=admin, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"}
-    )
-    return admin
-
-
 def sign_both(letter: Letter) -> tuple[Signature, Signature]:
     """A public and an anonymous confirmed signer, both wanting updates."""
     public = confirmed_signature(
@@ -117,6 +107,7 @@ def sign_both(letter: Letter) -> tuple[Signature, Signature]:
         team="Data",
         location="Berlin",
         comment="Proud to sign",
+        wants_updates=True,
     )
     anonymous = confirmed_signature(
         letter,
@@ -126,40 +117,27 @@ def sign_both(letter: Letter) -> tuple[Signature, Signature]:
         team=ANON_TEAM,
         location=ANON_LOCATION,
         comment=ANON_COMMENT,
+        wants_updates=True,
     )
-    Signature.objects.filter(pk__in=[public.pk, anonymous.pk]).update(wants_updates=True)
     return public, anonymous
 
 
 def build_world() -> World:
+    """The personas (letters/tests/factories.py) on two letters of the
+    organiser's; Sam signs the open one, Casey Chief gets the other."""
+    owner = make_persona(ORGANISER)
+    letter = open_letter(owner=owner)
+    delivered = open_letter(owner=owner, slug="raise-the-floor", goal=3)
     users = {
-        "owner": make_user(email="olivia.owner@example.org", name="Olivia Owner"),
-        "editor": make_user(email="eddie.editor@example.org", name="Eddie Editor"),
-        "viewer": make_user(email="vera.viewer@example.org", name="Vera Viewer"),
-        "outsider": make_user(email="oscar.outsider@example.net", name="Oscar Outsider"),
+        "owner": owner,
+        **add_co_organisers(letter, delivered),
+        "outsider": make_persona(OUTSIDER),
         "admin": make_admin(),
     }
-    letter = open_letter(owner=users["owner"])
-    delivered = open_letter(owner=users["owner"], slug="raise-the-floor", goal=3)
-    world_public: dict[int, Signature] = {}
-    world_anonymous: dict[int, Signature] = {}
-    for each in (letter, delivered):
-        Organiser.objects.create(letter=each, user=users["editor"], role=OrganiserRole.EDITOR)
-        Organiser.objects.create(letter=each, user=users["viewer"], role=OrganiserRole.VIEWER)
-        world_public[each.pk], world_anonymous[each.pk] = sign_both(each)
-
-    services.signature_create(
-        letter=letter, email="sam.signer@example.org", name="Sam Signer", wants_updates=True
-    )
-    signer = Signature.objects.get(letter=letter, email="sam.signer@example.org")
-
-    _delivery, (issued,) = services.letter_deliver(
-        letter=delivered,
-        by=users["owner"],
-        method="email",
-        delivered_at=timezone.now(),
-        recipients=[services.Recipient("Casey Chief", "CEO")],
-        note="Handed to the CEO's office",
+    signed = {each.pk: sign_both(each) for each in (letter, delivered)}
+    signer = sign(letter, wants_updates=True)
+    _delivery, (issued,) = deliver(
+        delivered, by=owner, method="email", note="Handed to the CEO's office"
     )
     return World(
         letter=letter,
@@ -169,8 +147,8 @@ def build_world() -> World:
         signer_tokens={prefix: make_token(signer, p) for prefix, p in SIGNER_LINKS.items()},
         leadership_token=issued.token,
         link=issued.link,
-        public=world_public,
-        anonymous=world_anonymous,
+        public={pk: public for pk, (public, _anonymous) in signed.items()},
+        anonymous={pk: anonymous for pk, (_public, anonymous) in signed.items()},
     )
 
 
@@ -182,7 +160,7 @@ def other_tokens(letter: Letter, by: User) -> dict[str, str]:
         letter=letter,
         email="invitee@example.org",
         role=OrganiserRole.VIEWER,
-        token_hash=services.hash_token(invitation),
+        token_hash=hash_token(invitation),
         invited_by=by,
     )
     return {"preview": preview, "invitation": invitation}
@@ -191,8 +169,9 @@ def other_tokens(letter: Letter, by: User) -> dict[str, str]:
 # Everything a request could change about letters, signers and their links.
 # (Audit entries are left out: reading an export writes one by design.)
 STATE_MODELS = (
-    Letter, LetterVersion, Demand, Addressee, Signature, CountDelta, LetterEvent,
-    Organiser, Invitation, Delivery, LeadershipLink, Response,
+    models.Letter, models.LetterVersion, models.Demand, models.Addressee, models.Signature,
+    models.CountDelta, models.LetterEvent, models.Organiser, models.Invitation,
+    models.Delivery, models.LeadershipLink, models.Response,
 )  # fmt: skip
 
 
