@@ -28,6 +28,7 @@ from letters.models import (
     Organiser,
     OrganiserRole,
     VersionTranslation,
+    default_language,
 )
 from letters.services.errors import ServiceError
 from letters.services.events import event_record
@@ -50,7 +51,7 @@ class LetterInput:
     body: str
     demands: list[str]
     addressees: list[tuple[str, str]]
-    language: str = "en"
+    language: str = field(default_factory=default_language)
     allowed_domains: list[str] = field(default_factory=list)
     goal: int | None = None
     closes_at: datetime | None = None

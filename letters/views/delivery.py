@@ -22,6 +22,7 @@ from letters.forms import DeliveryForm, LinkEmailForm, ResponseForm, UpdateForm
 from letters.links import absolute_url
 from letters.models import Delivery, LeadershipLink, Letter, LetterStatus
 from letters.suppression import Cell
+from letters.views.acting import act
 
 # The packet and the leadership page list at most this many named signers,
 # newest first; the rest are counted ("and N more named signers").
@@ -124,29 +125,29 @@ def link_email(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Enter an email address."))
         return _to_delivery(access.letter)
-    try:
-        services.leadership_link_email(
+    act(
+        request,
+        lambda: services.leadership_link_email(
             letter=access.letter,
             by=access.user,
             link_id=form.cleaned_data["link_id"],
             email=form.cleaned_data["email"],
             token=form.cleaned_data["token"],
-        )
-    except services.ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("The link is on its way."))
+        ),
+        _("The link is on its way."),
+    )
     return _to_delivery(access.letter)
 
 
 @organiser_view(Capability.DELIVER, methods=("POST",))
 def link_revoke(request: HttpRequest, access: OrganiserAccess, link_id: int) -> HttpResponse:
-    try:
-        services.leadership_link_revoke(letter=access.letter, by=access.user, link_id=link_id)
-    except services.ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("The link no longer works."))
+    act(
+        request,
+        lambda: services.leadership_link_revoke(
+            letter=access.letter, by=access.user, link_id=link_id
+        ),
+        _("The link no longer works."),
+    )
     return _to_delivery(access.letter)
 
 

@@ -19,19 +19,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from letters import selectors, services
 from letters.access import Capability, OrganiserAccess, account, organiser_view
-from letters.forms import (
-    InvalidateFilterForm,
-    InviteForm,
-    LetterForm,
-    PaperCountForm,
-    ReasonForm,
-    RoleForm,
-    TranslationForm,
-)
+from letters.forms import organise as forms
 from letters.links import absolute_url
 from letters.markup import render_markdown
 from letters.models import Letter, OrganiserRole
 from letters.refs import signature_pk
+from letters.views.acting import act
 from letters.views.public import chart_context
 
 VIEW, EDIT, MODERATE = Capability.VIEW, Capability.EDIT, Capability.MODERATE
@@ -42,10 +35,6 @@ POST = ("POST",)
 # The buttons of the two-step forms (`name="action"`).
 REVOKE = "revoke"  # the review link: revoke it (any other value makes a new one)
 INVALIDATE = "invalidate"  # invalidate by filter: act (any other value counts)
-
-
-def _fail(request: HttpRequest, error: services.ServiceError) -> None:
-    messages.error(request, error.message)
 
 
 def _overview(slug: str) -> HttpResponse:
@@ -62,7 +51,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(GET_POST)
 def letter_new(request: HttpRequest) -> HttpResponse:
-    form = LetterForm(request.POST or None, creating=True, initial={"language": "en"})
+    form = forms.LetterForm(
+        request.POST or None, creating=True, initial={"language": settings.LANGUAGE_CODE}
+    )
     preview = None
     if request.method == "POST" and form.is_valid():
         if "preview" in request.POST:
@@ -89,9 +80,9 @@ def letter_overview(request: HttpRequest, access: OrganiserAccess) -> HttpRespon
         "events": selectors.letter_events(letter=letter),
         "organisers": selectors.organisers_of(letter=letter),
         "invitations": selectors.invitations_open(letter=letter),
-        "invite_form": InviteForm(),
+        "invite_form": forms.InviteForm(),
         "role_choices": OrganiserRole.choices,
-        "paper_form": PaperCountForm(initial={"paper_count": letter.paper_count}),
+        "paper_form": forms.PaperCountForm(initial={"paper_count": letter.paper_count}),
         "preview_url": request.session.pop(f"preview-url-{letter.pk}", None),
         "translations": list(version.translations.all()) if version else [],
         **chart_context(letter),
@@ -104,7 +95,7 @@ def letter_edit(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
     """Draft: rewritten in place; open: a new version if the text changed;
     later: settings only (`services.letter_edit` decides and says why not)."""
     letter = access.letter
-    form = LetterForm(request.POST or None, initial=LetterForm.initial_for(letter))
+    form = forms.LetterForm(request.POST or None, initial=forms.LetterForm.initial_for(letter))
     preview = None
     if request.method == "POST" and form.is_valid():
         if "preview" in request.POST:
@@ -125,10 +116,7 @@ def _transition(
     access: OrganiserAccess, request: HttpRequest, action: Callable[..., Letter]
 ) -> HttpResponse:
     """A status change (`services.letter_publish`, `_close`, `_archive`)."""
-    try:
-        action(letter=access.letter, by=access.user)
-    except services.ServiceError as exc:
-        _fail(request, exc)
+    act(request, lambda: action(letter=access.letter, by=access.user))
     return _overview(access.letter.slug)
 
 
@@ -169,7 +157,7 @@ def letter_preview_link(request: HttpRequest, access: OrganiserAccess) -> HttpRe
 
 @organiser_view(EDIT, methods=POST)
 def letter_paper_count(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
-    form = PaperCountForm(request.POST)
+    form = forms.PaperCountForm(request.POST)
     if form.is_valid():
         count = form.cleaned_data["paper_count"]
         services.letter_set_paper_count(letter=access.letter, count=count)
@@ -182,7 +170,7 @@ def letter_paper_count(request: HttpRequest, access: OrganiserAccess) -> HttpRes
 @organiser_view(EDIT, methods=GET_POST)
 def letter_translation(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
     letter = access.letter
-    form = TranslationForm(request.POST or None)
+    form = forms.TranslationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         translation = services.TranslationInput(
@@ -200,21 +188,20 @@ def letter_translation(request: HttpRequest, access: OrganiserAccess) -> HttpRes
 
 @organiser_view(INVITE, methods=POST)
 def organiser_invite(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
-    form = InviteForm(request.POST)
+    form = forms.InviteForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Enter an email address and a role."))
         return _overview(access.letter.slug)
-    try:
-        services.organiser_invite(
+    act(
+        request,
+        lambda: services.organiser_invite(
             letter=access.letter,
             by=access.user,
             email=form.cleaned_data["email"],
             role=form.cleaned_data["role"],
-        )
-    except services.ServiceError as exc:
-        _fail(request, exc)
-    else:
-        messages.success(request, _("Invitation sent."))
+        ),
+        _("Invitation sent."),
+    )
     return _overview(access.letter.slug)
 
 
@@ -223,17 +210,17 @@ def organiser_role(
     request: HttpRequest, access: OrganiserAccess, organiser_id: int
 ) -> HttpResponse:
     target = access.organiser(organiser_id, OWN)
-    form = RoleForm(request.POST)
+    form = forms.RoleForm(request.POST)
     if form.is_valid():
-        try:
-            services.organiser_set_role(
+        act(
+            request,
+            lambda: services.organiser_set_role(
                 letter=access.letter,
                 by=access.user,
                 organiser_id=target.pk,
                 role=form.cleaned_data["role"],
-            )
-        except services.ServiceError as exc:
-            _fail(request, exc)
+            ),
+        )
     return _overview(access.letter.slug)
 
 
@@ -243,12 +230,13 @@ def organiser_remove(
 ) -> HttpResponse:
     """Owners remove anyone; everyone may remove themselves (leave)."""
     target = access.organiser(organiser_id, OWN, oneself_may=True)
-    try:
-        services.organiser_remove(letter=access.letter, by=access.user, organiser_id=target.pk)
-    except services.ServiceError as exc:
-        _fail(request, exc)
-        return _overview(access.letter.slug)
-    if target.user_id == access.user.pk:
+    removed = act(
+        request,
+        lambda: services.organiser_remove(
+            letter=access.letter, by=access.user, organiser_id=target.pk
+        ),
+    )
+    if removed and target.user_id == access.user.pk:
         return redirect("organise:dashboard")
     return _overview(access.letter.slug)
 
@@ -281,8 +269,8 @@ def signatures(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
         "signatories": selectors.letter_public_signatories(
             letter=letter, limit=500, ignore_listing=True
         ),
-        "reason_form": ReasonForm(),
-        "filter_form": InvalidateFilterForm(),
+        "reason_form": forms.ReasonForm(),
+        "filter_form": forms.InvalidateFilterForm(),
     }
     return render(request, "organise/signatures.html", context)
 
@@ -300,21 +288,20 @@ def signature_invalidate(
     signature_id = signature_pk(signature_ref)
     if signature_id is None:
         raise Http404
-    form = ReasonForm(request.POST)
+    form = forms.ReasonForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give a reason."))
         return _to_signatures(access.letter)
-    try:
-        services.signature_invalidate(
+    act(
+        request,
+        lambda: services.signature_invalidate(
             letter=access.letter,
             by=access.user,
             signature_id=signature_id,
             reason=form.cleaned_data["reason"],
-        )
-    except services.ServiceError as exc:
-        _fail(request, exc)
-    else:
-        messages.success(request, _("The signature was invalidated."))
+        ),
+        _("The signature was invalidated."),
+    )
     return _to_signatures(access.letter)
 
 
@@ -323,7 +310,7 @@ def signatures_invalidate_matching(request: HttpRequest, access: OrganiserAccess
     """Two steps: POST action=count shows the dry-run count; action=invalidate
     (with a reason) invalidates."""
     letter = access.letter
-    form = InvalidateFilterForm(request.POST or None)
+    form = forms.InvalidateFilterForm(request.POST or None)
     dry_run: dict[str, Any] | None = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
