@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from django.conf import settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 PRODUCTION = {
@@ -23,11 +25,15 @@ PRODUCTION = {
 }
 
 
+# The speed machinery's switches (docs/speed.md): production runs their defaults.
+SWITCHES = {*settings.SPEED, "SIGNING_LETTER_TTL"}
+
+
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in PRODUCTION and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+        if k not in PRODUCTION and k not in SWITCHES and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
