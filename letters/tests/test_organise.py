@@ -484,6 +484,22 @@ def test_invalidate_by_domain_after_a_dry_run_that_hides_small_numbers(team):
     assert entry.target == "domain=spam.example"
 
 
+def test_invalidating_without_a_reason_asks_for_one_and_keeps_the_count_shown(team):
+    letter = team["letter"]
+    for n in range(6):
+        confirmed_signature(letter, name=f"Bot {n}", email=f"bot{n}@spam.example")
+    url = reverse("organise:invalidate_matching", kwargs={"slug": letter.slug})
+
+    page = client_for(team["editor"]).post(
+        url, {"domain": "spam.example", "action": "invalidate", "reason": ""}
+    )
+
+    assert page.status_code == 200
+    assert "Give a reason." in page.content.decode()
+    assert "6 signatures match." in page.content.decode()  # the button is still there
+    assert letter_counts(letter_id=letter.pk).confirmed == 6
+
+
 def test_a_viewer_cannot_invalidate(team):
     fake = confirmed_signature(team["letter"], name="Mickey", email="mm@example.org")
     url = reverse(

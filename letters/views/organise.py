@@ -317,17 +317,24 @@ def signatures_invalidate_matching(request: HttpRequest, access: OrganiserAccess
         flt = services.SignatureFilter(
             domain=data["domain"] or "", since=data["since"], until=data["until"]
         )
-        try:
-            if request.POST.get("action") == INVALIDATE:
+        refused: services.ServiceError | None = None
+        if request.POST.get("action") == INVALIDATE:
+            try:
                 changed = services.signatures_invalidate_matching(
                     letter=letter, by=access.user, flt=flt, reason=data["reason"]
                 )
+            except services.ServiceError as exc:
+                refused = exc
+                form.add_error(exc.field, exc.message)
+            else:
                 messages.success(request, _("%(n)d signatures were invalidated.") % {"n": changed})
                 return _to_signatures(letter)
-            count = services.signatures_matching_count(letter=letter, flt=flt)
-            dry_run = {"count": count, "min": settings.MODERATION_MIN_REPORTED}
-        except services.ServiceError as exc:
-            form.add_error(exc.field, exc.message)
+        if refused is None or refused.field == "reason":  # no reason given: still count
+            try:
+                count = services.signatures_matching_count(letter=letter, flt=flt)
+                dry_run = {"count": count, "min": settings.MODERATION_MIN_REPORTED}
+            except services.ServiceError as exc:
+                form.add_error(exc.field, exc.message)
     context = {
         "letter": letter,
         "form": form,
