@@ -263,7 +263,7 @@ def celery_worker(
     settings.CACHES = caches
     from django.core.cache import cache
 
-    from letters.tasks import KICK_KEY
+    from letters.signature_outbox import KICK_KEY
 
     cache.delete(KICK_KEY)  # a sender another test asked for is long gone
     celery_app.conf.task_always_eager = False

@@ -224,7 +224,6 @@ CELERY_TASK_TIME_LIMIT: int = env.int("CELERY_TASK_TIME_LIMIT", default=120)
 CELERY_TASK_SOFT_TIME_LIMIT: int = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=90)
 CELERY_TASK_DEFAULT_QUEUE: str = env.str("CELERY_QUEUE", default="undersigned")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_IMPORTS = ["letters.beat"]  # the periodic tasks (letters.tasks is found by name)
 
 # --- Email ----------------------------------------------------------------
 # One mailer, `default`, from EMAIL_URL (Django 6.1's MAILERS; the
@@ -377,7 +376,7 @@ EMAIL_RETRY_MAX: int = env.int("EMAIL_RETRY_MAX", default=8)
 EMAIL_RETRY_BACKOFF_MAX: int = env.int("EMAIL_RETRY_BACKOFF_MAX", default=600)
 
 CELERY_BEAT_SCHEDULE = {
-    name.replace("_", "-"): {"task": f"letters.beat.{name}", "schedule": float(seconds)}
+    name.replace("_", "-"): {"task": f"letters.tasks.{name}", "schedule": float(seconds)}
     for name, seconds in (
         ("counts_fold", COUNT_INTERVAL),
         ("counts_recount", COUNT_RECOUNT_INTERVAL),

@@ -20,6 +20,7 @@ over one SMTP connection, and records each send with a conditional update
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import smtplib
@@ -29,6 +30,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -42,9 +44,12 @@ from letters.notifications import (
     smtp_error_is_permanent,
     smtp_error_summary,
 )
+from letters.queue import send
 from speed.prepared import prepared_cursor, typed_param
 
 logger = logging.getLogger(__name__)
+
+KICK_KEY = "signature-emails:kick"
 
 
 @dataclass(frozen=True)
@@ -323,3 +328,30 @@ def _smtp_failure(exc: Exception, signature_id: int, done: SendOutcome) -> bool:
         done.counts["postponed"] += 1
         return True
     return False
+
+
+def request_signature_emails() -> None:
+    """Make sure a sender runs soon: publish one `send_signature_emails` task
+    unless one is already pending (a Redis key the sender clears before each
+    batch it claims, so an email owed after its last claim always brings a
+    new sender).  Called on commit by every path that makes an email owed,
+    the sign path included.  If Redis or the broker is down, the beat sweep
+    does it later."""
+    try:
+        if not cache.add(KICK_KEY, 1, timeout=settings.SIGNATURE_EMAIL_LEASE):
+            return
+    except Exception:  # noqa: BLE001 -- no cache: publish every time
+        logger.warning("email kick: cache unavailable")
+    try:
+        send("send_signature_emails")
+    except Exception:  # noqa: BLE001 -- broker down: the sweep publishes later
+        logger.warning("email kick: broker unavailable; the sweep will send")
+        with contextlib.suppress(Exception):
+            cache.delete(KICK_KEY)
+
+
+def clear_signature_emails_request() -> None:
+    try:
+        cache.delete(KICK_KEY)
+    except Exception:  # noqa: BLE001
+        logger.warning("email kick: cache unavailable")

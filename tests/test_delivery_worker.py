@@ -91,7 +91,7 @@ def test_one_undeliverable_address_does_not_stop_anyone_else_s_email(
     assert Signature.objects.filter(emails_sent=0, email_failed=False).count() == 6
     assert settings.SIGNATURE_EMAIL_BATCH >= 6
 
-    tasks.request_signature_emails()
+    signature_outbox.request_signature_emails()
 
     for address in good:
         (message,) = smtp.wait_for(address, timeout=30)

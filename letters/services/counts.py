@@ -8,7 +8,6 @@ nothing else writes LetterStats.
 from __future__ import annotations
 
 from collections import defaultdict
-from functools import partial
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -26,7 +25,7 @@ from letters.models import (
     SignatureStatus,
     VersionStats,
 )
-from letters.tasks import notify_milestone
+from letters.queue import enqueue
 
 MILESTONES = (10, 100)
 
@@ -88,7 +87,7 @@ def _note_milestones(letter_id: int) -> None:
         LetterStats.objects.filter(pk=letter_id).values_list("confirmed", "letter__goal").get()
     )
     for threshold in milestones_reached(letter_id=letter_id, confirmed=total, goal=goal):
-        transaction.on_commit(partial(notify_milestone.delay, letter_id, threshold))
+        enqueue("notify_milestone", letter_id, threshold)
 
 
 def milestones_reached(*, letter_id: int, confirmed: int, goal: int | None) -> list[int]:

@@ -30,11 +30,11 @@ from letters.models import (
     Response,
     Signature,
 )
+from letters.queue import enqueue
 from letters.selectors import letter_counts
 from letters.services.audit import audit
 from letters.services.errors import ServiceError
 from letters.services.events import event_record
-from letters.tasks import send_leadership_link
 from letters.tokens import hash_token
 
 
@@ -130,7 +130,7 @@ def leadership_link_email(
     link = LeadershipLink.objects.filter(pk=link_id, delivery__letter=letter).first()
     if link is None or link.token_hash != hash_token(token):
         raise ServiceError(_("This link cannot be sent."))
-    transaction.on_commit(lambda: send_leadership_link.delay(link_id, email, token))
+    enqueue("send_leadership_link", link_id, email, token)
     audit(actor=by, action="link.email", letter=letter, target=f"link {link_id}")
 
 

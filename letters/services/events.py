@@ -9,11 +9,9 @@ by kind, who is told (on commit, through Celery):
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from accounts.models import User
 from letters.models import EventKind, Letter, LetterEvent
-from letters.tasks import notify_event, notify_new_version, notify_organisers
+from letters.queue import enqueue
 
 SIGNER_NEWS = frozenset(
     {EventKind.DELIVERED, EventKind.ACKNOWLEDGED, EventKind.RESPONSE, EventKind.UPDATE}
@@ -27,13 +25,11 @@ def event_record(
     """Write a timeline event (by an organiser, or by leadership or the beat
     when `by` is None) and enqueue the emails its kind calls for."""
     event = LetterEvent.objects.create(letter=letter, kind=kind, text=text, created_by=by)
-    event_id, letter_id = event.pk, letter.pk
     if kind in SIGNER_NEWS:
-        transaction.on_commit(lambda: notify_event.delay(event_id))
+        enqueue("notify_event", event.pk)
     if kind in ORGANISER_NEWS:
-        transaction.on_commit(lambda: notify_organisers.delay(event_id))
+        enqueue("notify_organisers", event.pk)
     if kind == EventKind.NEW_VERSION:
         assert letter.current_version is not None
-        number = letter.current_version.number
-        transaction.on_commit(lambda: notify_new_version.delay(letter_id, number))
+        enqueue("notify_new_version", letter.pk, letter.current_version.number)
     return event

@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from letters.models import Invitation, Letter, Organiser, OrganiserRole
+from letters.queue import enqueue
 from letters.services.audit import audit
 from letters.services.errors import ServiceError
-from letters.tasks import send_invitation_email
 from letters.tokens import hash_token
 
 
@@ -32,7 +32,7 @@ def organiser_invite(*, letter: Letter, by: User, email: str, role: str) -> str:
     )
     audit(actor=by, action="organiser.invite", letter=letter, target=email, role=role)
     invitation_id = invitation.pk
-    transaction.on_commit(lambda: send_invitation_email.delay(invitation_id, token))
+    enqueue("send_invitation_email", invitation_id, token)
     return token
 
 

@@ -15,8 +15,11 @@ from django.utils import timezone
 
 from letters.models import LIVE_STATUSES, LetterStatus, Signature, SignatureStatus
 from letters.services.counts import count_change
-from letters.signature_outbox import signature_emails_owed_now
-from letters.tasks import clear_signature_emails_request, request_signature_emails
+from letters.signature_outbox import (
+    clear_signature_emails_request,
+    request_signature_emails,
+    signature_emails_owed_now,
+)
 
 
 @transaction.atomic

@@ -41,7 +41,7 @@ from letters.models import (
 from letters.services.counts import count_change
 from letters.services.errors import ServiceError
 from letters.services.rate_limits import confirm_rate_exceeded
-from letters.tasks import request_signature_emails
+from letters.signature_outbox import request_signature_emails
 from speed.prepared import prepared_cursor, typed_param
 
 

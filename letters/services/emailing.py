@@ -1,0 +1,228 @@
+"""Sending the emails the tasks ask for.
+
+Each function takes ids, re-checks state, builds the email
+(`letters.notifications`), sends it and records it
+(`letters.signature_outbox`): safe to run twice.  Transient SMTP trouble is
+raised as `TryLater`, for the task to retry with backoff; an email that can
+never go (a 5xx, an address the backend cannot encode) as `Undeliverable`,
+for the task to log and drop.  Neither carries an address.
+
+Fan-outs (news to every signer who asked for updates) enqueue one email
+task per signer, in batches of UPDATE_EMAIL_BATCH, then the next batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from letters import notifications, signature_outbox
+from letters.models import (
+    EventEmail,
+    Invitation,
+    LeadershipLink,
+    Letter,
+    LetterEvent,
+    LetterVersion,
+    Signature,
+    SignatureStatus,
+)
+from letters.notifications import (
+    NOT_THE_EMAIL,
+    error_kind,
+    smtp_error_is_permanent,
+    smtp_error_summary,
+)
+from letters.queue import send
+from speed.email_headers import Email
+
+
+class TryLater(Exception):
+    """The mail server could not take the email now (unreachable, 4xx)."""
+
+
+class Undeliverable(Exception):
+    """The email can never be sent; the message says why, without the address.
+    `level`: a refusal by the server is a warning, a message we could not
+    make or hand over is an error (ours to fix)."""
+
+    def __init__(self, why: str, level: int = logging.WARNING) -> None:
+        super().__init__(why)
+        self.level = level
+
+
+def deliver(message: Email) -> None:
+    """Send one email on its own connection, sorting its failures into
+    `TryLater` and `Undeliverable`."""
+    try:
+        message.send()
+    except NOT_THE_EMAIL:
+        raise
+    except (smtplib.SMTPException, OSError) as exc:
+        if smtp_error_is_permanent(exc):
+            raise Undeliverable(f"permanent SMTP failure {smtp_error_summary(exc)}") from exc
+        raise TryLater(smtp_error_summary(exc)) from None
+    except Exception as exc:  # noqa: BLE001 -- this message's fault, not the server's
+        why = f"email cannot be sent ({error_kind(exc)}); dropped"
+        raise Undeliverable(why, level=logging.ERROR) from None
+
+
+# --- The signature email outbox ----------------------------------------------
+
+
+@dataclass
+class SenderRun:
+    """What one sender run did: counts per outcome, and when to come back
+    for postponed emails (0: none were)."""
+
+    totals: dict[str, int] = field(default_factory=dict)
+    retry_at: int = 0
+
+
+def signature_emails_send() -> SenderRun:
+    """Claim owed signature emails in batches and send them over one SMTP
+    connection until none are left, or for at most
+    SIGNATURE_EMAIL_SENDER_BUDGET seconds (then another sender is asked
+    for).  Any number may run at once; the claim keeps them apart."""
+    deadline = time.monotonic() + settings.SIGNATURE_EMAIL_SENDER_BUDGET
+    run = SenderRun()
+    mailer = notifications.Mailer()
+    try:
+        while True:
+            if time.monotonic() >= deadline:
+                signature_outbox.request_signature_emails()
+                break
+            signature_outbox.clear_signature_emails_request()
+            batch = signature_outbox.signature_emails_claim(limit=settings.SIGNATURE_EMAIL_BATCH)
+            if not batch:
+                break
+            done = signature_outbox.send_owed(batch, mailer)
+            for key, value in done.counts.items():
+                run.totals[key] = run.totals.get(key, 0) + value
+            if done.retry_in:
+                run.retry_at = min(run.retry_at or done.retry_in, done.retry_in)
+            if done.server_down:
+                break
+    finally:
+        mailer.close()
+    return run
+
+
+# --- News to signers ------------------------------------------------------------
+
+
+def new_version_fan_out(*, letter_id: int, number: int, after_id: int) -> int:
+    """ "The text changed" to every signer of an earlier version who asked
+    for updates and was not told yet."""
+    ids = signature_outbox.signers_to_email(
+        letter_id=letter_id,
+        after_id=after_id,
+        limit=settings.UPDATE_EMAIL_BATCH,
+        told_of_version=number,
+    )
+    for signature_id in ids:
+        send("send_version_email", signature_id, number)
+    if len(ids) == settings.UPDATE_EMAIL_BATCH:
+        send("notify_new_version", letter_id, number, ids[-1])
+    return len(ids)
+
+
+def version_email_send(*, signature_id: int, number: int) -> str:
+    """Tell one signer of an earlier version what changed, at most once."""
+    signature = Signature.objects.select_related("letter").filter(pk=signature_id).first()
+    if (
+        signature is None
+        or signature.status != SignatureStatus.CONFIRMED
+        or not signature.wants_updates
+        or signature.notified_version >= number
+    ):
+        return "skipped"
+    version = LetterVersion.objects.filter(letter=signature.letter, number=number).first()
+    if version is None:
+        return "skipped"
+    deliver(notifications.version_changed_email(signature, version))
+    signature_outbox.signature_record_notified(signature_id=signature_id, number=number)
+    return "sent"
+
+
+def event_fan_out(*, event_id: int, after_id: int) -> int:
+    """One timeline event to every confirmed signer who asked for updates."""
+    event = LetterEvent.objects.filter(pk=event_id).first()
+    if event is None:
+        return 0
+    ids = signature_outbox.signers_to_email(
+        letter_id=event.letter_id, after_id=after_id, limit=settings.UPDATE_EMAIL_BATCH
+    )
+    for signature_id in ids:
+        send("send_event_email", event_id, signature_id)
+    if len(ids) == settings.UPDATE_EMAIL_BATCH:
+        send("notify_event", event_id, ids[-1])
+    return len(ids)
+
+
+def event_email_send(*, event_id: int, signature_id: int) -> str:
+    """Tell one signer about one event, at most once (EventEmail's unique
+    constraint is checked before and recorded after sending)."""
+    event = LetterEvent.objects.select_related("letter").filter(pk=event_id).first()
+    signature = Signature.objects.filter(
+        pk=signature_id, status=SignatureStatus.CONFIRMED, wants_updates=True
+    ).first()
+    if event is None or signature is None:
+        return "skipped"
+    if EventEmail.objects.filter(event_id=event_id, signature_id=signature_id).exists():
+        return "duplicate"
+    deliver(notifications.letter_event_email(event, signature))
+    signature_outbox.event_email_record(event_id=event_id, signature_id=signature_id)
+    return "sent"
+
+
+# --- To organisers and leadership -----------------------------------------------
+
+
+def organisers_tell_event(*, event_id: int) -> int:
+    """Tell the letter's organisers that leadership acknowledged or responded."""
+    event = LetterEvent.objects.select_related("letter").filter(pk=event_id).first()
+    if event is None:
+        return 0
+    recipients = notifications.organisers_to_tell(event.letter_id)
+    for email, language in recipients:
+        deliver(notifications.event_news_email(event, email, language))
+    return len(recipients)
+
+
+def organisers_tell_milestone(*, letter_id: int, threshold: int) -> int:
+    letter = Letter.objects.filter(pk=letter_id).first()
+    if letter is None:
+        return 0
+    recipients = notifications.organisers_to_tell(letter_id)
+    for email, language in recipients:
+        deliver(notifications.milestone_email(letter, threshold, email, language))
+    return len(recipients)
+
+
+def invitation_email_send(*, invitation_id: int, token: str) -> str:
+    invitation = (
+        Invitation.objects.select_related("letter", "invited_by")
+        .filter(pk=invitation_id, accepted_at__isnull=True)
+        .first()
+    )
+    if invitation is None:
+        return "skipped"
+    deliver(notifications.invitation_email(invitation, token))
+    return "sent"
+
+
+def leadership_link_send(*, link_id: int, email: str, token: str) -> str:
+    link = (
+        LeadershipLink.objects.select_related("delivery__letter")
+        .filter(pk=link_id, revoked_at__isnull=True)
+        .first()
+    )
+    if link is None:
+        return "skipped"
+    deliver(notifications.leadership_link_email(link, email, token))
+    return "sent"
