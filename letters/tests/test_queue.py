@@ -27,6 +27,7 @@ def names_used() -> set[str]:
                 and node.func.id in {"enqueue", "send"}
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
             ):
                 found.add(node.args[0].value)
     return found
