@@ -5,10 +5,10 @@ version counts."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Count
 
+from accounts.models import User
 from letters.models import (
     Delivery,
     Display,
@@ -40,7 +40,7 @@ class DashboardRow:
         return self.counts.confirmed + self.letter.paper_count
 
 
-def letters_for_organiser(*, user: Any) -> list[DashboardRow]:
+def letters_for_organiser(*, user: User) -> list[DashboardRow]:
     """The organiser's letters with role and counts (three queries for any
     number of letters).  No pending count: see letter_status_counts."""
     memberships = list(
