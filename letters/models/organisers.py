@@ -20,8 +20,10 @@ class OrganiserRole(models.TextChoices):
 class Organiser(models.Model):
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    # Room for role names longer than today's (a role is a set of
+    # capabilities, letters/access.py): a new one needs no column change.
     role = models.CharField(
-        max_length=8, choices=OrganiserRole.choices, default=OrganiserRole.OWNER
+        max_length=32, choices=OrganiserRole.choices, default=OrganiserRole.OWNER
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -39,7 +41,7 @@ class Invitation(models.Model):
 
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField()
-    role = models.CharField(max_length=8, choices=OrganiserRole.choices)
+    role = models.CharField(max_length=32, choices=OrganiserRole.choices)
     token_hash = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
