@@ -53,20 +53,22 @@ TEST_ENV = DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CHROMIU
   DEBUG=0 SECRET_KEY=test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
   ALLOWED_HOSTS=testserver,localhost,127.0.0.1 EMAIL_URL=smtp://127.0.0.1:1 \
   SITE_URL=http://testserver COUNT_INTERVAL=1 DJANGO_ALLOW_ASYNC_UNSAFE=1 \
-  VAR_DIR=$(CURDIR)/var/test
+  VAR_DIR=$(CURDIR)/var/test SIGNER_KEYS_FILE=$(CURDIR)/var/test/signer-keys.env
+# The test stack's own signer keys, made once (letters/sealing.py).
+TEST_KEYS = $(PY) -c 'import pathlib, letters.sealing as s; s.write_keys_file(pathlib.Path("var/test/signer-keys.env"))'
 
 # axe-core for the accessibility tests, pinned in package-lock.json (Debian: apt-get install npm).
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
 test: $(VENV)/.dev-installed messages check-test-services node_modules/.package-lock.json
-	@mkdir -p var/test
+	@mkdir -p var/test && $(TEST_KEYS)
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0
 	$(TEST_ENV) CELERY_QUEUE=test-$$$$ CACHE_KEY_PREFIX=test-$$$$ $(PY) -m pytest $(PYTEST_ARGS)
 
 # Refresh docs/screenshots/ (desktop and phone sizes) through the browser tests.
 screenshots: $(VENV)/.dev-installed messages check-test-services node_modules/.package-lock.json
-	@mkdir -p var/test
+	@mkdir -p var/test && $(TEST_KEYS)
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0
 	$(TEST_ENV) SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/test_screenshots.py
 
@@ -87,6 +89,7 @@ bench: $(VENV)/.dev-installed
 
 # What each trick of the speed machinery gains today, on and off (docs/speed.md).
 speed: $(VENV)/.dev-installed
+	@mkdir -p var/test && $(TEST_KEYS)
 	$(TEST_ENV) TEST_DATABASE_NAME=undersigned_speed $(PY) -m speed.measure
 
 clean:

@@ -32,6 +32,7 @@ from bench.postgres import Database
 from bench.processes import BASE_DIR, Proc, Processes, RedisServer, child_env, free_port, wait_until
 from bench.procfs import children
 from bench.smtp import Sink, SmtpServer
+from letters.sealing import write_keys_file
 
 SECRET_KEY = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-bench"  # noqa: S105
 
@@ -84,6 +85,9 @@ class Stack:
         self.smtp = SmtpServer(Sink(port=free_port()))
         self.web_port = free_port()
         self.processes = Processes(workdir)
+        # The run's own signer keys (production refuses to start without them).
+        self.signer_keys = workdir / "signer-keys.env"
+        write_keys_file(self.signer_keys)
 
     @property
     def base_url(self) -> str:
@@ -102,6 +106,7 @@ class Stack:
                 "CELERY_QUEUE": self.queue,
                 "CACHE_KEY_PREFIX": self.queue,
                 "VAR_DIR": str(BASE_DIR / "var" / "bench"),
+                "SIGNER_KEYS_FILE": str(self.signer_keys),
                 # The load comes from one address standing in for many clients:
                 # each request names its own client in X-Forwarded-For, as a
                 # proxy in front of the site would, so per-client rate limits

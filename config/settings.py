@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from psycopg_pool import ConnectionPool
 
 from config.mail import mailer_from_url
+from config.signer_keys import load_signer_keys
 from speed.dbpool import check_unless_recent
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -32,6 +33,11 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = _DEV_SECRET
+# Signers' addresses are sealed and hashed with keys outside the database
+# (config/signer_keys.py says where they come from; docs/operations.md).
+_signer = load_signer_keys(env, debug=DEBUG, var_dir=VAR_DIR)
+SIGNER_HASH_KEY, SIGNER_SEAL_PUBLIC_KEY = _signer.hash_key, _signer.public
+SIGNER_SEAL_PRIVATE_KEYS: list[str] = _signer.privates  # email-sending processes only
 
 ALLOWED_HOSTS: list[str] = env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
@@ -118,10 +124,6 @@ SPEED: dict[str, bool] = {
         "EMAIL_HEADER_CLASSES_CACHED",  # one header class per name, not per header
     )
 }
-REDIS_COUNTER_SCRIPT = SPEED["REDIS_COUNTER_SCRIPT"]
-PUBLIC_MIDDLEWARE_CHAIN = SPEED["PUBLIC_MIDDLEWARE_CHAIN"]
-PUBLIC_PAGE_LOCAL_TIER = SPEED["PUBLIC_PAGE_LOCAL_TIER"]
-EMAIL_HEADER_CLASSES_CACHED = SPEED["EMAIL_HEADER_CLASSES_CACHED"]
 # Seconds a process reuses the letter row a sign POST is for (0: off).
 SIGNING_LETTER_TTL: float = env.float("SIGNING_LETTER_TTL", default=2.0)
 
@@ -132,10 +134,7 @@ DATABASES: dict[str, dict[str, Any]] = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 }
 _db = DATABASES["default"]
-if _db["ENGINE"] in {
-    "django.db.backends.postgresql",
-    "django.db.backends.postgresql_psycopg2",
-}:
+if _db["ENGINE"] in {"django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"}:
     _db["ENGINE"] = "django.db.backends.postgresql"
     _db.setdefault("OPTIONS", {})
     # Server-side prepared statements, used only by the sign INSERT (Django's

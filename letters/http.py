@@ -152,7 +152,7 @@ def public_response(
     language = getattr(request, "LANGUAGE_CODE", None) or get_language()
     cache_key = f"public:{language}:{key}"
     local_key = _local_key(cache_key)
-    copy = _local.get(local_key) if settings.PUBLIC_PAGE_LOCAL_TIER else None
+    copy = _local.get(local_key) if settings.SPEED["PUBLIC_PAGE_LOCAL_TIER"] else None
     if copy is None or copy.cached.fresh_until <= time.time():
         cached = _shared(cache_key, build)
         if copy is None or copy.cached is not cached:

@@ -11,8 +11,9 @@
 - `signer_hash` is the keyed hash (HMAC-SHA-256 with SIGNER_HASH_KEY, a key
   outside the database) that deduplicates addresses without storing them.
 
-Keys are made by `manage.py signer_keys`.  Not yet wired into signing: the
-plan is in docs/architecture.md ("Sealed signer data").
+Keys are made by `manage.py signer_keys` and read by the settings
+(`config/signer_keys.py`).  Not yet wired into signing: the plan is in
+docs/architecture.md ("Sealed signer data").
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
@@ -117,3 +120,32 @@ def signer_hash(canonical_address: str, key: str) -> str:
 
 def generate_hash_key() -> str:
     return _b64(secrets.token_bytes(32))
+
+
+def new_keys() -> dict[str, str]:
+    """A fresh set of the three variables (what `manage.py signer_keys` prints)."""
+    pair = generate_key_pair()
+    return {
+        "SIGNER_HASH_KEY": generate_hash_key(),
+        "SIGNER_SEAL_PUBLIC_KEY": pair.public,
+        "SIGNER_SEAL_PRIVATE_KEYS": pair.private,
+    }
+
+
+def write_keys_file(path: Path) -> None:
+    """Write a fresh set of keys to `path` (readable by its owner only),
+    unless the file exists: keys are made once, never replaced."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(descriptor, "w") as out:
+        out.writelines(f"{name}={value}\n" for name, value in new_keys().items())
+
+
+def read_keys_file(path: Path) -> dict[str, str]:
+    """The NAME=value lines of a keys file (comments and blank lines skipped)."""
+    lines = path.read_text().splitlines()
+    pairs = (line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+    return {name.strip(): value.strip() for name, value in pairs}

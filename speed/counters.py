@@ -30,7 +30,7 @@ _scripts: dict[int, Any] = {}
 def count_in_windows(keys: list[tuple[str, int]]) -> list[int]:
     """Increment each (key, ttl) window's counter; return the new values."""
     backend = caches["default"]
-    if isinstance(backend, RedisCache) and settings.REDIS_COUNTER_SCRIPT:
+    if isinstance(backend, RedisCache) and settings.SPEED["REDIS_COUNTER_SCRIPT"]:
         client = backend._cache.get_client(write=True)
         script = _scripts.get(id(client))
         if script is None:

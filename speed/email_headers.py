@@ -48,6 +48,8 @@ class Email(EmailMultiAlternatives):
     signature).  EMAIL_HEADER_CLASSES_CACHED=False makes it Django's own."""
 
     def message(self, *, policy: Any = email.policy.default) -> Any:
-        if settings.EMAIL_HEADER_CLASSES_CACHED and isinstance(policy, email.policy.EmailPolicy):
+        if settings.SPEED["EMAIL_HEADER_CLASSES_CACHED"] and isinstance(
+            policy, email.policy.EmailPolicy
+        ):
             policy = _with_header_classes(policy)
         return super().message(policy=policy)

@@ -98,7 +98,8 @@ def compare(
 @contextmanager
 def switch(**values: Any) -> Iterator[None]:
     speed = {**settings.SPEED, **{k: v for k, v in values.items() if k in settings.SPEED}}
-    with override_settings(SPEED=speed, **values):
+    others = {k: v for k, v in values.items() if k not in settings.SPEED}
+    with override_settings(SPEED=speed, **others):
         yield
 
 

@@ -79,4 +79,4 @@ class WithPublicChain:
 def with_public_chain(site: WsgiApp) -> WsgiApp:
     """The WSGI application: `site` behind the public chain, or `site`
     itself when PUBLIC_MIDDLEWARE_CHAIN is off."""
-    return WithPublicChain(site) if settings.PUBLIC_MIDDLEWARE_CHAIN else site
+    return WithPublicChain(site) if settings.SPEED["PUBLIC_MIDDLEWARE_CHAIN"] else site

@@ -29,11 +29,16 @@ PRODUCTION = {
 SWITCHES = {*settings.SPEED, "SIGNING_LETTER_TTL"}
 
 
-def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def manage(
+    *args: str, env: dict[str, str], drop: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in PRODUCTION and k not in SWITCHES and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+        if k not in PRODUCTION
+        and k not in SWITCHES
+        and not k.startswith(drop)
+        and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -95,3 +100,13 @@ def test_production_uses_postgresql_pool_redis_and_smtp():
         "True",
     ]
     assert "RemovedInDjango" not in result.stderr  # no deprecated email settings
+
+
+def test_production_refuses_to_start_without_the_signer_keys():
+    """Signers' addresses are sealed and hashed with keys outside the
+    database (config/signer_keys.py): without them, no start, and the
+    message names the variable to set."""
+    result = manage("check", env=PRODUCTION, drop=("SIGNER_",))
+
+    assert result.returncode != 0
+    assert "SIGNER_HASH_KEY must be set" in result.stderr

@@ -83,7 +83,9 @@ def test_a_sign_post_takes_the_short_chain_and_answers_as_the_full_site(open_let
     assert is_public("POST", path)
     # gunicorn's application takes the chain unless PUBLIC_MIDDLEWARE_CHAIN is off;
     # the tests below check the chain itself either way.
-    assert isinstance(wsgi.application, WithPublicChain) is settings.PUBLIC_MIDDLEWARE_CHAIN
+    assert (
+        isinstance(wsgi.application, WithPublicChain) is settings.SPEED["PUBLIC_MIDDLEWARE_CHAIN"]
+    )
     assert CHAINED.public.middleware == settings.PUBLIC_MIDDLEWARE
     assert len(settings.PUBLIC_MIDDLEWARE) < len(settings.MIDDLEWARE)
 

@@ -69,7 +69,7 @@ def wait_for_the_count_interval() -> None:
 def _memory_tier_on(settings: Any) -> None:
     """These tests are about the memory tier (speed/memory.py): on, whatever
     PUBLIC_PAGE_LOCAL_TIER says."""
-    settings.PUBLIC_PAGE_LOCAL_TIER = True
+    settings.SPEED = {**settings.SPEED, "PUBLIC_PAGE_LOCAL_TIER": True}
 
 
 def test_a_304_is_answered_from_memory_with_no_query_and_no_cache_call(

@@ -3,12 +3,15 @@ against RFC 9180's own test vector and against each other."""
 
 from __future__ import annotations
 
+import environ
 import pytest
 from cryptography.hazmat.bindings._rust import openssl as rust_openssl
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric import x25519
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
+from config.signer_keys import load_signer_keys
 from letters import sealing
 
 
@@ -83,3 +86,36 @@ def test_the_key_command_prints_keys_that_work_together(capsys):
 
     assert sealing.unseal(sealed, [lines["SIGNER_SEAL_PRIVATE_KEYS"]]) == "pat@example.org"
     assert len(sealing.signer_hash("pat@example.org", lines["SIGNER_HASH_KEY"])) == 64
+
+
+def _env(**values: str) -> environ.Env:
+    class Fixed(environ.Env):
+        ENVIRON = values
+
+    return Fixed()
+
+
+def test_make_run_makes_its_keys_once_and_keeps_them(tmp_path):
+    first = load_signer_keys(_env(), debug=True, var_dir=tmp_path)
+    again = load_signer_keys(_env(), debug=True, var_dir=tmp_path)
+
+    assert first == again  # kept under var/, not made anew
+    assert (tmp_path / "signer-keys.env").stat().st_mode & 0o077 == 0  # the owner's only
+    sealed = sealing.seal("pat@example.org", first.public)
+    assert sealing.unseal(sealed, first.privates) == "pat@example.org"
+
+
+def test_a_web_process_may_have_no_private_key_but_production_needs_the_others(tmp_path):
+    pair, hash_key = sealing.generate_key_pair(), sealing.generate_hash_key()
+    web = load_signer_keys(
+        _env(SIGNER_HASH_KEY=hash_key, SIGNER_SEAL_PUBLIC_KEY=pair.public),
+        debug=False,
+        var_dir=tmp_path,
+    )
+    assert web.privates == []
+    with pytest.raises(sealing.CannotUnseal):
+        sealing.unseal(sealing.seal("pat@example.org", web.public), web.privates)
+
+    with pytest.raises(ImproperlyConfigured, match="SIGNER_SEAL_PUBLIC_KEY must be set"):
+        load_signer_keys(_env(SIGNER_HASH_KEY=hash_key), debug=False, var_dir=tmp_path)
+    assert not (tmp_path / "signer-keys.env").exists()  # production never makes keys
