@@ -30,7 +30,6 @@ from letters.models import (
     Letter,
     LetterEvent,
     LetterVersion,
-    Organiser,
     Signature,
     SignatureStatus,
 )
@@ -149,15 +148,6 @@ def letter_event_email(event: LetterEvent, signature: Signature) -> Email:
 
 
 # --- To organisers and leadership -------------------------------------------
-
-
-def organisers_to_tell(letter_id: int) -> list[tuple[str, str]]:
-    """(address, language) of the letter's active organisers."""
-    return list(
-        Organiser.objects.filter(letter_id=letter_id, user__is_active=True).values_list(
-            "user__email", "letter__language"
-        )
-    )
 
 
 def organiser_news_email(

@@ -28,6 +28,7 @@ from letters.selectors.organiser import (
     letter_version_counts,
     letters_for_organiser,
     organisers_of,
+    organisers_to_tell,
 )
 from letters.selectors.public import (
     AnsweredDemand,
@@ -82,5 +83,6 @@ __all__ = [
     "letters_open",
     "names_visible",
     "organisers_of",
+    "organisers_to_tell",
     "version_fingerprint",
 ]

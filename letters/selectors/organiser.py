@@ -50,6 +50,15 @@ def letters_for_organiser(*, user: User) -> list[DashboardRow]:
     return [DashboardRow(m.letter, m.role, counts[m.letter_id]) for m in memberships]
 
 
+def organisers_to_tell(*, letter_id: int) -> list[tuple[str, str]]:
+    """(address, language) of the letter's active organisers."""
+    return list(
+        Organiser.objects.filter(letter_id=letter_id, user__is_active=True).values_list(
+            "user__email", "letter__language"
+        )
+    )
+
+
 def organisers_of(*, letter: Letter) -> list[Organiser]:
     return list(Organiser.objects.filter(letter=letter).select_related("user").order_by("id"))
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from letters import notifications, signature_outbox
+from letters import notifications, selectors, signature_outbox
 from letters.models import (
     EventEmail,
     Invitation,
@@ -188,7 +188,7 @@ def organisers_tell_event(*, event_id: int) -> int:
     event = LetterEvent.objects.select_related("letter").filter(pk=event_id).first()
     if event is None:
         return 0
-    recipients = notifications.organisers_to_tell(event.letter_id)
+    recipients = selectors.organisers_to_tell(letter_id=event.letter_id)
     for email, language in recipients:
         deliver(notifications.event_news_email(event, email, language))
     return len(recipients)
@@ -198,7 +198,7 @@ def organisers_tell_milestone(*, letter_id: int, threshold: int) -> int:
     letter = Letter.objects.filter(pk=letter_id).first()
     if letter is None:
         return 0
-    recipients = notifications.organisers_to_tell(letter_id)
+    recipients = selectors.organisers_to_tell(letter_id=letter_id)
     for email, language in recipients:
         deliver(notifications.milestone_email(letter, threshold, email, language))
     return len(recipients)
