@@ -7,6 +7,7 @@ VAR_DIR and kept; with DEBUG off, the site refuses to start without them."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +31,12 @@ def load_signer_keys(env: environ.Env, *, debug: bool, var_dir: Path) -> SignerK
     keys_file = env.str("SIGNER_KEYS_FILE", default="")
     if not keys_file and debug and not all(values[name] for name in REQUIRED):
         keys_file = str(var_dir / "signer-keys.env")
-        write_keys_file(Path(keys_file))
+        if write_keys_file(Path(keys_file)):
+            sys.stderr.write(
+                f"Made signer keys for this development site in {keys_file} (DEBUG on): "
+                "addresses are sealed to them; keep the file, or pending signers "
+                "cannot be emailed.\n"
+            )
     if keys_file:
         from_file = read_keys_file(Path(keys_file))
         values = {name: values[name] or from_file.get(name, "") for name in values}

@@ -78,14 +78,36 @@ class LetterAdmin(admin.ModelAdmin):
         self.message_user(request, f"Erased the identities of {total} signatures.")
 
 
+# The columns that stand in for the address: opaque to anyone without the
+# keys, and of no use on the page (`address` says what the admin can know).
+_ADDRESS_COLUMNS = {"email_hash", "email_sealed", "email_domains"}
+
+
 @admin.register(Signature)
 class SignatureAdmin(admin.ModelAdmin):
-    """Lists show no personal data; opening one signature is audited."""
+    """Lists show no personal data; opening one signature is audited.  No
+    one here can read a signer's address: it is sealed to the mail
+    workers' key (letters/signer_address.py), and the admin runs on the web
+    processes, which do not hold it."""
 
     list_display = ("id", "letter", "status", "display", "flagged", "created_at", "confirmed_at")
     list_filter = ("status", "flagged", "display", "letter")
     list_select_related = ("letter",)
-    readonly_fields = [f.name for f in Signature._meta.fields]
+    readonly_fields = [
+        "address",
+        *(f.name for f in Signature._meta.fields if f.name not in _ADDRESS_COLUMNS),
+    ]
+    exclude = sorted(_ADDRESS_COLUMNS)
+
+    @admin.display(description="email address")
+    def address(self, obj: Signature) -> str:
+        if obj.email_sealed:
+            return (
+                "Sealed: only the email workers can open it; the admin cannot read it "
+                "(docs/operations.md, Signer keys)."
+            )
+        return "Erased."
+
     show_full_result_count = False
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -34,6 +34,7 @@ from letters.models import (
     SignatureStatus,
 )
 from letters.selectors import letter_text
+from letters.signer_address import open_address
 from letters.tokens import Purpose
 from speed.email_headers import Email
 
@@ -83,7 +84,7 @@ def signature_email(signature: Signature, number: int) -> Email | None:
         return None
     return build_email(
         name=_TEMPLATE_FOR_KIND[kind],
-        to=signature.email,
+        to=open_address(signature),
         context=_signature_context(signature, kind),
         language=signature.language,
     )
@@ -119,7 +120,10 @@ def version_changed_email(signature: Signature, version: LetterVersion) -> Email
         "withdraw_url": signer_url(signature, Purpose.WITHDRAW),
     }
     return build_email(
-        name="version-changed", to=signature.email, context=context, language=signature.language
+        name="version-changed",
+        to=open_address(signature),
+        context=context,
+        language=signature.language,
     )
 
 
@@ -132,7 +136,7 @@ def letter_event_email(event: LetterEvent, signature: Signature) -> Email:
         kind = event.get_kind_display()
     message = build_email(
         name="letter-event",
-        to=signature.email,
+        to=open_address(signature),
         context={
             "letter_title": letter_text(letter, signature.language).title,
             "letter_url": letter_url(letter),

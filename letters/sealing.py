@@ -12,13 +12,14 @@
   outside the database) that deduplicates addresses without storing them.
 
 Keys are made by `manage.py signer_keys` and read by the settings
-(`config/signer_keys.py`).  Not yet wired into signing: the plan is in
-docs/architecture.md ("Sealed signer data").
+(`config/signer_keys.py`); `letters.signer_address` applies them to
+signatures (docs/architecture.md, "Sealed signer data").
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -39,8 +40,14 @@ _MLKEM_SEED, _X25519 = 64, 32
 
 
 class CannotUnseal(Exception):
-    """No private key for this value here (a web process), or it was not
-    sealed by us.  Never carries the value."""
+    """The value does not open (not sealed by us, tampered with, erased).
+    Never carries the value."""
+
+
+class NoKeyHere(CannotUnseal):
+    """This process holds no private key for the value: a web process, or a
+    worker not given the key it was sealed to (a rotation half done).  Not
+    the value's fault: another process may open it."""
 
 
 @dataclass(frozen=True)
@@ -53,14 +60,15 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
-def _unb64(text: str) -> bytes:
+def unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+@functools.lru_cache(maxsize=8)
 def key_id(public: str) -> bytes:
     """Which key a sealed value was sealed to: the start of the public key's
     SHA-256 (public, so it says nothing about the key)."""
-    return hashlib.sha256(_unb64(public)).digest()[:KEY_ID_BYTES]
+    return hashlib.sha256(unb64(public)).digest()[:KEY_ID_BYTES]
 
 
 def generate_key_pair() -> KeyPair:
@@ -71,16 +79,18 @@ def generate_key_pair() -> KeyPair:
     return KeyPair(private=private, public=public)
 
 
+@functools.lru_cache(maxsize=8)
 def _public_key(public: str) -> hpke.MLKEM768X25519PublicKey:
-    raw = _unb64(public)
+    raw = unb64(public)
     return hpke.MLKEM768X25519PublicKey(
         mlkem.MLKEM768PublicKey.from_public_bytes(raw[:-_X25519]),
         x25519.X25519PublicKey.from_public_bytes(raw[-_X25519:]),
     )
 
 
+@functools.lru_cache(maxsize=8)
 def _private_key(private: str) -> tuple[bytes, hpke.MLKEM768X25519PrivateKey]:
-    raw = _unb64(private)
+    raw = unb64(private)
     if len(raw) != _MLKEM_SEED + _X25519:
         raise ValueError("not a signer sealing private key")
     m = mlkem.MLKEM768PrivateKey.from_seed_bytes(raw[:_MLKEM_SEED])
@@ -96,11 +106,16 @@ def seal(text: str, public: str) -> bytes:
     return VERSION + key_id(public) + SUITE.encrypt(text.encode(), _public_key(public), info=INFO)
 
 
+def sealed_key_id(sealed: bytes) -> bytes:
+    """The id of the key `sealed` was sealed to (what a rotation looks at)."""
+    return sealed[len(VERSION) : len(VERSION) + KEY_ID_BYTES]
+
+
 def unseal(sealed: bytes, privates: list[str]) -> str:
     """The text sealed in `sealed`, with whichever of `privates` it names."""
     if not sealed.startswith(VERSION):
         raise CannotUnseal("unknown format")
-    wanted = sealed[len(VERSION) : len(VERSION) + KEY_ID_BYTES]
+    wanted = sealed_key_id(sealed)
     body = sealed[len(VERSION) + KEY_ID_BYTES :]
     for private in privates:
         kid, key = _private_key(private)
@@ -109,13 +124,13 @@ def unseal(sealed: bytes, privates: list[str]) -> str:
                 return SUITE.decrypt(body, key, info=INFO).decode()
             except Exception as exc:
                 raise CannotUnseal("does not open") from exc
-    raise CannotUnseal("no private key for this value here")
+    raise NoKeyHere("no private key for this value here")
 
 
 def signer_hash(canonical_address: str, key: str) -> str:
     """The keyed hash of a canonical address (hex): equal addresses, equal
     hashes; without `key`, nothing to try a list of addresses against."""
-    return hmac.new(_unb64(key), canonical_address.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(unb64(key), canonical_address.encode(), hashlib.sha256).hexdigest()
 
 
 def generate_hash_key() -> str:
@@ -132,16 +147,18 @@ def new_keys() -> dict[str, str]:
     }
 
 
-def write_keys_file(path: Path) -> None:
+def write_keys_file(path: Path) -> bool:
     """Write a fresh set of keys to `path` (readable by its owner only),
-    unless the file exists: keys are made once, never replaced."""
+    unless the file exists: keys are made once, never replaced.  True if
+    it made them."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return
+        return False
     with os.fdopen(descriptor, "w") as out:
         out.writelines(f"{name}={value}\n" for name, value in new_keys().items())
+    return True
 
 
 def read_keys_file(path: Path) -> dict[str, str]:

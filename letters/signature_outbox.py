@@ -45,6 +45,7 @@ from letters.notifications import (
     smtp_error_summary,
 )
 from letters.queue import send
+from letters.signer_address import NoKeyHere
 from speed.prepared import prepared_cursor, typed_param
 
 logger = logging.getLogger(__name__)
@@ -293,6 +294,16 @@ def send_owed(batch: list[OwedEmail], mailer: Mailer) -> SendOutcome:
             done.counts["postponed"] += len(rest)
             delay = signature_email_postpone(signature_ids=rest)
             done.retry_in = max(1, min(done.retry_in or delay, delay))
+            done.server_down = True
+            return done
+        except NoKeyHere:
+            # This process cannot open sealed addresses (a worker without
+            # SIGNER_SEAL_PRIVATE_KEYS, or without the key of a rotation):
+            # not the emails' fault; hand them back for a sender that can.
+            rest = [o.signature_id for o in batch[index:]]
+            logger.error("this process has no key for sealed addresses; %s handed back", len(rest))
+            signature_emails_release(signature_ids=rest)
+            done.counts["postponed"] += len(rest)
             done.server_down = True
             return done
         except NOT_THE_EMAIL:

@@ -25,8 +25,22 @@ def _display_field(**kwargs: Any) -> forms.ChoiceField:
     )
 
 
+def _named_if_public(cleaned: dict[str, Any]) -> str | None:
+    """The one rule across fields: a public signature needs a name (an
+    anonymous one stores none: `SignerDetails.cleaned`).  The error, or
+    None."""
+    if cleaned.get("display") == Display.PUBLIC and not (cleaned.get("name") or "").strip():
+        return str(_("Enter your name to sign publicly, or choose anonymous."))
+    return None
+
+
 class SignForm(forms.Form):
-    name = forms.CharField(label=_("Your name"), max_length=120)
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=120,
+        required=False,
+        help_text=_("Shown with your signature if you sign publicly; not stored if anonymous."),
+    )
     email = forms.EmailField(
         label=_("Your email address"),
         max_length=254,
@@ -47,11 +61,11 @@ class SignForm(forms.Form):
     )
     consent = forms.BooleanField(
         label=_(
-            "I agree that my name, email address and the details above are stored to "
-            "verify and count my signature. My email is never shown to anyone. If I sign "
-            "anonymously, my name is shown to no one, including the organisers. I can "
-            "withdraw at any time, which erases my data at once; data is erased after the "
-            "letter is closed and delivered."
+            "I agree that my email address and, if I sign publicly, my name and the details "
+            "above are stored to verify and count my signature. My email address is stored "
+            "encrypted and never shown to anyone. If I sign anonymously, my name and details "
+            "are not stored at all. I can withdraw at any time, which erases my data at once; "
+            "data is erased after the letter is closed and delivered."
         ),
         error_messages={"required": _("Please agree so we can store your signature.")},
     )
@@ -65,13 +79,21 @@ class SignForm(forms.Form):
         every field: a sixth of a sign POST's CPU, on the path a viral
         letter's signers all take).  None if anything is invalid: build the
         form then, which shows each error next to its field.  Fields are not
-        changed by cleaning; this form has no clean_<field> or clean()."""
+        changed by cleaning; this form has no clean_<field>, and its
+        clean() is `_named_if_public`, checked here too."""
         cleaned: dict[str, Any] = {}
         for name, field in cls.base_fields.items():
             try:
                 cleaned[name] = field.clean(field.widget.value_from_datadict(data, {}, name))
             except forms.ValidationError:
                 return None
+        return None if _named_if_public(cleaned) else cleaned
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        error = _named_if_public(cleaned)
+        if error:
+            self.add_error("name", error)
         return cleaned
 
 
@@ -105,6 +127,13 @@ class ConfirmForm(forms.Form):
         if "display" in data:
             merged["display"] = data["display"]
         return cls(merged)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        error = _named_if_public(cleaned)
+        if error:
+            self.add_error("name", error)
+        return cleaned
 
     def details(self) -> SignerDetails:
         return SignerDetails(**self.cleaned_data)

@@ -44,7 +44,9 @@ from letters.models.letter import (
 )
 from letters.models.organisers import AuditLog, Invitation, Organiser, OrganiserRole
 from letters.models.signature import (
+    ERASED_FIELDS,
     LIVE_STATUSES,
+    WITHDRAWN_FIELDS,
     CountDelta,
     Display,
     EmailKind,
@@ -55,8 +57,10 @@ from letters.models.signature import (
 )
 
 __all__ = [
+    "ERASED_FIELDS",
     "LIVE_STATUSES",
     "PUBLIC_STATUSES",
+    "WITHDRAWN_FIELDS",
     "Addressee",
     "Answer",
     "AuditLog",

@@ -21,6 +21,22 @@ class SignatureStatus(models.TextChoices):
 
 LIVE_STATUSES = (SignatureStatus.PENDING, SignatureStatus.CONFIRMED)
 
+# What erasing a signer's identity sets (retention, an owner's emergency
+# erasure).  The address's keyed hash stays, so an erased signer cannot
+# sign and be counted again; withdrawal drops it too (`WITHDRAWN_FIELDS`).
+ERASED_FIELDS = {
+    "email_sealed": None,
+    "email_domains": "",
+    "name": "",
+    "job_title": "",
+    "team": "",
+    "location": "",
+    "comment": "",
+    "secret": "",
+    "wants_updates": False,
+}
+WITHDRAWN_FIELDS = {**ERASED_FIELDS, "email_hash": ""}
+
 
 class Display(models.TextChoices):
     PUBLIC = "public", _("Show my name publicly")
@@ -36,6 +52,10 @@ class EmailKind(models.TextChoices):
 
 class Signature(models.Model):
     """One person's signature. Personal data is erased on withdrawal.
+
+    No column holds the address in clear (`email_hash`, `email_sealed`,
+    `email_domains`: letters/signer_address.py).  An anonymous signer's
+    name and details are not stored at all (`SignerDetails.cleaned`).
 
     `secret` is part of every emailed token; clearing it revokes the links.
     `emails_requested`/`emails_sent` make the email task idempotent: the task
@@ -57,7 +77,12 @@ class Signature(models.Model):
         Letter, on_delete=models.CASCADE, related_name="signatures", db_index=False
     )
     version = models.ForeignKey(LetterVersion, on_delete=models.PROTECT, related_name="+")
-    email = models.CharField(max_length=254, blank=True)
+    # The address, never in clear (letters/signer_address.py): its keyed
+    # hash (deduplication; kept after erasure), sealed to the mail sender's
+    # key (only email workers can open it) and keyed tags of its domains.
+    email_hash = models.CharField(max_length=64, blank=True)
+    email_sealed = models.BinaryField(null=True, blank=True, editable=False)
+    email_domains = models.TextField(blank=True)
     name = models.CharField(max_length=120, blank=True)
     job_title = models.CharField(max_length=120, blank=True)
     team = models.CharField(max_length=120, blank=True)
@@ -105,18 +130,35 @@ class Signature(models.Model):
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(
-                fields=["letter", "email"],
-                condition=Q(status__in=LIVE_STATUSES) & ~Q(email=""),
-                name="signature_live_email_unique",
+                fields=["letter", "email_hash"],
+                condition=Q(status__in=LIVE_STATUSES),
+                name="signature_live_address_unique",
             ),
             models.CheckConstraint(
                 condition=~Q(status=SignatureStatus.WITHDRAWN)
-                | (Q(email="") & Q(name="") & Q(comment="") & Q(team="") & Q(location="")),
+                | (
+                    Q(email_hash="")
+                    & Q(email_sealed__isnull=True)
+                    & Q(email_domains="")
+                    & Q(name="")
+                    & Q(job_title="")
+                    & Q(comment="")
+                    & Q(team="")
+                    & Q(location="")
+                ),
                 name="signature_withdrawn_erased",
             ),
             models.CheckConstraint(
-                condition=~Q(status__in=LIVE_STATUSES) | ~Q(email="") | Q(erased_at__isnull=False),
-                name="signature_live_has_email",
+                condition=~Q(status__in=LIVE_STATUSES)
+                | (
+                    ~Q(email_hash="") & (Q(email_sealed__isnull=False) | Q(erased_at__isnull=False))
+                ),
+                name="signature_live_has_address",
+            ),
+            models.CheckConstraint(
+                condition=~Q(display=Display.ANONYMOUS)
+                | (Q(name="") & Q(job_title="") & Q(comment="") & Q(team="") & Q(location="")),
+                name="signature_anonymous_unnamed",
             ),
         ]
         indexes: ClassVar[list[models.Index]] = [

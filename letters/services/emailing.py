@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -38,6 +39,7 @@ from letters.notifications import (
     smtp_error_summary,
 )
 from letters.queue import send
+from letters.signer_address import CannotUnseal, NoKeyHere
 from speed.email_headers import Email
 
 
@@ -69,6 +71,18 @@ def deliver(message: Email) -> None:
     except Exception as exc:  # noqa: BLE001 -- this message's fault, not the server's
         why = f"email cannot be sent ({error_kind(exc)}); dropped"
         raise Undeliverable(why, level=logging.ERROR) from None
+
+
+def _opened(make: Callable[[], Email]) -> Email:
+    """A signer's email, made with their sealed address opened: in a
+    process without the key, try later (a worker with it may take the
+    task); an erased address can never be sent to."""
+    try:
+        return make()
+    except NoKeyHere:
+        raise TryLater("no key for sealed addresses in this process") from None
+    except CannotUnseal as exc:
+        raise Undeliverable(f"address cannot be opened ({exc})") from None
 
 
 # --- The signature email outbox ----------------------------------------------
@@ -144,7 +158,7 @@ def version_email_send(*, signature_id: int, number: int) -> str:
     version = LetterVersion.objects.filter(letter=signature.letter, number=number).first()
     if version is None:
         return "skipped"
-    deliver(notifications.version_changed_email(signature, version))
+    deliver(_opened(lambda: notifications.version_changed_email(signature, version)))
     signature_outbox.signature_record_notified(signature_id=signature_id, number=number)
     return "sent"
 
@@ -175,7 +189,7 @@ def event_email_send(*, event_id: int, signature_id: int) -> str:
         return "skipped"
     if EventEmail.objects.filter(event_id=event_id, signature_id=signature_id).exists():
         return "duplicate"
-    deliver(notifications.letter_event_email(event, signature))
+    deliver(_opened(lambda: notifications.letter_event_email(event, signature)))
     signature_outbox.event_email_record(event_id=event_id, signature_id=signature_id)
     return "sent"
 

@@ -28,7 +28,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,6 +38,7 @@ from letters.models import Display, Letter, Signature, SignatureStatus
 from letters.services.audit import audit
 from letters.services.counts import count_change
 from letters.services.errors import ServiceError
+from letters.signer_address import domain_tag
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,8 @@ def _matching(letter: Letter, flt: SignatureFilter) -> QuerySet[Signature]:
     qs = Signature.objects.filter(letter=letter, status=SignatureStatus.CONFIRMED)
     if flt.domain:
         domain = _filter_domain(letter, flt.domain)
-        qs = qs.filter(Q(email__endswith="@" + domain) | Q(email__endswith="." + domain))
+        # The stored tags cover each address's domain and its parents.
+        qs = qs.filter(email_domains__contains=f" {domain_tag(domain)} ")
     if flt.since:
         qs = qs.filter(confirmed_at__date__gte=flt.since)
     if flt.until:

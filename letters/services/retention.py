@@ -1,8 +1,10 @@
 """Retention: signers' personal data does not outlive its purpose.
 
 A set number of days (RETENTION_DAYS) after a letter is closed or delivered,
-every signature's personal data is erased; the rows stay, so counts (total,
-public/anonymous, per version, per day) are kept.  Owners and admins can
+every signature's personal data is erased (its sealed address, name and
+details; the address's keyed hash stays, so the signer is not counted
+twice); the rows stay, so counts (total, public/anonymous, per version,
+per day) are kept.  Owners and admins can
 erase all identities of a letter at once (audited)."""
 
 from __future__ import annotations
@@ -15,23 +17,30 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import User
-from letters.models import EventKind, Letter, LetterStatus, Signature
+from letters.models import (
+    ERASED_FIELDS,
+    EventKind,
+    Letter,
+    LetterStatus,
+    Signature,
+    SignatureStatus,
+)
 from letters.services.audit import audit
-
-ERASED_FIELDS = {
-    "email": "",
-    "name": "",
-    "job_title": "",
-    "team": "",
-    "location": "",
-    "comment": "",
-    "secret": "",
-    "wants_updates": False,
-}
 
 
 def _erase(letter: Letter) -> int:
-    """Erase in batches by id (short transactions, no long lock on the letter)."""
+    """Erase in batches by id (short transactions, no long lock on the letter).
+
+    Pending signatures are deleted, not erased: they are not counted, and an
+    erased one would keep its address's hash with no address to send its
+    confirmation to, so its owner could not sign again while the letter is
+    open (as `signatures_delete_stale` does after a week)."""
+    while True:
+        pending = Signature.objects.filter(letter=letter, status=SignatureStatus.PENDING)
+        ids = list(pending.values_list("pk", flat=True)[:5000])
+        if not ids:
+            break
+        pending.filter(pk__in=ids).delete()
     total = 0
     last_id = 0
     while True:

@@ -13,7 +13,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from letters.models import LIVE_STATUSES, LetterStatus, Signature, SignatureStatus
+from letters.models import (
+    LIVE_STATUSES,
+    WITHDRAWN_FIELDS,
+    LetterStatus,
+    Signature,
+    SignatureStatus,
+)
 from letters.services.counts import count_change
 from letters.signature_outbox import (
     clear_signature_emails_request,
@@ -24,8 +30,9 @@ from letters.signature_outbox import (
 
 @transaction.atomic
 def signature_withdraw(*, signature_id: int) -> bool:
-    """Withdraw a live signature: erase its personal data at once (the row
-    keeps only letter, version and timestamps) and take it out of the counts.
+    """Withdraw a live signature: erase its personal data at once, the
+    address's hash included (the row keeps only letter, version and
+    timestamps; its owner may sign again) and take it out of the counts.
     Locks only this signature's row.  Returns False if it was not live."""
     signature = (
         Signature.objects.select_for_update()
@@ -38,14 +45,7 @@ def signature_withdraw(*, signature_id: int) -> bool:
     Signature.objects.filter(pk=signature.pk).update(
         status=SignatureStatus.WITHDRAWN,
         withdrawn_at=timezone.now(),
-        email="",
-        name="",
-        job_title="",
-        team="",
-        location="",
-        comment="",
-        secret="",
-        wants_updates=False,
+        **WITHDRAWN_FIELDS,
     )
     if was_counted:
         count_change(signature, -1)

@@ -42,6 +42,7 @@ from letters.services.counts import count_change
 from letters.services.errors import ServiceError
 from letters.services.rate_limits import confirm_rate_exceeded
 from letters.signature_outbox import request_signature_emails
+from letters.signer_address import address_hash, stored_address
 from speed.prepared import prepared_cursor, typed_param
 
 
@@ -148,15 +149,25 @@ class SignerDetails:
     wants_updates: bool = False
 
     def cleaned(self) -> dict[str, Any]:
+        """The values to store.  An anonymous signer's name and details
+        are not stored at all (not even sealed): nothing shows them, so a
+        copy of the database must not hold them either.  Signing publicly
+        later means typing them again."""
+        display = self.display if self.display in Display.values else Display.ANONYMOUS
+        named = display == Display.PUBLIC
         return {
-            "name": self.name.strip(),
-            "job_title": self.job_title.strip(),
-            "team": self.team.strip(),
-            "location": self.location.strip(),
-            "comment": self.comment.strip(),
-            "display": self.display if self.display in Display.values else Display.ANONYMOUS,
+            "name": self.name.strip() if named else "",
+            "job_title": self.job_title.strip() if named else "",
+            "team": self.team.strip() if named else "",
+            "location": self.location.strip() if named else "",
+            "comment": self.comment.strip() if named else "",
+            "display": display,
             "wants_updates": bool(self.wants_updates),
         }
+
+
+# An anonymous signature's name and details: not stored (`SignerDetails.cleaned`).
+_UNNAMED = {"name": "", "job_title": "", "team": "", "location": "", "comment": ""}
 
 
 def signature_create(
@@ -215,10 +226,11 @@ def signature_create(
 
 
 def _new_row(address: str, details: dict[str, Any], language: str) -> dict[str, Any]:
-    """A new pending signature's values: it owes its confirmation email, the
-    first of its window."""
+    """A new pending signature's values: the address hashed and sealed
+    (never in clear); it owes its confirmation email, the first of its
+    window."""
     return {
-        "email": address,
+        **stored_address(address),
         **details,
         "language": language,
         "flagged": False,
@@ -254,7 +266,7 @@ def _submitted_again(
     details and resend its confirmation, or tell a confirmed one's owner."""
     existing = (
         Signature.objects.select_for_update()
-        .filter(letter=letter, email=address, status__in=LIVE_STATUSES)
+        .filter(letter=letter, email_hash=address_hash(address), status__in=LIVE_STATUSES)
         .first()
     )
     if existing is None:
@@ -263,6 +275,8 @@ def _submitted_again(
         ).exists():
             raise ServiceError(_("This letter is not open for signatures."))
         raise ServiceError(_("Please try again."))  # withdrawn in between
+    if existing.erased_at is not None:
+        return SignOutcome.RESENT  # erased: counted, but no address to write to
     if existing.status == SignatureStatus.PENDING:
         Signature.objects.filter(pk=existing.pk).update(**details, language=language)
         kind = EmailKind.CONFIRM
@@ -359,6 +373,8 @@ def signature_confirm(
         changes.update(details.cleaned())
     elif display in Display.values:
         changes["display"] = display
+        if display == Display.ANONYMOUS:
+            changes.update(_UNNAMED)
     changes["flagged"] = confirm_rate_exceeded(letter_id=signature.letter_id, client_ip=client_ip)
     # The letter's condition is a subquery on a local column (no join), so
     # the row's own `status = pending` stays in the UPDATE's WHERE, where a

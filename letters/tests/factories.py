@@ -28,12 +28,23 @@ from typing import Any, cast
 import factory
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from letters import services
-from letters.models import Delivery, Letter, Organiser, OrganiserRole, Signature, SignatureStatus
+from letters.emailaddr import canonical_email
+from letters.models import (
+    Delivery,
+    Display,
+    Letter,
+    Organiser,
+    OrganiserRole,
+    Signature,
+    SignatureStatus,
+)
+from letters.signer_address import address_hash, open_address, stored_address
 
 PASSWORD = "correct horse battery staple"  # every persona's
 TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # the admin's authenticator
@@ -197,12 +208,18 @@ def deliver(
 
 def pending_signature(letter: Letter, **fields: Any) -> Signature:
     """A pending signature whose confirmation email went out: one row
-    (`fields`: name, email, team, location, comment, display, pk...).
+    (`fields`: name, email, team, location, comment, display, pk...; the
+    email is hashed and sealed as the sign service stores it, and an
+    anonymous signer's name and details are not stored).
 
     Not through the sign service on purpose: its row would still owe that
     email, which a transactional test would then receive; `sign` is the
     sign form's way in."""
+    address = fields.pop("email", None) or f"signer-{secrets.token_hex(6)}@example.org"
+    if fields.get("display") == Display.ANONYMOUS:  # as the service stores it
+        fields = {**fields, "name": "", "job_title": "", "team": "", "location": "", "comment": ""}
     row: dict[str, Any] = {
+        **stored_address(canonical_email(address)),
         "letter": letter,
         "version_id": letter.current_version_id,
         "secret": secrets.token_urlsafe(18),
@@ -229,7 +246,20 @@ def sign(letter: Letter, who: Persona = SIGNER, **details: Any) -> Signature:
     """`who` signs through the sign form's service: a pending row whose
     confirmation email is owed."""
     services.signature_create(letter=letter, email=who.email, name=who.name, **details)
-    return Signature.objects.get(letter=letter, email=who.email, status=SignatureStatus.PENDING)
+    return signature_of(letter, who.email).get(status=SignatureStatus.PENDING)
+
+
+def signature_of(letter: Letter | None, address: str) -> QuerySet[Signature]:
+    """The signatures of `address` (on `letter`, or on any letter), found as
+    the site finds them: by the keyed hash of its canonical form."""
+    found = Signature.objects.filter(email_hash=address_hash(canonical_email(address)))
+    return found if letter is None else found.filter(letter=letter)
+
+
+def address_of(signature: Signature) -> str:
+    """The address sealed on `signature`, opened with the test stack's
+    private key (as an email worker would)."""
+    return open_address(signature)
 
 
 def api_count_within(client: Any, letter: Letter, expected: int, seconds: float) -> int:

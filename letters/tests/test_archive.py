@@ -228,7 +228,8 @@ def test_a_signer_can_still_withdraw_from_an_archived_letter(scene: Scene) -> No
     assert answer(client, "post", path)[0] == 200
     row = Signature.objects.get(pk=scene.confirmed.pk)
     assert row.status == SignatureStatus.WITHDRAWN
-    assert (row.email, row.name, row.team, row.secret) == ("", "", "", "")
+    assert (row.email_hash, row.email_sealed, row.email_domains) == ("", None, "")
+    assert (row.name, row.team, row.secret) == ("", "", "")
     assert answer(client, "get", path)[0] == 404  # revoked with the data
 
 

@@ -27,7 +27,7 @@ from letters.models import (
     Signature,
 )
 from letters.suppression import suppress
-from letters.tests.factories import confirmed_signature, deliver, make_user
+from letters.tests.factories import confirmed_signature, deliver, make_user, signature_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -210,7 +210,7 @@ def test_opted_in_signers_are_emailed_once_per_event_with_one_click_unsubscribe(
     unsubscribe = message.extra_headers["List-Unsubscribe"].strip("<>")
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     event = signed.events.get(kind=EventKind.DELIVERED)
-    signature = Signature.objects.get(email="zed.hidden@example.org")
+    signature = signature_of(signed, "zed.hidden@example.org").get()
 
     again = tasks.send_event_email.apply(args=(event.pk, signature.pk)).result  # a retry
     assert again == "duplicate"

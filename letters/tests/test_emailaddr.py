@@ -26,6 +26,8 @@ from conftest import SmtpSink
 from letters import services, tasks
 from letters.emailaddr import canonical_domain, canonical_email, domain_allowed
 from letters.models import Display, Letter, Signature
+from letters.signer_address import address_hash
+from letters.tests.factories import address_of
 
 ORIGIN: dict[str, Any] = {"HTTP_ORIGIN": "http://testserver"}
 
@@ -279,8 +281,9 @@ def assert_delivered_once(smtp: SmtpSink, letter: Letter, typed: str) -> None:
     Django's SMTP backend takes unchanged, and the sender delivered its
     confirmation there, through the real SMTP server."""
     signature = Signature.objects.get(letter=letter)
-    address = signature.email
+    address = address_of(signature)
     assert address == canonical_email(typed) == canonical_email(address)
+    assert signature.email_hash == address_hash(address)
     assert address.isascii()
     assert len(address) <= 254
     assert smtp_backend_forms(address) == (address, address)

@@ -23,7 +23,12 @@ from letters import exports, services
 from letters.models import AuditLog, Display, Letter, LetterEvent, Signature
 from letters.selectors import letter_counts
 from letters.suppression import suppress
-from letters.tests.factories import confirmed_signature, make_user
+from letters.tests.factories import (
+    confirmed_signature,
+    make_user,
+    pending_signature,
+    signature_of,
+)
 from letters.tests.factories import open_letter as make_open_letter
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -334,7 +339,7 @@ signer = st.tuples(st.booleans(), st.sampled_from(TEAMS), st.sampled_from(PLACES
     lone_team=st.sampled_from(TEAMS),
     lone_place=st.sampled_from(PLACES),
 )
-@example(  # the attack: four anonymous fakes fill Legal up to five
+@example(  # the attack: four anonymous fakes fill Legal up to five (were it stored)
     signers=[(True, "Data", "Berlin")] * 5 + [(False, "Legal", "Leeds")] * 4,
     lone_team="Legal",
     lone_place="Leeds",
@@ -346,11 +351,12 @@ def test_one_anonymous_signer_confirming_or_withdrawing_changes_no_breakdown_row
     one more anonymous signer, confirming and then withdrawing, changes no
     team or location row of the exports or the packet (only totals)."""
     letter = make_open_letter(slug=f"l-{uuid.uuid4().hex[:12]}")
-    version = letter.current_version
-    assert version is not None
     for n, (public, team, place) in enumerate(signers):
-        Signature.objects.create(
-            letter=letter, version=version, email=f"{n}@example.org",
+        # Not counted (no count change): only the group rows matter here.
+        # An anonymous signer's team and place are dropped as the sign
+        # service drops them (not stored).
+        pending_signature(
+            letter, email=f"{n}@example.org",
             name=f"Signer {n}" if public else "", team=team, location=place,
             display=Display.PUBLIC if public else Display.ANONYMOUS, status="confirmed",
             confirmed_at=timezone.now(),
@@ -399,7 +405,11 @@ def test_retention_erases_personal_data_and_keeps_counts(letter_with_groups, org
 
     assert erased == 9
     assert not Signature.objects.filter(letter=letter_with_groups).exclude(name="").exists()
-    assert not Signature.objects.exclude(email="").exists()
+    # The sealed address and domain tags go; the address's keyed hash stays
+    # (so an erased signer is not counted twice).
+    assert not Signature.objects.filter(email_sealed__isnull=False).exists()
+    assert not Signature.objects.exclude(email_domains="").exists()
+    assert not Signature.objects.filter(letter=letter_with_groups, email_hash="").exists()
     assert letter_counts(letter_id=letter_with_groups.pk).confirmed == 9
     services.counts_recount(letter_id=letter_with_groups.pk)
     assert letter_counts(letter_id=letter_with_groups.pk).confirmed == 9
@@ -416,10 +426,14 @@ def test_owners_can_erase_all_identities_at_once(letter_with_groups, organiser):
     client = organiser_client(organiser)
 
     client.post(url, {"confirm": "wrong"})
-    assert Signature.objects.exclude(name="").count() == 9
+    # Eight named signers; the anonymous one's name was never stored.
+    assert Signature.objects.exclude(name="").count() == 8
+    assert Signature.objects.filter(email_sealed__isnull=False).count() == 9
     client.post(url, {"confirm": letter_with_groups.slug})
 
     assert Signature.objects.exclude(name="").count() == 0
+    assert not Signature.objects.filter(email_sealed__isnull=False).exists()
+    assert Signature.objects.exclude(email_hash="").count() == 9  # kept: not counted twice
     assert letter_counts(letter_id=letter_with_groups.pk).confirmed == 9
     assert AuditLog.objects.get(action="letter.erase_identities").details["count"] == "9"
     page = Client().get(letter_with_groups.get_absolute_url())
@@ -458,15 +472,21 @@ def test_admin_lists_show_no_personal_data_and_opening_one_is_audited(letter_wit
     client = organiser_client(admin_user)
     listing = client.get("/admin/letters/signature/").content.decode()
     assert "d0@example.org" not in listing
+    assert "Lee Legal" not in listing
     assert "Quiet One" not in listing
-    signature = Signature.objects.get(email="q@example.org")
+    signature = signature_of(letter_with_groups, "lee@example.org").get()
 
     page = client.get(f"/admin/letters/signature/{signature.pk}/change/").content.decode()
 
-    assert "Quiet One" in page  # an admin may see it, and it is written down
+    assert "Lee Legal" in page  # an admin may see it, and it is written down
+    assert "lee@example.org" not in page  # sealed: the admin cannot read it
     entry = AuditLog.objects.get(action="admin.view_signature")
     assert entry.actor == admin_user
     assert entry.target == f"signature {signature.pk}"
+    quiet = signature_of(letter_with_groups, "q@example.org").get()
+    page = client.get(f"/admin/letters/signature/{quiet.pk}/change/").content.decode()
+    assert "Quiet One" not in page  # an anonymous signer's name is not stored at all
+    assert "q@example.org" not in page
 
 
 def test_admin_action_streams_counts_of_the_selected_letters(letter_with_groups):

@@ -35,6 +35,7 @@ from letters.tests.factories import (
     confirmed_signature,
     letter_form,
     make_user,
+    signature_of,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -482,6 +483,60 @@ def test_invalidate_by_domain_after_a_dry_run_that_hides_small_numbers(team):
     entry = AuditLog.objects.get(action="signature.invalidate_matching")
     assert entry.details["count"] == "6"
     assert entry.target == "domain=spam.example"
+
+
+# Five signers at each: enough for the dry run to report a number.
+DOMAIN_SHAPES = {
+    "at": "northwind.example",
+    "sub": "eu.northwind.example",
+    "lookalike": "notnorthwind.example",
+    "suffixed": "northwind.example.evil",
+}
+
+
+@pytest.mark.parametrize(
+    ("typed", "matched"),
+    [
+        ("northwind.example", {"at", "sub"}),  # the domain and its subdomains
+        ("NorthWind.Example.", {"at", "sub"}),  # typed as organisers type it
+        ("eu.northwind.example", {"sub"}),
+        ("notnorthwind.example", {"lookalike"}),
+        ("northwind.example.evil", {"suffixed"}),
+    ],
+)
+def test_invalidate_by_domain_takes_the_domain_and_its_subdomains_only(team, typed, matched):
+    """Domains are stored as keyed tags of each address's domain and its
+    parents: a filter matches whole domain labels, never a string suffix
+    or prefix (notnorthwind.example, northwind.example.evil)."""
+    letter = team["letter"]
+    addresses = {
+        shape: [f"{shape}{n}@{domain}" for n in range(5)] for shape, domain in DOMAIN_SHAPES.items()
+    }
+    for shape, group in addresses.items():
+        for address in group:
+            confirmed_signature(letter, name=f"Signer {shape}", email=address)
+    url = reverse("organise:invalidate_matching", kwargs={"slug": letter.slug})
+    client = client_for(team["editor"])
+
+    dry = client.post(url, {"domain": typed, "action": "count"}).content.decode()
+    assert f"{5 * len(matched)} signatures match." in dry
+    client.post(url, {"domain": typed, "action": "invalidate", "reason": "Bots"})
+
+    for shape, group in addresses.items():
+        expected = SignatureStatus.INVALIDATED if shape in matched else SignatureStatus.CONFIRMED
+        for address in group:
+            assert signature_of(letter, address).get().status == expected, (typed, address)
+    assert letter_counts(letter_id=letter.pk).confirmed == 5 * (4 - len(matched))
+
+
+def test_signatures_keep_no_domain_in_clear(team):
+    """The domain tags are keyed hashes: a copy of the database cannot be
+    searched for a (personal) domain."""
+    signature = confirmed_signature(team["letter"], name="Jane", email="jane@janedoe.name")
+
+    assert "janedoe" not in signature.email_domains
+    assert len(signature.email_domains.split()) == 2  # janedoe.name and name
+    assert "janedoe" not in repr(Signature.objects.filter(pk=signature.pk).values().get())
 
 
 def test_invalidating_without_a_reason_asks_for_one_and_keeps_the_count_shown(team):

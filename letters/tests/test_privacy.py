@@ -8,8 +8,15 @@ from django.core import mail
 from django.urls import reverse
 
 from letters import services
-from letters.models import Display
-from letters.tests.factories import confirmed_signature
+from letters.models import Display, Signature, SignatureStatus
+from letters.selectors import letter_counts
+from letters.services.signing import SignOutcome
+from letters.tests.factories import (
+    address_of,
+    confirmed_signature,
+    pending_signature,
+    signature_of,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -70,16 +77,103 @@ def test_anonymous_signer_is_never_named_in_emails_to_anyone_else(client, signed
         assert_no_anonymous_trace(str(message.alternatives[0][0]))  # type: ignore[attr-defined]
 
 
-def test_a_stranger_cannot_change_a_confirmed_signature(client, open_letter):
-    confirmed_signature(
-        open_letter, name="Vic", email="victim@example.org", display=Display.ANONYMOUS
-    )
+@pytest.mark.parametrize(
+    ("chosen", "stranger_asks", "stored_name"),
+    [
+        # An anonymous signer's name is not stored at all, so nothing can expose it.
+        (Display.ANONYMOUS, Display.PUBLIC, ""),
+        (Display.PUBLIC, Display.ANONYMOUS, "Vic"),
+    ],
+)
+def test_a_stranger_cannot_change_a_confirmed_signature(
+    client, open_letter, chosen, stranger_asks, stored_name
+):
+    confirmed_signature(open_letter, name="Vic", email="victim@example.org", display=chosen)
 
     services.signature_create(
-        letter=open_letter, email="victim@example.org", name="Vic Exposed", display=Display.PUBLIC
+        letter=open_letter, email="victim@example.org", name="Vic Exposed", display=stranger_asks
     )
 
-    from letters.models import Signature
-
     signature = Signature.objects.get()
-    assert (signature.name, signature.display) == ("Vic", Display.ANONYMOUS)
+    assert (signature.name, signature.display) == (stored_name, chosen)
+
+
+# --- Identities at rest (rules 4 and 10) ----------------------------------------------
+
+
+def test_an_anonymous_signer_s_name_and_details_are_never_stored(open_letter):
+    """Through the sign form's service and the confirmation: only the
+    address's hash, its sealed copy and domain tags stand for the signer."""
+    services.signature_create(
+        letter=open_letter, email=ANON_EMAIL, name=ANON_NAME, team=ANON_TEAM,
+        location="Secret Base", comment="Quietly furious", display=Display.ANONYMOUS,
+    )  # fmt: skip
+    signature = signature_of(open_letter, ANON_EMAIL).get()
+    services.signature_confirm(signature=signature)
+
+    row = Signature.objects.filter(pk=signature.pk).values().get()
+    assert (row["status"], row["display"]) == (SignatureStatus.CONFIRMED, Display.ANONYMOUS)
+    assert_no_anonymous_trace(repr(row))
+    assert "example.org" not in repr(row)  # the domain is a keyed tag, not in clear
+    assert address_of(Signature.objects.get(pk=signature.pk)) == ANON_EMAIL
+
+
+def test_erasure_drops_the_sealed_address_and_keeps_its_hash_so_no_one_counts_twice(
+    open_letter, organiser
+):
+    """Erasing identities (retention, or an owner's erasure of an open
+    letter) leaves nothing that names the signer, but signing again with
+    the same address neither adds a row nor counts."""
+    signature = confirmed_signature(open_letter, name="Pia Public", email=PUBLIC_EMAIL)
+    address_hash = signature.email_hash
+    pending = pending_signature(open_letter, name="Pat Pending", email="pat@example.org")
+
+    assert services.letter_erase_identities(letter=open_letter, by=organiser) == 1
+
+    erased = Signature.objects.get(pk=signature.pk)
+    assert erased.status == SignatureStatus.CONFIRMED
+    assert (erased.email_sealed, erased.email_domains, erased.name) == (None, "", "")
+    assert erased.email_hash == address_hash != ""
+    # A pending signature is not counted: it is deleted, so its owner can
+    # still sign (an erased one would block the address with no way to
+    # confirm).
+    assert not Signature.objects.filter(pk=pending.pk).exists()
+    services.counts_fold(letter_id=open_letter.pk)
+    assert letter_counts(letter_id=open_letter.pk).confirmed == 1
+    mail.outbox.clear()
+
+    for address in (PUBLIC_EMAIL, "PIA.Public@Example.org"):  # the same canonical address
+        services.signature_create(letter=open_letter, email=address, name="Pia Again")
+
+    assert list(signature_of(open_letter, PUBLIC_EMAIL)) == [erased]
+    assert Signature.objects.filter(letter=open_letter).count() == 1
+    assert mail.outbox == []  # no address to write to
+    services.signature_create(letter=open_letter, email="pat@example.org", name="Pat Again")
+    assert signature_of(open_letter, "pat@example.org").get().status == SignatureStatus.PENDING
+    services.counts_fold(letter_id=open_letter.pk)
+    assert letter_counts(letter_id=open_letter.pk).confirmed == 1
+    services.counts_recount(letter_id=open_letter.pk)
+    assert letter_counts(letter_id=open_letter.pk).confirmed == 1
+
+
+def test_withdrawal_clears_the_address_hash_too_so_the_signer_may_sign_again(open_letter):
+    signature = confirmed_signature(open_letter, name="Pia Public", email=PUBLIC_EMAIL)
+
+    assert services.signature_withdraw(signature_id=signature.pk)
+
+    withdrawn = Signature.objects.get(pk=signature.pk)
+    assert withdrawn.status == SignatureStatus.WITHDRAWN
+    assert (withdrawn.email_hash, withdrawn.email_sealed, withdrawn.email_domains) == ("", None, "")
+    assert not signature_of(open_letter, PUBLIC_EMAIL).exists()
+    mail.outbox.clear()
+
+    outcome = services.signature_create(letter=open_letter, email=PUBLIC_EMAIL, name="Pia Again")
+
+    assert outcome == SignOutcome.CREATED
+    again = signature_of(open_letter, PUBLIC_EMAIL).get()
+    assert (again.status, again.name) == (SignatureStatus.PENDING, "Pia Again")
+    assert address_of(again) == PUBLIC_EMAIL
+    assert [m.to for m in mail.outbox] == [[PUBLIC_EMAIL]]  # its confirmation request
+    services.signature_confirm(signature=again)
+    services.counts_fold(letter_id=open_letter.pk)
+    assert letter_counts(letter_id=open_letter.pk).confirmed == 1

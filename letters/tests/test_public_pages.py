@@ -18,7 +18,7 @@ from letters import selectors, services
 from letters.charts import chart_table_rows
 from letters.models import Display, Signature, SignatureStatus
 from letters.suppression import merge_small_days
-from letters.tests.factories import api_count_within, confirmed_signature
+from letters.tests.factories import api_count_within, confirmed_signature, pending_signature
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -285,9 +285,8 @@ def test_day_counts_are_net_changes_that_never_change_a_past_day(open_letter):
     public = _confirmed_on(open_letter, d1, 4, "pub")
     anonymous = _confirmed_on(open_letter, d1, 3, "anon", display=Display.ANONYMOUS)
     held = [  # confirmed over the rate limit: held, never counted
-        Signature.objects.create(
-            letter=open_letter,
-            version_id=open_letter.current_version_id,
+        pending_signature(
+            open_letter,
             email=f"h{n}@x.org",
             display=Display.ANONYMOUS,
             status=SignatureStatus.CONFIRMED,
@@ -309,10 +308,7 @@ def test_day_counts_are_net_changes_that_never_change_a_past_day(open_letter):
     )
     Signature.objects.filter(pk=public[0].pk).update(invalidated_at=d3)
     services.signature_withdraw(signature_id=held[0].pk)
-    pending = Signature.objects.create(
-        letter=open_letter, version_id=open_letter.current_version_id, email="p@x.org",
-        status=SignatureStatus.PENDING,
-    )  # fmt: skip
+    pending = pending_signature(open_letter, email="p@x.org")
     services.signature_withdraw(signature_id=pending.pk)
     Signature.objects.filter(pk__in=[held[0].pk, pending.pk]).update(withdrawn_at=d3)
 

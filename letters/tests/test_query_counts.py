@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from config.celery import app as celery_app
 from letters.models import Display, Signature
-from letters.tests.factories import confirmed_signature
+from letters.tests.factories import confirmed_signature, signature_of
 from letters.tokens import Purpose, make_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,7 +38,7 @@ def test_sign_and_confirm_posts_use_a_small_fixed_number_of_queries(
     with CaptureQueriesContext(connection) as sign_queries:
         response = client.post(url, data, HTTP_ORIGIN="http://testserver")
     assert response.status_code == 302
-    path = f"/s/{make_token(Signature.objects.get(email='q@example.org'), Purpose.CONFIRM)}/"
+    path = f"/s/{make_token(signature_of(open_letter, 'q@example.org').get(), Purpose.CONFIRM)}/"
     with CaptureQueriesContext(connection) as confirm_queries:
         confirmed = client.post(path, {"display": Display.PUBLIC})
     assert confirmed.status_code == 302
@@ -139,7 +139,7 @@ def test_a_too_long_value_is_refused_not_cut(open_letter):
 
     with pytest.raises(DataError):
         services.signature_create(letter=open_letter, email="long@example.org", name="x" * 121)
-    assert not Signature.objects.filter(email="long@example.org").exists()
+    assert not signature_of(open_letter, "long@example.org").exists()
 
 
 def test_the_email_sent_update_is_prepared_once_per_connection(open_letter, smtp):

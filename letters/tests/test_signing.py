@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core import mail, signing
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +16,13 @@ from django.utils import timezone
 from letters import services
 from letters.models import CountDelta, Display, Signature, SignatureStatus
 from letters.selectors import letter_counts
-from letters.tests.factories import confirmed_signature, open_letter
+from letters.signer_address import address_hash
+from letters.tests.factories import (
+    address_of,
+    confirmed_signature,
+    open_letter,
+    signature_of,
+)
 from letters.tokens import Purpose, make_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -55,7 +62,7 @@ def test_coworker_signs_and_gets_a_discreet_confirmation_email(client, open_lett
         response["Location"] == reverse("letters:check_inbox", args=[open_letter.slug]) + "?lang=en"
     )
     signature = Signature.objects.get()
-    assert signature.email == "cora@example.org"  # canonical: lower-cased, +tag stripped
+    assert address_of(signature) == "cora@example.org"  # canonical: lower-cased, +tag stripped
     assert signature.status == SignatureStatus.PENDING
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -89,7 +96,7 @@ def test_allowed_domains_are_enforced_with_a_clear_message(client, organiser):
     assert refused.status_code == 400
     assert "northwind.example" in refused.content.decode()
     assert accepted.status_code == 302
-    assert list(Signature.objects.values_list("email", flat=True)) == ["cora@eu.northwind.example"]
+    assert [address_of(s) for s in Signature.objects.all()] == ["cora@eu.northwind.example"]
 
 
 def test_honeypot_answers_the_same_and_stores_nothing(client, open_letter):
@@ -135,7 +142,7 @@ def test_a_letter_closed_a_moment_ago_refuses_signatures_at_once(client, open_le
 
     assert response.status_code == 400
     assert "not open for signatures" in response.content.decode()
-    assert not Signature.objects.filter(email="late@example.org").exists()
+    assert not signature_of(None, "late@example.org").exists()
 
 
 def test_opening_the_link_changes_nothing_and_the_button_confirms(client, open_letter):
@@ -230,9 +237,8 @@ def test_withdraw_erases_personal_data_and_the_count_drops(client, open_letter):
     assert done.status_code == 200
     row = Signature.objects.get()
     assert row.status == SignatureStatus.WITHDRAWN
-    assert (row.email, row.name, row.team, row.location, row.comment, row.secret) == (
-        "", "", "", "", "", ""
-    )  # fmt: skip
+    assert (row.email_hash, row.email_sealed, row.email_domains) == ("", None, "")
+    assert (row.name, row.team, row.location, row.comment, row.secret) == ("", "", "", "", "")
     assert letter_counts(letter_id=open_letter.pk).confirmed == 0
     assert client.get(path).status_code == 404  # the link is revoked with the data
 
@@ -306,8 +312,9 @@ def test_confirmed_over_the_rate_limit_the_signature_is_held_and_the_signer_is_t
         client.post(link_path(message, "/s/"), {"display": Display.PUBLIC})
 
     held = Signature.objects.get(flagged=True)
-    assert held.email == "burst2@example.org"  # the third confirmation from one client
-    thanks = client.get(link_path(next(m for m in mail.outbox if m.to == [held.email]), "/s/"))
+    assert address_of(held) == "burst2@example.org"  # the third confirmation from one client
+    held_mail = next(m for m in mail.outbox if m.to == ["burst2@example.org"])
+    thanks = client.get(link_path(held_mail, "/s/"))
     assert "held and not counted" in thanks.content.decode()
     assert Signature.objects.filter(status=SignatureStatus.CONFIRMED).count() == 3
     assert letter_counts(letter_id=open_letter.pk).confirmed == 2
@@ -333,3 +340,135 @@ def test_stale_pending_signatures_are_deleted(open_letter, settings):
 
     assert services.signatures_delete_stale() == 1
     assert Signature.objects.count() == 0
+
+
+# --- What is stored of a signer (DESIGN §2 rule 10) ---------------------------------
+
+NAMED = ("name", "job_title", "team", "location", "comment")
+
+
+def test_an_anonymous_signer_s_name_and_details_are_not_stored_yet_they_count(client, open_letter):
+    sign(
+        client,
+        open_letter,
+        display=Display.ANONYMOUS,
+        name="Anna Anonymous",
+        job_title="Engineer",
+        team="Platform",
+        location="Berlin",
+        comment="I have to stay unnamed.",
+    )
+
+    pending = Signature.objects.get()
+    assert pending.display == Display.ANONYMOUS
+    assert {field: getattr(pending, field) for field in NAMED} == dict.fromkeys(NAMED, "")
+    assert letter_counts(letter_id=open_letter.pk).confirmed == 0
+
+    path = link_path(mail.outbox[0], "/s/")
+    page = client.get(path).content.decode()
+    assert "Anna Anonymous" not in page  # nothing was kept to show
+    client.post(path, {**dict.fromkeys(NAMED, ""), "display": Display.ANONYMOUS})
+
+    row = Signature.objects.get()
+    assert row.status == SignatureStatus.CONFIRMED
+    assert {field: getattr(row, field) for field in NAMED} == dict.fromkeys(NAMED, "")
+    counts = letter_counts(letter_id=open_letter.pk)
+    assert (counts.confirmed, counts.public, counts.anonymous) == (1, 0, 1)
+    services.counts_fold(letter_id=open_letter.pk)
+    services.counts_recount(letter_id=open_letter.pk)
+    assert letter_counts(letter_id=open_letter.pk).confirmed == 1
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_signing_publicly_needs_a_name_shown_next_to_the_name_field(client, open_letter, name):
+    response = sign(client, open_letter, name=name, display=Display.PUBLIC)
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert re.search(r'id="id_name_error"', html)
+    assert "Enter your name to sign publicly, or choose anonymous." in html
+    assert set(response.context["form"].errors) == {"name"}
+    assert Signature.objects.count() == 0
+    assert mail.outbox == []
+
+
+def test_signing_anonymously_needs_no_name(client, open_letter):
+    response = sign(client, open_letter, name="", display=Display.ANONYMOUS)
+
+    assert response.status_code == 302
+    signature = Signature.objects.get()
+    assert (signature.display, signature.name) == (Display.ANONYMOUS, "")
+    assert mail.outbox[0].to == ["cora@example.org"]
+
+
+@pytest.mark.parametrize("posts", ["the_whole_page", "the_display_alone"])
+def test_choosing_anonymous_on_the_confirm_page_drops_the_name_the_sign_form_stored(
+    client, open_letter, posts
+):
+    sign(client, open_letter, comment="Count me in.")  # public, with a name and details
+    assert Signature.objects.get().name == "Cora Coworker"
+    path = link_path(mail.outbox[0], "/s/")
+    page = client.get(path)
+    assert "Cora Coworker" in page.content.decode()  # shown to the owner, who may keep it
+
+    if posts == "the_whole_page":  # the form as the page shows it, anonymous chosen
+        data = {field: getattr(Signature.objects.get(), field) for field in NAMED}
+        response = client.post(path, {**data, "display": Display.ANONYMOUS})
+    else:
+        response = client.post(path, {"display": Display.ANONYMOUS})
+
+    assert response.status_code == 302
+    row = Signature.objects.get()
+    assert (row.status, row.display) == (SignatureStatus.CONFIRMED, Display.ANONYMOUS)
+    assert {field: getattr(row, field) for field in NAMED} == dict.fromkeys(NAMED, "")
+
+
+def test_the_stored_row_holds_the_address_only_hashed_and_sealed(client, open_letter):
+    typed = "Quentin.Quill+letters@Quillworks.EXAMPLE"
+    canonical = "quentin.quill@quillworks.example"
+    sign(client, open_letter, email=typed)
+
+    row = Signature.objects.get()
+    table = connection.ops.quote_name(Signature._meta.db_table)
+    with connection.cursor() as cursor:  # every column, as a copy of the database holds it
+        cursor.execute(f"SELECT * FROM {table}")  # noqa: S608
+        (stored,) = cursor.fetchall()
+    texts = [str(value).lower() for value in stored if not isinstance(value, bytes | memoryview)]
+    blobs = [bytes(value).lower() for value in stored if isinstance(value, bytes | memoryview)]
+    for clear in (canonical, "quentin.quill", "quillworks"):
+        assert not any(clear in text for text in texts), clear
+        assert not any(clear.encode() in blob for blob in blobs), clear
+    assert row.email_hash == address_hash(canonical)
+    assert address_of(row) == canonical
+    assert mail.outbox[0].to == [canonical]
+
+
+@pytest.mark.parametrize("again", ["CORA@example.ORG", "cora+another-tag@Example.org"])
+def test_signing_again_in_another_case_or_with_a_tag_finds_the_same_signature(
+    client, open_letter, again
+):
+    sign(client, open_letter, email="cora@example.org")
+    first = Signature.objects.get()
+
+    sign(client, open_letter, email=again, name="Cora C.")
+
+    assert Signature.objects.count() == 1
+    assert signature_of(open_letter, again).get().pk == first.pk
+    assert Signature.objects.get().name == "Cora C."  # still pending: the latest details
+    assert [m.to for m in mail.outbox] == [["cora@example.org"]] * 2
+
+
+def test_signing_again_after_confirming_in_another_case_or_with_a_tag_adds_no_signature(
+    client, open_letter
+):
+    confirmed = confirmed_signature(open_letter, name="Dora Done", email="dora@example.org")
+    mail.outbox.clear()
+
+    sign(client, open_letter, email="DORA+again@Example.ORG", name="Someone Else")
+
+    assert Signature.objects.count() == 1
+    assert signature_of(open_letter, "Dora@example.org").get().pk == confirmed.pk
+    assert Signature.objects.get().name == "Dora Done"
+    assert [m.to for m in mail.outbox] == [["dora@example.org"]]
+    assert "already signed" in mail.outbox[0].body
+    assert letter_counts(letter_id=open_letter.pk).confirmed == 1

@@ -14,14 +14,14 @@ from django.utils import timezone
 
 from letters import services, signature_outbox, tasks
 from letters.models import Signature
-from letters.tests.factories import confirmed_signature
+from letters.tests.factories import confirmed_signature, signature_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def pending(open_letter, address="pat@example.org") -> Signature:
     services.signature_create(letter=open_letter, email=address, name="Pat Pending")
-    return Signature.objects.get(email=address)
+    return signature_of(open_letter, address).get()
 
 
 def test_the_same_task_delivered_twice_sends_one_email(open_letter, smtp):

@@ -87,6 +87,8 @@ _SIGN_FIELDS = [
 @given(st.fixed_dictionaries({}, optional=dict.fromkeys(_SIGN_FIELDS, _SIGN_VALUES)))
 @example({"name": " Pat ", "email": "Pat@Example.org", "display": "anonymous", "consent": "on"})
 @example({"name": "Pat", "email": "pat@example.org", "display": "public", "website": "x"})
+@example({"name": " ", "email": "pat@example.org", "display": "public", "consent": "on"})
+@example({"email": "pat@example.org", "display": "anonymous", "consent": "on"})
 def test_the_quick_sign_check_agrees_with_the_full_form(data):
     """The sign POST's fast path accepts exactly what the form accepts, and
     cleans it to the same values."""

@@ -19,6 +19,8 @@ from django.utils import timezone
 from letters import notifications, services, signature_outbox, tasks
 from letters.models import Invitation, Letter, OrganiserRole, Signature, SignatureStatus
 from letters.notifications import build_email
+from letters.signer_address import stored_address
+from letters.tests.factories import address_of, signature_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,16 +37,18 @@ def pending_without_a_sender(letter: Letter, *addresses: str) -> list[Signature]
     ):
         for address in addresses:
             services.signature_create(letter=letter, email=address, name="Pat Pending")
-    return [Signature.objects.get(letter=letter, email=address) for address in addresses]
+    return [signature_of(letter, address).get() for address in addresses]
 
 
 def poisoned_row(letter: Letter, address: str) -> Signature:
     """A pending row at an address today's validation refuses, written
-    straight to the database as an older release might have accepted it."""
+    straight to the database as an older release might have accepted it
+    (and as the migration that sealed addresses kept it: hashed and sealed
+    as stored, not canonical)."""
     return Signature.objects.create(
         letter=letter,
         version_id=letter.current_version_id,  # type: ignore[misc]
-        email=address,
+        **stored_address(address),
         name="Old Release",
         secret=secrets.token_urlsafe(18),
         status=SignatureStatus.PENDING,
@@ -80,7 +84,7 @@ def test_one_undeliverable_address_does_not_stop_anyone_else_s_email(open_letter
     assert totals["sent"] == 3
     assert totals["failed"] == 2
     for good in (first, second, third):
-        assert len(smtp.to(good.email)) == 1
+        assert len(smtp.to(address_of(good))) == 1
         good.refresh_from_db()
         assert good.emails_sent == 1
         assert not good.email_failed
@@ -107,8 +111,10 @@ def test_an_email_that_cannot_be_built_fails_alone_and_an_outage_fails_none(
         open_letter, "first@example.org", "broken.template@example.org", "last@example.org"
     )
 
+    broken_address = address_of(broken)
+
     def build(**kwargs: Any) -> Any:
-        if kwargs["to"] == broken.email:
+        if kwargs["to"] == broken_address:
             raise TemplateSyntaxError(f"cannot render for {kwargs['to']}")
         return build_email(**kwargs)
 
@@ -116,7 +122,7 @@ def test_an_email_that_cannot_be_built_fails_alone_and_an_outage_fails_none(
         totals = run_sender()
 
     assert (totals["sent"], totals["failed"]) == (2, 1)
-    assert len(smtp.to(first.email)) == len(smtp.to(last.email)) == 1
+    assert len(smtp.to(address_of(first))) == len(smtp.to(address_of(last))) == 1
     broken.refresh_from_db()
     assert broken.email_failed
     logs = app_logs(caplog)
@@ -133,7 +139,50 @@ def test_an_email_that_cannot_be_built_fails_alone_and_an_outage_fails_none(
         assert not waiting.email_failed
         Signature.objects.filter(pk=waiting.pk).update(email_lease_until=timezone.now())
     run_sender()
-    assert len(smtp.to(waiting.email)) == 1
+    assert len(smtp.to(address_of(waiting))) == 1
+
+
+def test_a_sender_without_the_key_hands_the_batch_back_and_fails_no_email(
+    open_letter, smtp, caplog, settings
+):
+    """A process that cannot open sealed addresses (a worker not given
+    SIGNER_SEAL_PRIVATE_KEYS) is not the emails' fault: it sends none, fails
+    none, and hands them back for a sender that has the key."""
+    rows = pending_without_a_sender(open_letter, "first@example.org", "second@example.org")
+    keys = settings.SIGNER_SEAL_PRIVATE_KEYS
+    settings.SIGNER_SEAL_PRIVATE_KEYS = []
+
+    totals = run_sender()
+
+    assert (totals["sent"], totals["failed"], totals["postponed"]) == (0, 0, 2)
+    assert smtp.messages == []
+    for row in rows:
+        row.refresh_from_db()
+        assert (row.emails_sent, row.email_failed, row.email_lease_until) == (0, False, None)
+    assert "no key for sealed addresses" in app_logs(caplog)
+
+    settings.SIGNER_SEAL_PRIVATE_KEYS = keys
+    assert run_sender()["sent"] == 2
+    assert len(smtp.to("first@example.org")) == len(smtp.to("second@example.org")) == 1
+
+
+def test_a_sealed_address_that_does_not_open_fails_alone(open_letter, smtp, caplog):
+    first, tampered, last = pending_without_a_sender(
+        open_letter, "first@example.org", "tampered.seal@example.org", "last@example.org"
+    )
+    sealed = bytearray(bytes(tampered.email_sealed or b""))
+    sealed[-1] ^= 1
+    Signature.objects.filter(pk=tampered.pk).update(email_sealed=bytes(sealed))
+
+    totals = run_sender()
+
+    assert (totals["sent"], totals["failed"]) == (2, 1)
+    assert len(smtp.to(address_of(first))) == len(smtp.to(address_of(last))) == 1
+    tampered.refresh_from_db()
+    assert tampered.email_failed
+    logs = app_logs(caplog)
+    assert f"signature {tampered.pk}: email cannot be sent (CannotUnseal)" in logs
+    assert "tampered.seal" not in logs
 
 
 def test_an_invitation_the_mail_backend_cannot_encode_is_dropped_without_the_address(

@@ -17,7 +17,10 @@ from django.utils import timezone
 
 from letters import services
 from letters.demo_content import DEMO_LETTER, DEMO_ORGANISER, DEMO_SIGNERS
+from letters.emailaddr import canonical_email
 from letters.models import Letter, Signature, SignatureStatus
+from letters.services import SignerDetails
+from letters.signer_address import stored_address
 
 
 class Command(BaseCommand):
@@ -65,13 +68,15 @@ class Command(BaseCommand):
             Signature(
                 letter=letter,
                 version=letter.current_version,
-                email=s["email"],
-                name=s["name"],
-                job_title=s["job_title"],
-                team=s["team"],
-                location=s["location"],
-                comment=s["comment"],
-                display=s["display"],
+                **stored_address(canonical_email(s["email"])),
+                **SignerDetails(
+                    name=s["name"],
+                    job_title=s["job_title"],
+                    team=s["team"],
+                    location=s["location"],
+                    comment=s["comment"],
+                    display=s["display"],
+                ).cleaned(),
                 status=SignatureStatus.CONFIRMED,
                 secret=secrets.token_urlsafe(18),
                 emails_sent=1,

@@ -1,0 +1,50 @@
+"""Seal and hash every stored address, and forget anonymous signers' names.
+
+Runs in batches of BATCH rows, each in its own transaction, printing its
+progress: a large table is not locked for the whole run, and a run that is
+stopped resumes where it stopped (it only touches rows not hashed yet).  The
+clear column is dropped by the next migration.  Needs SIGNER_HASH_KEY and SIGNER_SEAL_PUBLIC_KEY (the
+settings refuse to start without them in production)."""
+
+import sys
+
+from django.db import migrations, transaction
+
+BATCH = 2000
+
+
+def seal_addresses(apps, schema_editor):
+    from letters.signer_address import stored_address
+
+    signature = apps.get_model("letters", "Signature")
+    todo = signature.objects.exclude(email="").filter(email_hash="")
+    total = todo.count()
+    done = 0
+    while True:
+        with transaction.atomic():
+            rows = list(todo.order_by("pk").select_for_update()[:BATCH])
+            for row in rows:
+                for name, value in stored_address(row.email).items():
+                    setattr(row, name, value)
+            signature.objects.bulk_update(
+                rows, ["email_hash", "email_sealed", "email_domains"]
+            )
+        done += len(rows)
+        if total:
+            print(f"  sealed {done} of {total} signer addresses", file=sys.stderr)
+        if len(rows) < BATCH:
+            break
+    unnamed = {"name": "", "job_title": "", "team": "", "location": "", "comment": ""}
+    signature.objects.filter(display="anonymous").exclude(**unnamed).update(**unnamed)
+
+
+class Migration(migrations.Migration):
+    atomic = False
+
+    dependencies = [
+        ("letters", "0010_sealed_address_columns"),
+    ]
+
+    operations = [
+        migrations.RunPython(seal_addresses, migrations.RunPython.noop, elidable=True),
+    ]
