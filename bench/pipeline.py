@@ -15,6 +15,7 @@ from typing import Any
 
 from bench.client import post_form
 from bench.commands import run_python
+from bench.procfs import cpu_seconds
 from bench.stack import Stack
 
 
@@ -149,8 +150,16 @@ def measure_pipeline(
 
 def measure_burst(stack: Stack, args: argparse.Namespace, slug: str, run_id: str) -> dict[str, Any]:
     """`--burst` confirmation emails queued at once (bench.burst); the rate at
-    which the sink receives them is the pipeline's email capacity."""
+    which the sink receives them is the pipeline's email capacity.  The Celery
+    worker's CPU from before the burst to its last email, per email
+    delivered, is what sending one costs (opening its sealed address
+    included)."""
     prefix = f"b{run_id}"
+    before = stack.last_signature_id()
+    groups = {
+        name: pgid for name, pgid in stack.process_groups().items() if name == "celery-worker"
+    }
+    cpu_before = cpu_seconds(groups)
     out = run_python(
         ["-m", "bench.burst", "--slug", slug, "--prefix", prefix, "--count", str(args.burst)],
         env=stack.env(),
@@ -160,10 +169,11 @@ def measure_burst(stack: Stack, args: argparse.Namespace, slug: str, run_id: str
     )
     info = json.loads(out.strip().splitlines()[-1])
     found = stack.wait_for_emails(f"{prefix}-", args.burst, args.drain_timeout)
+    cpu_after = cpu_seconds(groups)
     times = sorted(t for t, _a in found)
     delivered = len({a for _t, a in found})
     if delivered < args.burst:
-        stack.drop_owed_emails(f"{prefix}-")
+        stack.drop_owed_emails(before)
     start = float(info["committing_at"])
     return {
         "emails": args.burst,
@@ -174,4 +184,9 @@ def measure_burst(stack: Stack, args: argparse.Namespace, slug: str, run_id: str
         else 0.0,
         "seconds": round(times[-1] - start, 2) if times else None,
         "enqueue_s": round(float(info["enqueued_at"]) - start, 2),
+        "cpu_ms_per_email": {
+            key: round((cpu_after[key] - cpu_before[key]) * 1000 / delivered, 3) for key in groups
+        }
+        if delivered
+        else {},
     }

@@ -8,7 +8,9 @@ and the fault tests (`tests/faults/conftest.py`).
 - `RedisServer`: a private `redis-server` without persistence, on a free
   port or a given one, which can be stopped and started again;
 - `child_env`: the environment for such a subprocess, without the inherited
-  variables that would point it at other servers or change its behaviour.
+  variables that would point it at other servers or change its behaviour;
+  `signer_keys`: the signer keys it is given (the private one only to the
+  processes that send email).
 
 What they run is `bench/commands.py`'s; the private PostgreSQL cluster is
 `bench/postgres.py`'s.  Nothing here touches the machine's shared servers.
@@ -31,8 +33,12 @@ from typing import IO
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # Inherited variables that would point a subprocess at other servers or
-# change the behaviour measured or tested.
-DROPPED_PREFIXES = ("DATABASE_", "REDIS_", "EMAIL_", "CELERY_", "SIGNATURE_", "SIGN_RATE_")
+# change the behaviour measured or tested.  SIGNER_ too (the signer keys,
+# SIGNER_KEYS_FILE): each stack gives its processes their own keys, and a
+# web process must not inherit the private one.
+DROPPED_PREFIXES = (
+    "DATABASE_", "REDIS_", "EMAIL_", "CELERY_", "SIGNATURE_", "SIGN_RATE_", "SIGNER_",
+)  # fmt: skip
 DROPPED = frozenset(
     {"CACHE_KEY_PREFIX", "TEST_DATABASE_NAME", "DJANGO_ALLOW_ASYNC_UNSAFE", "COUNT_INTERVAL"}
 )
@@ -50,6 +56,18 @@ def child_env(*layers: Mapping[str, str], drop: Iterable[str] = ()) -> dict[str,
     for layer in layers:
         env.update(layer)
     return env
+
+
+# The signer keys (config/signer_keys.py) by role, as production runs them:
+# every process hashes and seals; only the email senders open sealed addresses.
+WEB_KEYS = ("SIGNER_HASH_KEY", "SIGNER_SEAL_PUBLIC_KEY")
+MAIL_KEYS = (*WEB_KEYS, "SIGNER_SEAL_PRIVATE_KEYS")
+
+
+def signer_keys(keys: Mapping[str, str], *, mail: bool) -> dict[str, str]:
+    """The variables of `keys` (a full set, `letters.sealing.new_keys()`) a
+    process is given: without the private keys unless it sends `mail`."""
+    return {name: keys[name] for name in (MAIL_KEYS if mail else WEB_KEYS)}
 
 
 def free_port() -> int:

@@ -47,6 +47,7 @@ def table(results: dict[str, Any]) -> str:
         ("sign", _sign_notes),
         ("pipeline", _pipeline_notes),
         ("export", _export_notes),
+        ("sealing", _sealing_notes),
     ):
         if results.get(key):
             lines += notes(results[key])
@@ -117,12 +118,30 @@ def _sign_notes(s: dict[str, Any]) -> list[str]:
 
 def _pipeline_notes(p: dict[str, Any]) -> list[str]:
     b = p.get("burst", {})
+    worker_ms = b.get("cpu_ms_per_email", {}).get("celery-worker")
     return [
         f"pipeline: sign-to-inbox p50 {p.get('p50_s')} s, p95 {p.get('p95_s')} s, max "
         f"{p.get('max_s')} s at {p.get('rate'):g} signs/s offered ({p.get('delivered'):,}/"
         f"{p.get('signs'):,} delivered)",
         f"          {p.get('emails_per_s')} emails/s: {b.get('delivered'):,}/"
-        f"{b.get('emails'):,} emails queued at once, the last after {b.get('seconds')} s",
+        f"{b.get('emails'):,} emails queued at once, the last after {b.get('seconds')} s; "
+        f"Celery worker CPU {_num(worker_ms, 2)} ms per email",
+    ]
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _sealing_notes(s: dict[str, Any]) -> list[str]:
+    return [
+        f"sealing (CPU per call, median of {s.get('calls'):,}): seal {s.get('seal_us')} µs "
+        f"and hash {s.get('hash_us')} µs per sign = "
+        f"{_share(s.get('seal_of_gunicorn_per_sign'))} (seal) of gunicorn's CPU per sign, "
+        f"{_share(s.get('seal_and_hash_of_machine_per_sign'))} (both) of the machine's;",
+        f"         open {s.get('open_us')} µs per email = "
+        f"{_share(s.get('open_of_worker_per_email'))} of the Celery worker's CPU per email "
+        f"(burst); sealed address {s.get('sealed_bytes')} bytes",
     ]
 
 

@@ -1,7 +1,9 @@
 """The benchmark runner: `python -m bench [--quick]` (what `make bench` runs).
 
-One run starts the stack (bench.stack), seeds it (bench.seed), measures in
-this order, each for a fixed duration after a short warm-up:
+One run starts the stack (bench.stack), seeds it (bench.seed), times the
+sealing of signers' addresses in this process while the stack is idle
+(bench.sealing_cost), then measures in this order, each for a fixed duration
+after a short warm-up:
 
 1. baseline: a minimal Django view (bench.baseline) on its own gunicorn with
    the same settings, stopped afterwards (bench.reads);
@@ -13,7 +15,9 @@ this order, each for a fixed duration after a short warm-up:
 5. sign POSTs with unique emails (wrk), then rows stored vs accepted, and the
    drain of the confirmation emails they queued (bench.sign);
 6. the confirmation pipeline: N signs at a steady rate, sign-to-inbox times,
-   and emails per second (bench.pipeline).
+   and emails per second with the worker's CPU per email (bench.pipeline).
+
+The sealing costs are then set against the CPU per sign and per email.
 
 It prints a table (bench.report), writes bench/results/latest.json, and
 stops everything it started.  Nothing is asserted: the figures are for
@@ -44,6 +48,7 @@ from bench.pipeline import measure_burst, measure_pipeline
 from bench.processes import BASE_DIR
 from bench.reads import measure_baseline, measure_reads
 from bench.report import log, table
+from bench.sealing_cost import measure_sealing, shares
 from bench.sign import measure_sign
 from bench.stack import Stack, StackOptions
 from bench.wrk import Wrk, ensure_wrk
@@ -195,6 +200,8 @@ def measure(
     log(f"seeded in {info['seconds']} s (COPY {info['copy_s']:.1f} s)")
     slug, run_id = info["slug"], stack.run_id
 
+    log("sealing: CPU per seal and open, in the runner (the stack idle)")
+    sealing = measure_sealing(stack.signer_keys)
     log("baseline")
     results: dict[str, Any] = {"baseline": measure_baseline(stack, wrk, args)}
     web, _worker, _beat = stack.start_site()
@@ -209,6 +216,7 @@ def measure(
     log(f"pipeline: {args.burst} confirmation emails queued at once")
     burst = measure_burst(stack, args, slug, run_id)
     results["pipeline"] = {**pipeline, "emails_per_s": burst["emails_per_s"], "burst": burst}
+    results["sealing"] = {**sealing, **shares(sealing, results["sign"], burst)}
     return info, results
 
 

@@ -4,8 +4,10 @@ from the environment the runner sets):
 1. `migrate`, `collectstatic`, `load_demo` (the demo organiser and the small
    demo letter, the "second small letter");
 2. a second open letter owned by the demo organiser (same text as the demo)
-   with `--count` confirmed signatures written by COPY: unique emails, a mix
-   of public and anonymous, teams, locations and job titles, some comments
+   with `--count` confirmed signatures written by COPY: unique addresses
+   (stored as the site stores them: keyed hash, sealed address, domain
+   tags), a mix of public and anonymous (an anonymous signer's name and
+   details are not stored), teams, locations and job titles, some comments
    and German speakers, confirmed over the last 60 days (more towards the
    end, as a letter that goes viral), in time order;
 3. VACUUM ANALYZE and `counts_recount`, so the counts and the planner's
@@ -24,7 +26,8 @@ import os
 import random
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -63,19 +66,73 @@ COMMENTS = [
     '=1+1 "quoted", with a comma',  # exercises the exporter's neutralising and quoting
 ]
 DAYS = 60
+DOMAIN = "northwind.example"
+# The address sealed into every seeded row (see `SeededAddresses`).
+PLACEHOLDER = f"seeded-signer@{DOMAIN}"
 COLUMNS = [
-    "letter_id", "version_id", "email", "name", "job_title", "team", "location", "comment",
-    "display", "wants_updates", "language", "status", "flagged", "secret", "emails_requested",
-    "email_kind", "emails_sent", "email_failed", "email_attempts", "created_at",
+    "letter_id", "version_id", "email_hash", "email_sealed", "email_domains", "name",
+    "job_title", "team", "location", "comment", "display", "wants_updates", "language",
+    "status", "flagged", "secret", "emails_requested", "email_kind", "emails_sent",
+    "email_failed", "email_attempts", "created_at",
     "confirmation_sent_at", "confirmed_at", "notified_version", "email_window_count",
 ]  # fmt: skip
+UNNAMED = ("", "", "", "", "")  # an anonymous row's name, job title, team, location, comment
+
+
+@dataclass(frozen=True)
+class SeededAddresses:
+    """How the seeded addresses are stored (letters/signer_address.py).
+
+    - `address_hash`: the site's keyed hash, of each row's own canonical
+      address (unique per row, as the live-address unique index wants);
+    - `sealed`: ONE address sealed once and shared by every seeded row.
+      Sealing costs ~0.1-0.2 ms of CPU (a million rows: minutes), and
+      seeded rows are never emailed (already confirmed, their emails sent,
+      no letter update is published during a run), so nothing opens it; it
+      is the size and kind of value a real row holds (~1.2 kB).  It opens
+      to `PLACEHOLDER`, not to the row's own address;
+    - `domains`: the domain tags, the same for every row (one domain)."""
+
+    address_hash: Callable[[str], str]
+    sealed: bytes
+    domains: str
+
+    @classmethod
+    def of_site(cls) -> SeededAddresses:
+        """With the site's keys (a Django process with the settings)."""
+        from django.conf import settings
+
+        from letters.sealing import seal
+        from letters.signer_address import address_hash, domain_tags
+
+        return cls(
+            address_hash=address_hash,
+            sealed=seal(PLACEHOLDER, settings.SIGNER_SEAL_PUBLIC_KEY),
+            domains=domain_tags(seeded_address(0).rpartition("@")[2]),
+        )
+
+
+def seeded_address(i: int) -> str:
+    """The `i`th seeded signer's address, already canonical (lower-case
+    ASCII local part at a canonical domain: `canonical_email` leaves it as
+    it is, which `copy_signatures` checks once rather than per row)."""
+    return f"signer{i:07d}@{DOMAIN}"
 
 
 def signature_rows(
-    *, letter_id: int, version_id: int, count: int, end: datetime, seed: int = 7
+    *,
+    letter_id: int,
+    version_id: int,
+    count: int,
+    end: datetime,
+    addresses: SeededAddresses,
+    seed: int = 7,
 ) -> Iterator[tuple[Any, ...]]:
-    """`count` confirmed signatures, oldest first, deterministic for a seed."""
+    """`count` confirmed signatures, oldest first, deterministic for a seed.
+    Anonymous rows keep no name, job title, team, location or comment (as
+    the site stores them; a check constraint insists)."""
     rng = random.Random(seed)
+    address_hash, sealed, domains = addresses.address_hash, addresses.sealed, addresses.domains
     start = end - timedelta(days=DAYS)
     span = (end - start).total_seconds()
     for i in range(count):
@@ -85,16 +142,22 @@ def signature_rows(
         created_at = confirmed_at - timedelta(seconds=30 + rng.random() * 7200)
         first, last = FIRST[rng.randrange(len(FIRST))], LAST[rng.randrange(len(LAST))]
         roll = rng.random()
-        yield (
-            letter_id,
-            version_id,
-            f"signer{i:07d}@northwind.example",
+        details = (
             f"{first} {last}",
             TITLES[i % len(TITLES)] if roll < 0.5 else "",
             TEAMS[rng.randrange(len(TEAMS))] if roll < 0.85 else "",
             LOCATIONS[rng.randrange(len(LOCATIONS))] if rng.random() < 0.8 else "",
             COMMENTS[rng.randrange(len(COMMENTS))] if rng.random() < 0.05 else "",
-            "public" if rng.random() < 0.75 else "anonymous",
+        )
+        public = rng.random() < 0.75
+        yield (
+            letter_id,
+            version_id,
+            address_hash(seeded_address(i)),
+            sealed,
+            domains,
+            *(details if public else UNNAMED),
+            "public" if public else "anonymous",
             rng.random() < 0.3,
             "de" if rng.random() < 0.1 else "en",
             "confirmed",
@@ -114,19 +177,62 @@ def signature_rows(
 
 
 def copy_signatures(
-    database_url: str, *, letter_id: int, version_id: int, count: int, end: datetime
+    database_url: str,
+    *,
+    letter_id: int,
+    version_id: int,
+    count: int,
+    end: datetime,
+    addresses: SeededAddresses,
 ) -> None:
+    """COPY the rows in binary format: a sealed address is ~1.1 kB of bytea,
+    which text COPY would write and parse as hex (twice as slow here)."""
     import psycopg
 
+    from letters.emailaddr import canonical_email
+
+    for i in (0, max(0, count - 1)):
+        address = seeded_address(i)
+        assert canonical_email(address) == address, f"not canonical: {address}"
     with psycopg.connect(database_url) as conn:
         conn.execute("SET synchronous_commit = off")
+        # Binary COPY needs each column's type: the table's own.
+        types: dict[str, int] = dict(
+            conn.execute(
+                "SELECT attname, atttypid::int FROM pg_attribute "
+                "WHERE attrelid = 'letters_signature'::regclass AND attnum > 0 "
+                "AND NOT attisdropped"
+            ).fetchall()
+        )
+        # The unique index on the keyed hashes (random order, unlike the
+        # time-ordered others) is built once after the COPY, sorted, rather
+        # than updated a million times at random places; in the same
+        # transaction, so it checks the same uniqueness and a failed seed
+        # leaves it as it was.
+        rebuilt = [
+            (name, definition)
+            for name, definition in conn.execute(
+                "SELECT indexname, indexdef FROM pg_indexes "
+                "WHERE tablename = 'letters_signature' AND indexdef LIKE '%%email_hash%%'"
+            ).fetchall()
+        ]
+        for name, _definition in rebuilt:
+            conn.execute(f'DROP INDEX "{name}"'.encode())
         with conn.cursor() as cursor:
-            statement = f"COPY letters_signature ({', '.join(COLUMNS)}) FROM STDIN"
+            statement = f"COPY letters_signature ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
             with cursor.copy(statement.encode()) as copy:
+                copy.set_types([types[column] for column in COLUMNS])
                 for row in signature_rows(
-                    letter_id=letter_id, version_id=version_id, count=count, end=end
+                    letter_id=letter_id,
+                    version_id=version_id,
+                    count=count,
+                    end=end,
+                    addresses=addresses,
                 ):
                     copy.write_row(row)
+        conn.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the foreign keys' checks, due first
+        for _name, definition in rebuilt:
+            conn.execute(definition.encode())
         conn.commit()
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE letters_signature")
@@ -204,6 +310,7 @@ def seed_database(slug: str, count: int) -> dict[str, Any]:
         version_id=letter.current_version_id,
         count=count,
         end=timezone.now() - timedelta(minutes=1),
+        addresses=SeededAddresses.of_site(),
     )
     timings["copy_s"] = time.monotonic() - started
     started = time.monotonic()

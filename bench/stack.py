@@ -10,7 +10,10 @@
 - an SMTP sink (aiosmtpd, in this process) that timestamps every message
   (bench.smtp);
 - gunicorn, a Celery worker and Celery beat, each in its own process group,
-  with the production settings (DEBUG off) pointed at the above.
+  with the production settings (DEBUG off) pointed at the above, and the
+  run's own signer keys as production hands them out: every process gets
+  SIGNER_HASH_KEY and SIGNER_SEAL_PUBLIC_KEY, only the Celery worker (which
+  sends the email) SIGNER_SEAL_PRIVATE_KEYS.
 
 Every process is stopped (its whole group) when the stack closes, also on
 Ctrl-C or an error.
@@ -29,10 +32,19 @@ import psycopg
 from bench.client import get_status
 from bench.commands import celery_argv, gunicorn_argv
 from bench.postgres import Database
-from bench.processes import BASE_DIR, Proc, Processes, RedisServer, child_env, free_port, wait_until
+from bench.processes import (
+    BASE_DIR,
+    Proc,
+    Processes,
+    RedisServer,
+    child_env,
+    free_port,
+    signer_keys,
+    wait_until,
+)
 from bench.procfs import children
 from bench.smtp import Sink, SmtpServer
-from letters.sealing import write_keys_file
+from letters.sealing import new_keys
 
 SECRET_KEY = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-bench"  # noqa: S105
 
@@ -85,15 +97,17 @@ class Stack:
         self.smtp = SmtpServer(Sink(port=free_port()))
         self.web_port = free_port()
         self.processes = Processes(workdir)
-        # The run's own signer keys (production refuses to start without them).
-        self.signer_keys = workdir / "signer-keys.env"
-        write_keys_file(self.signer_keys)
+        # The run's own signer keys (production refuses to start without
+        # them), in memory only: handed out by `env` according to the role.
+        self.signer_keys = new_keys()
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.web_port}"
 
-    def env(self, **extra: str) -> dict[str, str]:
+    def env(self, *, mail: bool = False, **extra: str) -> dict[str, str]:
+        """A child's environment; with the private signer keys only if it
+        sends `mail` (the Celery worker), as production runs."""
         return child_env(
             {
                 "DEBUG": "0",
@@ -106,7 +120,7 @@ class Stack:
                 "CELERY_QUEUE": self.queue,
                 "CACHE_KEY_PREFIX": self.queue,
                 "VAR_DIR": str(BASE_DIR / "var" / "bench"),
-                "SIGNER_KEYS_FILE": str(self.signer_keys),
+                **signer_keys(self.signer_keys, mail=mail),
                 # The load comes from one address standing in for many clients:
                 # each request names its own client in X-Forwarded-For, as a
                 # proxy in front of the site would, so per-client rate limits
@@ -139,8 +153,8 @@ class Stack:
                 problems.append(f"{what}: {exc}")
         return problems
 
-    def start(self, name: str, argv: list[str], nice: int = 0) -> Proc:
-        return self.processes.start(name, argv, env=self.env(), nice=nice)
+    def start(self, name: str, argv: list[str], nice: int = 0, *, mail: bool = False) -> Proc:
+        return self.processes.start(name, argv, env=self.env(mail=mail), nice=nice)
 
     def process_groups(self) -> dict[str, int]:
         """Name -> process group id of everything running (for CPU accounting)."""
@@ -168,6 +182,7 @@ class Stack:
                 "-n", f"bench-{self.run_id}@%h",
             ),
             nice=WORKER_NICE,
+            mail=True,
         )  # fmt: skip
         beat = self.start(
             "celery-beat",
@@ -192,14 +207,30 @@ class Stack:
             what=f"{proc.name}: {self.options.workers} workers",
         )
 
-    def owed_emails(self, prefix: str) -> int:
+    # A measurement's rows are those made after it started: the database
+    # holds no address in clear to find them by, and the measurements run
+    # one after another (each waits for its rows to land before the next).
+
+    def last_signature_id(self) -> int:
+        """The newest signature's id: the rows a measurement makes from now
+        on are those with a greater one (ids only grow; one index lookup)."""
+        return int(self.database.value("SELECT coalesce(max(id), 0) FROM letters_signature"))
+
+    def signatures_after(self, after_id: int) -> int:
+        """Signatures made since `last_signature_id()` was `after_id`."""
+        rows = self.database.value(
+            "SELECT count(*) FROM letters_signature WHERE id > %s", (after_id,)
+        )
+        return int(rows or 0)
+
+    def owed_emails(self, after_id: int) -> int:
         """Signature emails still owed (the outbox: rows, not queue messages)
-        to addresses starting with `prefix`."""
+        by the signatures made after `after_id`."""
         owed = self.database.value(
-            "SELECT count(*) FROM letters_signature WHERE email LIKE %s "
+            "SELECT count(*) FROM letters_signature WHERE id > %s "
             "AND emails_sent < emails_requested AND NOT email_failed "
             "AND status IN ('pending', 'confirmed')",
-            (f"{prefix}%",),
+            (after_id,),
         )
         return int(owed or 0)
 
@@ -215,16 +246,17 @@ class Stack:
                 return found
             time.sleep(0.1)
 
-    def drop_owed_emails(self, prefix: str) -> int:
-        """Give up the emails still owed to `prefix` addresses (so the next
-        measurement starts with an empty outbox) and drop queued messages."""
+    def drop_owed_emails(self, after_id: int) -> int:
+        """Give up the emails still owed by the signatures made after
+        `after_id` (so the next measurement starts with an empty outbox)
+        and drop queued messages."""
         import redis
 
         with psycopg.connect(self.database.url, autocommit=True, connect_timeout=5) as conn:
             dropped = conn.execute(
-                "UPDATE letters_signature SET email_failed = true WHERE email LIKE %s "
+                "UPDATE letters_signature SET email_failed = true WHERE id > %s "
                 "AND emails_sent < emails_requested AND NOT email_failed",
-                (f"{prefix}%",),
+                (after_id,),
             ).rowcount
         client = redis.Redis.from_url(self.redis.url)
         try:

@@ -198,8 +198,8 @@ def seed_site() -> Site:
     # 3. Delivered, waiting for leadership (a respond-by date is set).
     delivered = _published(organiser, "safer-on-call", goal=10)
     # Two teams of at least EXPORT_MIN_GROUP (5) public signers, so the packet
-    # shows its groups (the one anonymous signer counts in no group: see
-    # selectors.letter_group_counts).
+    # shows its groups (the one anonymous signer counts in no group: the team
+    # and location Kim types are not stored).
     support = ["Eve Ekins", "Fay Ford", "Gus Gray", "Hal Hunt", "Ivy Ives"]
     signers = [
         *[(name, "Support", "Leeds") for name in support],

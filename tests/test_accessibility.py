@@ -177,11 +177,8 @@ def test_a_coworker_signs_with_the_keyboard_alone(
     assert page.get_by_role("heading", name="Check your inbox", level=1).is_visible()
     smtp.wait_for("kay@example.org", timeout=30)
     signature = Signature.objects.get(letter=open_letter)
-    assert (signature.name, signature.team, signature.display) == (
-        "Kay Keys",
-        "Support",
-        "anonymous",
-    )
+    # Signed anonymously: the name and team typed are not stored at all.
+    assert (signature.name, signature.team, signature.display) == ("", "", "anonymous")
     assert signature.status == SignatureStatus.PENDING
 
 
@@ -196,7 +193,9 @@ def test_errors_are_announced_when_an_empty_form_is_sent_with_the_keyboard(
 
     alerts = page.get_by_role("alert")
     texts = [t.strip() for t in alerts.all_inner_texts()]
-    assert "This field is required." in texts[0], texts
+    # The first error heard is the name's (the form's display is public by default).
+    assert "Enter your name to sign publicly, or choose anonymous." in texts[0], texts
+    assert any("This field is required." in t for t in texts), texts  # the email's
     assert any("Please agree so we can store your signature." in t for t in texts), texts
     # Each field in error carries its own alert, next to the field.
     for field in ("name", "email", "consent"):

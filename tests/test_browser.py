@@ -25,7 +25,7 @@ def test_coworker_signs_confirms_from_the_email_and_sees_the_count(
     page.get_by_label("Your name").fill("Bea Browser")
     page.get_by_label("Your email address").fill("bea@example.org")
     page.get_by_label("Team (optional)").fill("Design")
-    page.get_by_label(re.compile("I agree that my name")).check()
+    page.get_by_label(re.compile("I agree that my email address")).check()
     page.get_by_role("button", name="Sign").click()
     page.wait_for_url(re.compile(r"/check-inbox/"))
     assert page.get_by_role("heading", name="Check your inbox").is_visible()

@@ -21,8 +21,9 @@ from tests.site_pages import sign_in, watch_errors
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 ACTION = "Export counts of the selected letters (CSV)"
-# Signers: (name, email, team, display).  Data (6) is shown; Legal (2) and
-# Finance (1) are small groups, hidden and unnamed.  Finance is there so that
+# Signers: (name, email, team, display).  Data (6) is shown; Legal (1: Quinn
+# signs anonymously, so Quinn's team is not stored) and Finance (1) are small
+# groups, hidden and unnamed.  Finance is there so that
 # two cells are hidden: with Legal the only small group, complementary
 # suppression (letters/suppression.py) would hide Data as well, since the
 # confirmed total minus Data would give Legal away.

@@ -34,6 +34,14 @@ def seal_addresses(apps, schema_editor):
             print(f"  sealed {done} of {total} signer addresses", file=sys.stderr)
         if len(rows) < BATCH:
             break
+    # Rows erased before this release (retention) lost their address: there
+    # is nothing to hash.  Each gets a stand-in no HMAC can equal, unique per
+    # row, so the constraints hold; as before, that address may sign again.
+    erased = signature.objects.filter(
+        email="", email_hash="", status__in=("pending", "confirmed"), erased_at__isnull=False
+    )
+    for pk in erased.values_list("pk", flat=True):
+        signature.objects.filter(pk=pk).update(email_hash=f"erased-{pk}")
     unnamed = {"name": "", "job_title": "", "team": "", "location": "", "comment": ""}
     signature.objects.filter(display="anonymous").exclude(**unnamed).update(**unnamed)
 

@@ -12,7 +12,12 @@ database (so these tests never request the `db` fixtures):
   may stop and start again on the same port;
 - an aiosmtpd SMTP sink per test (started when the test says so, on a port
   reserved up front, so a test can run for a while with no SMTP server);
-- a unique Celery queue and cache prefix per test.
+- a unique Celery queue and cache prefix per test;
+- one set of signer keys per session, handed out as production does: web
+  processes and beat get SIGNER_HASH_KEY and SIGNER_SEAL_PUBLIC_KEY, only the
+  Celery workers (the email senders) also SIGNER_SEAL_PRIVATE_KEYS.  The
+  tests find a signer's row by the keyed hash of the address and open its
+  sealed address with the same keys (the database holds no address in clear).
 
 The processes and private servers are the benchmark's own
 (`bench/processes.py`, `bench/postgres.py`, `bench/smtp.py`), and so is the
@@ -47,10 +52,20 @@ from celery import Celery
 from bench.client import Answer, get_status, post_form
 from bench.commands import celery_argv, gunicorn_argv, run_python
 from bench.postgres import PostgresCluster
-from bench.processes import BASE_DIR, Proc, Processes, RedisServer, child_env, free_port
+from bench.processes import (
+    BASE_DIR,
+    Proc,
+    Processes,
+    RedisServer,
+    child_env,
+    free_port,
+    signer_keys,
+)
 from bench.processes import wait_until as wait_until  # the fault tests import it from here
 from bench.smtp import SmtpServer
 from conftest import ReceivedMail, SmtpSink
+from letters.emailaddr import canonical_email
+from letters.sealing import new_keys, signer_hash, unseal
 
 DEMO_SLUG = "northwind-ice"
 TEMPLATE_DB = "faults_template"
@@ -74,10 +89,27 @@ COMMON_ENV = {
 }
 
 
-def subprocess_env(**values: str) -> dict[str, str]:
-    env = child_env(COMMON_ENV, values)
+# The session's signer keys (config/signer_keys.py): every process the
+# fault tests start uses them (child_env drops any inherited SIGNER_*).
+SIGNER_KEYS = new_keys()
+
+
+def subprocess_env(*, mail: bool = False, **values: str) -> dict[str, str]:
+    """A process's environment; the private signer keys only if it sends
+    `mail` (a Celery worker), as production runs."""
+    env = child_env(COMMON_ENV, signer_keys(SIGNER_KEYS, mail=mail), values)
     env.setdefault("VAR_DIR", str(BASE_DIR / "var" / "test"))
     return env
+
+
+def address_hash(address: str) -> str:
+    """The keyed hash the site stores for `address` (letters/signer_address.py)."""
+    return signer_hash(canonical_email(address), SIGNER_KEYS["SIGNER_HASH_KEY"])
+
+
+def open_sealed(sealed: bytes) -> str:
+    """The address a signature's `email_sealed` holds, as an email worker opens it."""
+    return unseal(bytes(sealed), [SIGNER_KEYS["SIGNER_SEAL_PRIVATE_KEYS"]])
 
 
 def manage(*args: str, env: dict[str, str], timeout: float = 120) -> str:
@@ -207,8 +239,9 @@ class FaultStack:
     def database_url(self) -> str:
         return self.cluster.url(self.database)
 
-    def env(self, **extra: str) -> dict[str, str]:
+    def env(self, *, mail: bool = False, **extra: str) -> dict[str, str]:
         return subprocess_env(
+            mail=mail,
             DATABASE_URL=self.database_url,
             REDIS_URL=self.redis.url,
             EMAIL_URL=f"smtp://127.0.0.1:{self.smtp_port}",
@@ -229,10 +262,11 @@ class FaultStack:
         self.smtp_servers.append(server)
         return sink
 
-    def start(self, name: str, argv: list[str]) -> Proc:
-        """`argv` as the test's `n`th process, named `<name>-<n>`."""
+    def start(self, name: str, argv: list[str], *, mail: bool = False) -> Proc:
+        """`argv` as the test's `n`th process, named `<name>-<n>` (with the
+        private signer keys if it sends `mail`)."""
         self._counter += 1
-        return self.processes.start(f"{name}-{self._counter}", argv, env=self.env())
+        return self.processes.start(f"{name}-{self._counter}", argv, env=self.env(mail=mail))
 
     def start_web(self) -> Proc:
         """gunicorn (two sync workers, each with its own connection pool)."""
@@ -254,6 +288,7 @@ class FaultStack:
                 "worker", "--concurrency", str(concurrency), "--pool", "prefork", "-Q", self.queue,
                 "-n", node, "--without-heartbeat", "--without-gossip", "--without-mingle",
             ),
+            mail=True,
         )  # fmt: skip
         proc.wait_ready(
             lambda: bool(self.client().control.ping(destination=[node], timeout=0.5)),
@@ -316,12 +351,20 @@ class FaultStack:
             names = [column.name for column in cursor.description or []]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
-    def signature(self, address: str) -> dict[str, Any]:
-        (row,) = self.rows(
-            "SELECT id, status, emails_requested, emails_sent, email_failed"
-            " FROM letters_signature WHERE email = %s",
-            (address,),
+    def signatures(self, *addresses: str) -> list[dict[str, Any]]:
+        """The signature rows of `addresses` (found by their keyed hash), each
+        with the address its sealed value opens to as "email", ordered by it."""
+        rows = self.rows(
+            "SELECT id, email_sealed, status, emails_requested, emails_sent, email_failed"
+            " FROM letters_signature WHERE email_hash = ANY(%s)",
+            ([address_hash(address) for address in addresses],),
         )
+        for row in rows:
+            row["email"] = open_sealed(row.pop("email_sealed"))
+        return sorted(rows, key=lambda row: row["email"])
+
+    def signature(self, address: str) -> dict[str, Any]:
+        (row,) = self.signatures(address)
         return row
 
 

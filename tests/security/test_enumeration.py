@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from letters.models import Display, Letter, Signature, SignatureStatus
 from letters.selectors import letter_counts
-from letters.tests.factories import confirmed_signature
+from letters.tests.factories import confirmed_signature, signature_of
 from tests.security.matrix import send
 from tests.security.world import ANON_EMAIL, World
 
@@ -49,7 +49,7 @@ def probe_sign(world: World, email: str) -> None:
 
 def test_signing_with_a_colleague_s_address_shows_an_organiser_nothing(world: World) -> None:
     planted = world.client("owner")
-    assert Signature.objects.filter(email=ANON_EMAIL, letter=world.letter).exists()
+    assert signature_of(world.letter, ANON_EMAIL).exists()
 
     before = organiser_sees(planted, world)
     probe_sign(world, "never.signed@example.org")
@@ -179,7 +179,7 @@ def test_no_organiser_figure_tells_whether_an_address_has_a_live_signature(world
     for n in range(6):  # enough confirmed signatures today for exact counts
         confirmed_signature(world.letter, name=f"Padding {n}", email=f"pad{n}@example.org")
     planted = world.client("editor")
-    assert Signature.objects.filter(email=ANON_EMAIL, letter=world.letter).exists()
+    assert signature_of(world.letter, ANON_EMAIL).exists()
 
     before = organiser_figures(planted, world)
     for n in range(5):
