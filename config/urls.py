@@ -24,6 +24,7 @@ urlpatterns = [
     path("p/<str:token>/", views.letter_preview, name="letter_preview"),
     path("l/<str:token>/", delivery.leadership, name="leadership"),
     path("u/<str:token>/", signing.unsubscribe, name="unsubscribe"),
+    path("a/<str:token>/", signing.personal_confirm, name="personal_confirm"),
     path("organise/", include("letters.organise_urls")),
     path("api/letters/", api.letters_list, name="api_letters"),
     path("api/letters/<slug:slug>/", api.letter_detail, name="api_letter"),

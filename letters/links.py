@@ -23,6 +23,7 @@ SIGNER_ROUTES = {
     Purpose.WITHDRAW: "signature_withdraw",
     Purpose.NEW_VERSION: "signature_new_version",
     Purpose.UNSUBSCRIBE: "unsubscribe",
+    Purpose.PERSONAL: "personal_confirm",
 }
 
 

@@ -11,7 +11,9 @@ hand).  Nothing here writes to the database: the tasks record what was sent
 from __future__ import annotations
 
 import contextlib
+import functools
 import smtplib
+from email.utils import make_msgid, parseaddr
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -34,9 +36,16 @@ from letters.models import (
     SignatureStatus,
 )
 from letters.selectors import letter_text
-from letters.signer_address import open_address
+from letters.signer_address import open_address, open_personal
 from letters.tokens import Purpose
 from speed.email_headers import Email
+
+
+@functools.lru_cache(maxsize=4)
+def _sender_domain(sender: str) -> str:
+    """The domain of the sender address: Message-IDs name it, not the
+    machine's host name (Django's default) nor anything about a letter."""
+    return parseaddr(sender)[1].rpartition("@")[2] or "undersigned.invalid"
 
 
 def build_email(*, name: str, to: str, context: dict[str, Any], language: str) -> Email:
@@ -50,7 +59,11 @@ def build_email(*, name: str, to: str, context: dict[str, Any], language: str) -
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
-        headers={"Auto-Submitted": "auto-generated", "Content-Language": language},
+        headers={
+            "Auto-Submitted": "auto-generated",
+            "Content-Language": language,
+            "Message-ID": make_msgid(domain=_sender_domain(settings.DEFAULT_FROM_EMAIL)),
+        },
     )
     message.attach_alternative(html, "text/html")
     return message
@@ -65,13 +78,32 @@ _STATE_FOR_KIND = {
     EmailKind.CONFIRMED: SignatureStatus.CONFIRMED,
     EmailKind.ALREADY: SignatureStatus.CONFIRMED,
     EmailKind.ALREADY_NO_LINK: SignatureStatus.CONFIRMED,
+    EmailKind.ALREADY_NEUTRAL: SignatureStatus.CONFIRMED,
+    EmailKind.PERSONAL_CONFIRM: SignatureStatus.CONFIRMED,
 }
 _TEMPLATE_FOR_KIND = {
     EmailKind.CONFIRM: "signature-confirm",
     EmailKind.CONFIRMED: "signature-confirmed",
     EmailKind.ALREADY: "signature-already",
     EmailKind.ALREADY_NO_LINK: "signature-already",
+    # Word for word the confirmation request: a work mailbox's reader cannot
+    # tell a second signing from a first by the email.
+    EmailKind.ALREADY_NEUTRAL: "signature-confirm",
+    EmailKind.PERSONAL_CONFIRM: "personal-confirm",
 }
+# Emails that name the letter: to a work address, never (`named_recipient`).
+_NAMING_KINDS = frozenset({EmailKind.CONFIRMED, EmailKind.ALREADY, EmailKind.ALREADY_NO_LINK})
+
+
+def named_recipient(signature: Signature) -> str | None:
+    """Where an email that names the letter may go: the signer's address;
+    for a work address (the employer reads it), the personal address once
+    its owner confirmed it, else nowhere (None)."""
+    if not signature.work_address:
+        return open_address(signature)
+    if signature.personal_confirmed_at is not None:
+        return open_personal(signature)
+    return None
 
 
 def signature_email(signature: Signature, number: int) -> Email | None:
@@ -82,16 +114,29 @@ def signature_email(signature: Signature, number: int) -> Email | None:
     kind = EmailKind(signature.email_kind)
     if number < signature.emails_requested or _STATE_FOR_KIND[kind] != signature.status:
         return None
+    if kind == EmailKind.PERSONAL_CONFIRM:
+        to: str | None = open_personal(signature)
+    elif kind in _NAMING_KINDS:
+        to = named_recipient(signature)
+    else:
+        to = open_address(signature)
+    if to is None:
+        return None  # nowhere it may go: moot
     return build_email(
         name=_TEMPLATE_FOR_KIND[kind],
-        to=open_address(signature),
+        to=to,
         context=_signature_context(signature, kind),
         language=signature.language,
     )
 
 
 def _signature_context(signature: Signature, kind: EmailKind) -> dict[str, object]:
-    if kind == EmailKind.CONFIRM:
+    if kind == EmailKind.PERSONAL_CONFIRM:
+        return {
+            "confirm_url": signer_url(signature, Purpose.PERSONAL),
+            "max_age_days": settings.SIGNATURE_CONFIRM_MAX_AGE // 86400,
+        }
+    if kind in (EmailKind.CONFIRM, EmailKind.ALREADY_NEUTRAL):
         return {
             "confirm_url": signer_url(signature, Purpose.CONFIRM),
             "max_age_days": settings.SIGNATURE_CONFIRM_MAX_AGE // 86400,
@@ -110,8 +155,29 @@ def _signature_context(signature: Signature, kind: EmailKind) -> dict[str, objec
     }
 
 
+def neutral_news_email(signature: Signature) -> Email:
+    """News for a signer whose address is a work address (the employer may
+    read it): no letter, no organiser, no count, and no link that can act
+    on the signature or show the letter; only one to stop these notices,
+    whose page names nothing either."""
+    unsubscribe_url = signer_url(signature, Purpose.UNSUBSCRIBE)
+    message = build_email(
+        name="neutral-news",
+        to=open_address(signature),
+        context={"unsubscribe_url": unsubscribe_url, "letters_url": absolute_url("letters:index")},
+        language=signature.language,
+    )
+    message.extra_headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    message.extra_headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return message
+
+
 def version_changed_email(signature: Signature, version: LetterVersion) -> Email:
-    """ "The text changed": two links, support the new text or withdraw."""
+    """ "The text changed": two links, support the new text or withdraw (a
+    work address without a confirmed personal one gets the neutral notice)."""
+    to = named_recipient(signature)
+    if to is None:
+        return neutral_news_email(signature)
     letter = signature.letter
     context = {
         "letter_title": letter_text(letter, signature.language).title,
@@ -121,7 +187,7 @@ def version_changed_email(signature: Signature, version: LetterVersion) -> Email
     }
     return build_email(
         name="version-changed",
-        to=open_address(signature),
+        to=to,
         context=context,
         language=signature.language,
     )
@@ -129,14 +195,18 @@ def version_changed_email(signature: Signature, version: LetterVersion) -> Email
 
 def letter_event_email(event: LetterEvent, signature: Signature) -> Email:
     """News on the timeline (delivered, acknowledged, a response, an update),
-    with a one-click unsubscribe (RFC 8058)."""
+    with a one-click unsubscribe (RFC 8058); a work address without a
+    confirmed personal one gets the neutral notice."""
+    to = named_recipient(signature)
+    if to is None:
+        return neutral_news_email(signature)
     letter = event.letter
     unsubscribe_url = signer_url(signature, Purpose.UNSUBSCRIBE)
     with translation.override(signature.language):
         kind = event.get_kind_display()
     message = build_email(
         name="letter-event",
-        to=open_address(signature),
+        to=to,
         context={
             "letter_title": letter_text(letter, signature.language).title,
             "letter_url": letter_url(letter),

@@ -37,6 +37,8 @@ __all__ = [
     "domain_tag",
     "domain_tags",
     "open_address",
+    "open_personal",
+    "sealed_personal",
     "stored_address",
 ]
 
@@ -78,6 +80,20 @@ def stored_address(canonical: str, hash_key: str = "") -> dict[str, Any]:
         "email_sealed": seal(canonical, settings.SIGNER_SEAL_PUBLIC_KEY),
         "email_domains": domain_tags(canonical.rpartition("@")[2], hash_key),
     }
+
+
+def sealed_personal(canonical: str) -> bytes:
+    """A personal address (issue "The employer's mail server"), sealed like
+    the first; never hashed: it neither counts nor deduplicates."""
+    return seal(canonical, settings.SIGNER_SEAL_PUBLIC_KEY)
+
+
+def open_personal(signature: Any) -> str:
+    """The confirmed personal address, opened like `open_address`."""
+    sealed = signature.personal_sealed
+    if not sealed:
+        raise CannotUnseal("no personal address")
+    return unseal(bytes(sealed), settings.SIGNER_SEAL_PRIVATE_KEYS)
 
 
 def open_address(signature: Any) -> str:

@@ -77,11 +77,12 @@ class Purpose(enum.Enum):
     WITHDRAW = "letters.signature.withdraw"
     NEW_VERSION = "letters.signature.new-version"
     UNSUBSCRIBE = "letters.signature.unsubscribe"
+    PERSONAL = "letters.signature.personal-address"
 
 
 # Links that do nothing once a letter is archived (it is withdrawn from view);
 # withdraw and unsubscribe links keep working for the signer.
-CLOSED_BY_ARCHIVE = frozenset({Purpose.CONFIRM, Purpose.NEW_VERSION})
+CLOSED_BY_ARCHIVE = frozenset({Purpose.CONFIRM, Purpose.NEW_VERSION, Purpose.PERSONAL})
 # Purposes whose old (id-revealing) tokens are still read, never minted.
 OLD_FORMAT_READ = frozenset({Purpose.WITHDRAW, Purpose.UNSUBSCRIBE})
 
@@ -92,7 +93,7 @@ PAYLOAD_BYTES = NONCE_BYTES + ID_BYTES + CHECK_BYTES
 
 
 def _max_age(purpose: Purpose) -> int:
-    if purpose is Purpose.CONFIRM:
+    if purpose in (Purpose.CONFIRM, Purpose.PERSONAL):
         return settings.SIGNATURE_CONFIRM_MAX_AGE
     if purpose in (Purpose.NEW_VERSION, Purpose.UNSUBSCRIBE):
         return settings.SIGNATURE_WITHDRAW_MAX_AGE

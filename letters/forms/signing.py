@@ -110,6 +110,19 @@ class ConfirmForm(forms.Form):
     comment = SignForm.base_fields["comment"]
     display = _display_field(error_messages={"required": _("Choose how your signature appears.")})
     wants_updates = SignForm.base_fields["wants_updates"]
+    # Shown only for a work address (confirm.html): where news and the
+    # withdraw link go instead of the mailbox the employer reads.
+    personal_email = forms.EmailField(
+        label=_("Personal email address for news and your withdraw link (optional)"),
+        max_length=254,
+        required=False,
+        help_text=_(
+            "Not your work address. We send it one neutral request to confirm it; after "
+            "that, news about this letter and your withdraw link go there, never to your "
+            "work address. It is stored encrypted, shown to no one, and erased with your "
+            "signature."
+        ),
+    )
 
     @classmethod
     def for_post(cls, data: Any, signature: Any) -> ConfirmForm:
@@ -136,4 +149,5 @@ class ConfirmForm(forms.Form):
         return cleaned
 
     def details(self) -> SignerDetails:
-        return SignerDetails(**self.cleaned_data)
+        data = {k: v for k, v in self.cleaned_data.items() if k != "personal_email"}
+        return SignerDetails(**data)

@@ -26,6 +26,8 @@ LIVE_STATUSES = (SignatureStatus.PENDING, SignatureStatus.CONFIRMED)
 # sign and be counted again; withdrawal drops it too (`WITHDRAWN_FIELDS`).
 ERASED_FIELDS = {
     "email_sealed": None,
+    "personal_sealed": None,
+    "personal_confirmed_at": None,
     "email_domains": "",
     "name": "",
     "job_title": "",
@@ -48,6 +50,10 @@ class EmailKind(models.TextChoices):
     CONFIRMED = "confirmed", "Signature confirmed"
     ALREADY = "already", "Already signed, with a fresh withdraw link"
     ALREADY_NO_LINK = "already_nl", "Already signed, pointing at the earlier withdraw link"
+    # Signed again with a work address (`Signature.work_address`): what it
+    # gets is the neutral confirmation request, whose link says "used".
+    ALREADY_NEUTRAL = "already_nt", "Already signed, at a work address: the neutral request"
+    PERSONAL_CONFIRM = "personal", "Please confirm the personal address (neutral)"
 
 
 class Signature(models.Model):
@@ -90,6 +96,16 @@ class Signature(models.Model):
     comment = models.TextField(max_length=1000, blank=True)
     display = models.CharField(max_length=10, choices=Display.choices, default=Display.PUBLIC)
     wants_updates = models.BooleanField(default=False)
+    # A personal address a work-address signer gave on the confirm page, for
+    # everything that names the letter: sealed like the first, never shown,
+    # never used to count or deduplicate; used once its owner confirms it.
+    personal_sealed = models.BinaryField(null=True, blank=True, editable=False)
+    personal_confirmed_at = models.DateTimeField(null=True, blank=True)
+    work_address = models.BooleanField(
+        default=False,
+        help_text="Signed with an address at a domain the letter requires (the employer "
+        "reads that mailbox): it gets only neutral emails that name nothing.",
+    )
     language = models.CharField(max_length=8, default=default_language)
     status = models.CharField(
         max_length=12, choices=SignatureStatus.choices, default=SignatureStatus.PENDING
@@ -139,6 +155,7 @@ class Signature(models.Model):
                 | (
                     Q(email_hash="")
                     & Q(email_sealed__isnull=True)
+                    & Q(personal_sealed__isnull=True)
                     & Q(email_domains="")
                     & Q(name="")
                     & Q(job_title="")

@@ -76,6 +76,7 @@ from letters.services.signing import (
     SignerDetails,
     signature_confirm,
     signature_create,
+    signature_personal_confirm,
 )
 
 __all__ = [
@@ -128,6 +129,7 @@ __all__ = [
     "signature_create",
     "signature_emails_send",
     "signature_invalidate",
+    "signature_personal_confirm",
     "signature_unsubscribe",
     "signature_withdraw",
     "signatures_delete_stale",

@@ -42,7 +42,7 @@ from letters.services.counts import count_change
 from letters.services.errors import ServiceError
 from letters.services.rate_limits import confirm_rate_exceeded
 from letters.signature_outbox import request_signature_emails
-from letters.signer_address import address_hash, stored_address
+from letters.signer_address import address_hash, sealed_personal, stored_address
 from speed.prepared import prepared_cursor, typed_param
 
 
@@ -166,6 +166,10 @@ class SignerDetails:
         }
 
 
+# A signature's own columns (not its relations: refreshing those would drop
+# the letter the caller loaded with it).
+_OWN_FIELDS = [f.attname for f in Signature._meta.concrete_fields if not f.is_relation]
+
 # An anonymous signature's name and details: not stored (`SignerDetails.cleaned`).
 _UNNAMED = {"name": "", "job_title": "", "team": "", "location": "", "comment": ""}
 
@@ -218,20 +222,25 @@ def signature_create(
         display=display,
         wants_updates=wants_updates,
     ).cleaned()
-    created = _insert_pending(letter, _new_row(address, cleaned, language))
+    row = _new_row(address, cleaned, language, at_work=bool(letter.allowed_domains))
+    created = _insert_pending(letter, row)
     if created is not None:
         _email_owed()
         return SignOutcome.CREATED
     return _submitted_again(letter, address, cleaned, language)
 
 
-def _new_row(address: str, details: dict[str, Any], language: str) -> dict[str, Any]:
+def _new_row(
+    address: str, details: dict[str, Any], language: str, *, at_work: bool
+) -> dict[str, Any]:
     """A new pending signature's values: the address hashed and sealed
-    (never in clear); it owes its confirmation email, the first of its
-    window."""
+    (never in clear), whether it is a work address (the letter requires
+    its domain: only neutral emails go to it); it owes its confirmation
+    email, the first of its window."""
     return {
         **stored_address(address),
         **details,
+        "work_address": at_work,
         "language": language,
         "flagged": False,
         "secret": secrets.token_urlsafe(18),
@@ -280,6 +289,8 @@ def _submitted_again(
     if existing.status == SignatureStatus.PENDING:
         Signature.objects.filter(pk=existing.pk).update(**details, language=language)
         kind = EmailKind.CONFIRM
+    elif existing.work_address:
+        kind = EmailKind.ALREADY_NEUTRAL  # the employer reads it: nothing named
     elif _withdraw_link_due(existing):
         kind = EmailKind.ALREADY
     else:
@@ -287,6 +298,40 @@ def _submitted_again(
     if not _request_email(existing.pk, kind):
         return SignOutcome.CAPPED
     return SignOutcome.RESENT
+
+
+def _personal_address(letter: Letter, email: str) -> str:
+    """The canonical form of a personal address, refusing one at the
+    letter's required domains: the employer runs that mail server too."""
+    try:
+        address = canonical_email(email)
+    except ValidationError as exc:
+        raise ServiceError(exc.messages[0], field="personal_email") from exc
+    except Exception as exc:
+        raise ServiceError(_("Enter a valid email address."), field="personal_email") from exc
+    if domain_allowed(address, letter.allowed_domains):
+        raise ServiceError(
+            _("Give an address your employer does not run (not at %(domains)s).")
+            % {"domains": ", ".join(letter.allowed_domains)},
+            field="personal_email",
+        )
+    return address
+
+
+def signature_personal_confirm(*, signature: Signature) -> bool:
+    """The owner of the personal address confirmed it: from now on it gets
+    everything that names the letter, starting with the "confirmed" email
+    and its withdraw link.  Conditional (a second click does nothing).
+    Returns True if this call confirmed it."""
+    confirmed = Signature.objects.filter(
+        pk=signature.pk,
+        status=SignatureStatus.CONFIRMED,
+        personal_sealed__isnull=False,
+        personal_confirmed_at__isnull=True,
+    ).update(personal_confirmed_at=timezone.now())
+    if confirmed:
+        _request_email(signature.pk, EmailKind.CONFIRMED)
+    return bool(confirmed)
 
 
 def _withdraw_link_due(signature: Signature) -> bool:
@@ -303,8 +348,8 @@ def _withdraw_link_due(signature: Signature) -> bool:
 def _email_cap(kind: str) -> int | None:
     """How many emails of `kind` the sign form may trigger per rolling
     SIGNATURE_EMAIL_WINDOW (None: not triggered by the form, not capped)."""
-    if kind == EmailKind.CONFIRM:
-        return int(settings.SIGNATURE_MAX_EMAILS)
+    if kind in (EmailKind.CONFIRM, EmailKind.ALREADY_NEUTRAL):
+        return int(settings.SIGNATURE_MAX_EMAILS)  # the same emails, the same cap
     if kind in (EmailKind.ALREADY, EmailKind.ALREADY_NO_LINK):
         return int(settings.SIGNATURE_MAX_ALREADY_EMAILS)
     return None
@@ -351,6 +396,7 @@ def signature_confirm(
     display: str | None = None,
     details: SignerDetails | None = None,
     client_ip: str = "",
+    personal_email: str = "",
 ) -> bool:
     """pending → confirmed as one conditional update (idempotent: a second or
     concurrent click updates nothing).  The winner inserts the count delta
@@ -362,6 +408,11 @@ def signature_confirm(
     the display.  Whether the signature counts is decided here, by the
     confirming client's rate limit (`confirm_rate_exceeded`): over it, the
     signature is held (`flagged`) and the thanks page says so.
+
+    `personal_email` (a work address only): where everything that names the
+    letter goes once its owner confirms it (`signature_personal_confirm`);
+    sealed, never hashed.  Raises ServiceError (field "personal_email") if
+    it is not a deliverable address, or is one the employer runs.
     Returns True if this call confirmed it."""
     if signature.status != SignatureStatus.PENDING:
         return False  # a second click: not counted against the rate limit
@@ -369,6 +420,10 @@ def signature_confirm(
         "status": SignatureStatus.CONFIRMED,
         "confirmed_at": timezone.now(),
     }
+    if personal_email.strip() and signature.work_address:
+        changes["personal_sealed"] = sealed_personal(
+            _personal_address(signature.letter, personal_email)
+        )
     if details is not None:
         changes.update(details.cleaned())
     elif display in Display.values:
@@ -387,8 +442,14 @@ def signature_confirm(
     ).update(**changes)
     if not updated:
         return False
-    signature.refresh_from_db()
-    _request_email(signature.pk, EmailKind.CONFIRMED)  # carries the withdraw link
+    signature.refresh_from_db(fields=_OWN_FIELDS)  # keeps the letter already loaded
+    if not signature.work_address:
+        _request_email(signature.pk, EmailKind.CONFIRMED)  # carries the withdraw link
+    elif signature.personal_sealed:
+        # A work mailbox gets nothing that names the letter: the thanks page
+        # shows the withdraw link once, and the personal address, once
+        # confirmed, gets the "confirmed" email with it.
+        _request_email(signature.pk, EmailKind.PERSONAL_CONFIRM)
     if not signature.flagged:
         count_change(signature, +1)
     return True

@@ -9,9 +9,12 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import get_script_prefix, reverse
+from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -96,8 +99,9 @@ _SignerView = Callable[[HttpRequest, str, Signature], HttpResponse]
 def signer_link(purpose: Purpose) -> Callable[[_SignerView], Callable[..., HttpResponse]]:
     """A view behind an emailed link: the token read for `purpose` (every
     invalid, expired or revoked token gets the same 404 page), then the view
-    with the signature.  GET never changes anything (mail scanners open
-    links); the page's button POSTs."""
+    with the signature, in the signature's language (the language it signed
+    in, and its emails'), whatever the browser asks.  GET never changes
+    anything (mail scanners open links); the page's button POSTs."""
 
     def wrap(view: _SignerView) -> Callable[..., HttpResponse]:
         @require_http_methods(["GET", "POST"])
@@ -106,7 +110,8 @@ def signer_link(purpose: Purpose) -> Callable[[_SignerView], Callable[..., HttpR
             signature = read_token(token, purpose)
             if signature is None:
                 return invalid_link(request)
-            return view(request, token, signature)
+            with translation.override(signature.language):
+                return view(request, token, signature)
 
         return with_signature
 
@@ -116,18 +121,30 @@ def signer_link(purpose: Purpose) -> Callable[[_SignerView], Callable[..., HttpR
 @signer_link(Purpose.CONFIRM)
 def signature_confirm(request: HttpRequest, token: str, signature: Signature) -> HttpResponse:
     """GET shows the letter and every field that will be published, for the
-    owner to check and choose; POST confirms with what the owner chose."""
+    owner to check and choose; POST confirms with what the owner chose and
+    answers with the thanks page, once (it holds the withdraw link).
+
+    Once confirmed, the link has done its job: opened again (by whoever
+    reads the mailbox later, say an employer's archive of a work address)
+    it names neither the letter nor the signer and offers nothing to do."""
     if signature.status == SignatureStatus.CONFIRMED:
-        if request.method == "POST":  # a second click
-            return redirect("signature_confirm", token=token)
-        return _thanks(request, signature)
+        return render(request, "letters/link_used.html")
     if request.method == "POST":
         form = ConfirmForm.for_post(request.POST, signature)
         if form.is_valid():
-            services.signature_confirm(
-                signature=signature, details=form.details(), client_ip=client_ip(request)
-            )
-            return redirect("signature_confirm", token=token)
+            try:
+                confirmed = services.signature_confirm(
+                    signature=signature,
+                    details=form.details(),
+                    client_ip=client_ip(request),
+                    personal_email=form.cleaned_data.get("personal_email") or "",
+                )
+            except services.ServiceError as exc:
+                form.add_error(exc.field, exc.message)
+            else:
+                if confirmed:  # `signature` is the confirmed row now
+                    return _thanks(request, signature)
+                return redirect("signature_confirm", token=token)  # another click won
     else:
         form = ConfirmForm(initial={field: getattr(signature, field) for field in _AS_SUBMITTED})
     context = {
@@ -144,6 +161,9 @@ _AS_SUBMITTED = ("name", "job_title", "team", "location", "comment", "wants_upda
 
 
 def _thanks(request: HttpRequest, signature: Signature) -> HttpResponse:
+    """The answer to the confirm POST, shown this once: not cached, and the
+    link that led here now says only "used".  A work address gets no
+    emailed withdraw link, so the page asks to keep this one."""
     letter = signature.letter
     withdraw = make_token(signature, Purpose.WITHDRAW)
     context = {
@@ -151,9 +171,14 @@ def _thanks(request: HttpRequest, signature: Signature) -> HttpResponse:
         "letter": letter,
         "text": selectors.letter_text(letter, signature.language),
         "letter_url": letter_url(letter),
-        "withdraw_url": reverse("signature_withdraw", kwargs={"token": withdraw}),
+        "withdraw_url": request.build_absolute_uri(
+            reverse("signature_withdraw", kwargs={"token": withdraw})
+        ),
+        "withdraw_days": settings.SIGNATURE_WITHDRAW_MAX_AGE // 86400,
     }
-    return render(request, "letters/thanks.html", context)
+    response = render(request, "letters/thanks.html", context)
+    add_never_cache_headers(response)
+    return response
 
 
 @signer_link(Purpose.WITHDRAW)
@@ -197,6 +222,19 @@ def signature_new_version(request: HttpRequest, token: str, signature: Signature
     )
 
 
+@signer_link(Purpose.PERSONAL)
+def personal_confirm(request: HttpRequest, token: str, signature: Signature) -> HttpResponse:
+    """The link in the neutral email to a personal address: GET shows a
+    button (mail scanners open links), POST confirms the address.  Names
+    nothing until then; once used, says only that."""
+    if signature.personal_confirmed_at is not None or not signature.personal_sealed:
+        return render(request, "letters/link_used.html")
+    if request.method == "POST":
+        services.signature_personal_confirm(signature=signature)
+        return render(request, "letters/personal_confirmed.html")
+    return render(request, "letters/personal_confirm.html")
+
+
 @csrf_exempt  # RFC 8058 one-click unsubscribe POSTs come from mail providers
 @signer_link(Purpose.UNSUBSCRIBE)
 def unsubscribe(request: HttpRequest, token: str, signature: Signature) -> HttpResponse:
@@ -204,4 +242,6 @@ def unsubscribe(request: HttpRequest, token: str, signature: Signature) -> HttpR
     done = request.method == "POST"
     if done:
         services.signature_unsubscribe(signature_id=signature.pk)
-    return render(request, "letters/unsubscribe.html", {"letter": signature.letter, "done": done})
+    # A work address's notices name no letter; neither does their page.
+    letter = None if signature.work_address else signature.letter
+    return render(request, "letters/unsubscribe.html", {"letter": letter, "done": done})

@@ -198,6 +198,7 @@ ROUTES: dict[str, Route] = {
     "w/<str:token>/": Route("get", holder("signer", 200), post=_const({})),
     "v/<str:token>/": Route("get", holder("signer", 200), post=_const({})),
     "u/<str:token>/": Route("get", holder("signer", 200), post=_const({})),
+    "a/<str:token>/": Route("get", holder("signer", 200), post=_const({})),
     "l/<str:token>/": Route(
         "get", holder("leadership", 200), letter="delivered", post=_respond_as_leadership
     ),

@@ -52,6 +52,7 @@ CACHING: dict[str, str] = {
     "w/<str:token>/": PRIVATE,
     "v/<str:token>/": PRIVATE,
     "u/<str:token>/": PRIVATE,
+    "a/<str:token>/": PRIVATE,
     "l/<str:token>/": PRIVATE,
     "p/<str:token>/": PRIVATE,
     # the organiser area
@@ -232,11 +233,13 @@ def test_errors_redirects_and_refusals_are_private(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Answers no view wrote: the URL conf's 404, APPEND_SLASH's redirect, a
-    405, a public page's 404 and a server error; and a redirect whose
-    Location holds a token."""
+    405, a public page's 404 and a server error; a redirect whose Location
+    holds a token; and the thanks page the confirm POST answers with (it
+    holds the withdraw link)."""
     client = Client(raise_request_exception=False)
     owner = world.client("owner")
     confirm = build_path("s/<str:token>/", world, "signer")
+    new_version = build_path("v/<str:token>/", world, "signer")
     answers = {
         "no such page": send(client, "get", "/no-such-page/"),
         "no such letter": send(client, "get", "/letters/no-such-letter/"),
@@ -244,11 +247,14 @@ def test_errors_redirects_and_refusals_are_private(
         "APPEND_SLASH": send(owner, "get", f"/organise/{world.letter.slug}"),
         "405": send(client, "post", "/letters/"),
         "preflight": send(client, "options", "/api/letters/"),
-        "confirm's redirect": send(client, "post", confirm, {"display": "public"}),
+        "confirm's thanks page": send(client, "post", confirm, {"display": "public"}),
+        "new version's redirect": send(client, "post", new_version, {}),
     }
     assert answers["APPEND_SLASH"].status == 301
-    assert answers["confirm's redirect"].status == 302
-    assert world.signer_tokens["s"] in answers["confirm's redirect"].headers["Location"]
+    assert answers["confirm's thanks page"].status == 200
+    assert b"/w/" in answers["confirm's thanks page"].body
+    assert answers["new version's redirect"].status == 302
+    assert world.signer_tokens["v"] in answers["new version's redirect"].headers["Location"]
 
     def broken(**kwargs: Any) -> None:
         raise RuntimeError("the database went away")

@@ -26,6 +26,7 @@ POSTS: dict[str, dict[str, str]] = {
     "w": {},
     "v": {},
     "u": {},
+    "a": {},
     "l": {"action": "acknowledge"},
 }
 OTHER_PURPOSE = {
@@ -33,6 +34,7 @@ OTHER_PURPOSE = {
     "w": Purpose.CONFIRM,
     "v": Purpose.UNSUBSCRIBE,
     "u": Purpose.NEW_VERSION,
+    "a": Purpose.CONFIRM,
 }
 
 

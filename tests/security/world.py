@@ -67,6 +67,7 @@ SIGNER_LINKS = {
     "w": Purpose.WITHDRAW,
     "v": Purpose.NEW_VERSION,
     "u": Purpose.UNSUBSCRIBE,
+    "a": Purpose.PERSONAL,
 }
 
 
@@ -76,7 +77,7 @@ class World:
     delivered: Letter  # delivered to leadership (the /l/ link is its)
     users: dict[str, User]  # outsider, viewer, editor, owner, admin
     signer: Signature  # pending; the signer role holds its links
-    signer_tokens: dict[str, str]  # "s" "w" "v" "u" -> token
+    signer_tokens: dict[str, str]  # "s" "w" "v" "u" "a" -> token
     leadership_token: str
     link: LeadershipLink
     public: dict[int, Signature] = field(default_factory=dict)  # letter id -> signature
