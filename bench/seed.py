@@ -75,6 +75,7 @@ COLUMNS = [
     "status", "flagged", "secret", "emails_requested", "email_kind", "emails_sent",
     "email_failed", "email_attempts", "created_at",
     "confirmation_sent_at", "confirmed_at", "notified_version", "email_window_count",
+    "work_address",
 ]  # fmt: skip
 UNNAMED = ("", "", "", "", "")  # an anonymous row's name, job title, team, location, comment
 
@@ -173,6 +174,7 @@ def signature_rows(
             confirmed_at,
             0,
             0,
+            False,  # the demo letter accepts any domain
         )
 
 
