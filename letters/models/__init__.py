@@ -46,6 +46,7 @@ from letters.models.organisers import AuditLog, Invitation, Organiser, Organiser
 from letters.models.signature import (
     ERASED_FIELDS,
     LIVE_STATUSES,
+    UNNAMED,
     WITHDRAWN_FIELDS,
     CountDelta,
     Display,
@@ -60,6 +61,7 @@ __all__ = [
     "ERASED_FIELDS",
     "LIVE_STATUSES",
     "PUBLIC_STATUSES",
+    "UNNAMED",
     "WITHDRAWN_FIELDS",
     "Addressee",
     "Answer",

@@ -38,6 +38,8 @@ ERASED_FIELDS = {
     "wants_updates": False,
 }
 WITHDRAWN_FIELDS = {**ERASED_FIELDS, "email_hash": ""}
+# An anonymous signature's name and details: not stored (SignerDetails.cleaned).
+UNNAMED = {"name": "", "job_title": "", "team": "", "location": "", "comment": ""}
 
 
 class Display(models.TextChoices):

@@ -68,6 +68,7 @@ from letters.services.organisers import (
 from letters.services.retention import letter_erase_identities, signatures_erase_retained
 from letters.services.signatures import (
     signature_accept_version,
+    signature_hide_name,
     signature_withdraw,
     signatures_delete_stale,
     signatures_resend_unsent,
@@ -128,6 +129,7 @@ __all__ = [
     "signature_confirm",
     "signature_create",
     "signature_emails_send",
+    "signature_hide_name",
     "signature_invalidate",
     "signature_personal_confirm",
     "signature_unsubscribe",

@@ -15,7 +15,10 @@ from django.utils import timezone
 
 from letters.models import (
     LIVE_STATUSES,
+    UNNAMED,
     WITHDRAWN_FIELDS,
+    CountDelta,
+    Display,
     LetterStatus,
     Signature,
     SignatureStatus,
@@ -49,6 +52,28 @@ def signature_withdraw(*, signature_id: int) -> bool:
     )
     if was_counted:
         count_change(signature, -1)
+    return True
+
+
+@transaction.atomic
+def signature_hide_name(*, signature_id: int) -> bool:
+    """A public signer withdraws their name but stays counted: the signature
+    becomes anonymous and its name and details are erased (not stored for
+    anonymous signers).  Behind the withdraw link, so only its holder can.
+    Locks only this signature's row.  Returns False if there was nothing to
+    hide (not confirmed, or already anonymous)."""
+    signature = (
+        Signature.objects.select_for_update()
+        .filter(pk=signature_id, status=SignatureStatus.CONFIRMED, display=Display.PUBLIC)
+        .first()
+    )
+    if signature is None:
+        return False
+    Signature.objects.filter(pk=signature.pk).update(display=Display.ANONYMOUS, **UNNAMED)
+    if signature.counted:
+        CountDelta.objects.create(
+            letter_id=signature.letter_id, version_id=signature.version_id, confirmed=0, public=-1
+        )
     return True
 
 

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from letters.emailaddr import canonical_email, domain_allowed
 from letters.models import (
     LIVE_STATUSES,
+    UNNAMED,
     Display,
     EmailKind,
     Letter,
@@ -169,9 +170,6 @@ class SignerDetails:
 # A signature's own columns (not its relations: refreshing those would drop
 # the letter the caller loaded with it).
 _OWN_FIELDS = [f.attname for f in Signature._meta.concrete_fields if not f.is_relation]
-
-# An anonymous signature's name and details: not stored (`SignerDetails.cleaned`).
-_UNNAMED = {"name": "", "job_title": "", "team": "", "location": "", "comment": ""}
 
 
 def signature_create(
@@ -429,7 +427,7 @@ def signature_confirm(
     elif display in Display.values:
         changes["display"] = display
         if display == Display.ANONYMOUS:
-            changes.update(_UNNAMED)
+            changes.update(UNNAMED)
     changes["flagged"] = confirm_rate_exceeded(letter_id=signature.letter_id, client_ip=client_ip)
     # The letter's condition is a subquery on a local column (no join), so
     # the row's own `status = pending` stays in the UPDATE's WHERE, where a

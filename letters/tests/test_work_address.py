@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from letters import services
 from letters.models import Answer, Display, Signature, SignatureStatus
+from letters.selectors import letter_counts
 from letters.tests.factories import (
     LEADERSHIP,
     ORGANISER,
@@ -239,3 +240,31 @@ def test_an_unconfirmed_personal_address_gets_nothing_but_its_request(work_lette
 
     assert [m.subject for m in to(HOME)] == ["Please confirm your email address"]
     assert [m.subject for m in to(WORK)][1:] == ["News"]  # neutral until confirmed
+
+
+def test_the_kept_withdraw_link_also_hides_the_name_and_keeps_the_signature(work_letter):
+    """From the link on the thank-you page (or the personal address's): a
+    public signer can go anonymous without withdrawing."""
+    sign(work_letter, WORK, name="Wendy Worker", team="Platform")
+    thanks = Client().post(
+        link_path(to(WORK)[0], "/s/"),
+        {"name": "Wendy Worker", "team": "Platform", "display": "public"},
+    )
+    withdraw = re.search(r'value="https?://[^/"]+(/w/[^"]+)"', thanks.content.decode())
+    assert withdraw is not None
+    assert letter_counts(letter_id=work_letter.pk).public == 1
+
+    page = Client().get(withdraw.group(1)).content.decode()
+    assert "Hide my name, keep my signature" in page
+    hidden = Client().post(withdraw.group(1), {"action": "hide"})
+
+    assert "Your name is hidden" in hidden.content.decode()
+    row = signature_of(work_letter, WORK).get()
+    assert (row.status, row.display, row.name, row.team) == ("confirmed", "anonymous", "", "")
+    counts = letter_counts(letter_id=work_letter.pk)
+    assert (counts.confirmed, counts.public) == (1, 0)
+    services.counts_recount(letter_id=work_letter.pk)
+    counts = letter_counts(letter_id=work_letter.pk)
+    assert (counts.confirmed, counts.public) == (1, 0)
+    assert "Wendy Worker" not in Client().get(work_letter.get_absolute_url()).content.decode()
+    assert "Hide my name" not in Client().get(withdraw.group(1)).content.decode()

@@ -23,7 +23,7 @@ from letters import selectors, services
 from letters.forms import ConfirmForm, SignForm
 from letters.http import client_ip, language_from_query, public_page, same_for_everyone, same_origin
 from letters.links import letter_url
-from letters.models import Letter, Signature, SignatureStatus
+from letters.models import Display, Letter, Signature, SignatureStatus
 from letters.tokens import Purpose, make_token, read_token
 from letters.views.public import invalid_link, letter_context, version_diff
 
@@ -183,14 +183,25 @@ def _thanks(request: HttpRequest, signature: Signature) -> HttpResponse:
 
 @signer_link(Purpose.WITHDRAW)
 def signature_withdraw(request: HttpRequest, token: str, signature: Signature) -> HttpResponse:
+    """Withdraw (POST), or, for a public signer, hide the name and stay
+    counted (POST action=hide): the two things the link's holder may do
+    after confirming."""
     letter = signature.letter
     if request.method == "POST":
+        if request.POST.get("action") == "hide":
+            services.signature_hide_name(signature_id=signature.pk)
+            return render(request, "letters/name_hidden.html", {"letter": letter})
         services.signature_withdraw(signature_id=signature.pk)
         return render(request, "letters/withdrawn.html", {"letter": letter})
     return render(
         request,
         "letters/withdraw.html",
-        {"letter": letter, "text": selectors.letter_text(letter, signature.language)},
+        {
+            "letter": letter,
+            "text": selectors.letter_text(letter, signature.language),
+            "can_hide": signature.status == SignatureStatus.CONFIRMED
+            and signature.display == Display.PUBLIC,
+        },
     )
 
 
