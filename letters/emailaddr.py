@@ -1,11 +1,20 @@
-"""Email address canonicalisation: one person, one canonical address.
+"""Email addresses: send to what was typed, deduplicate on the mailbox.
 
 The rule: an address is accepted exactly when the site can deliver to it
-over plain SMTP (no SMTPUTF8), and what is stored, deduplicated and sent to
-is its canonical form.  `canonical_email` returns that form or raises
-ValidationError; it never returns an address the mail backend would refuse,
-re-encode or read as a different mailbox (a test sends every address it
-accepts through Django's SMTP backend to a real SMTP server).
+over plain SMTP (no SMTPUTF8).  `mail_address` gives two forms of it, or
+raises ValidationError:
+
+- `deliver_to`, what emails are sent to: the local part exactly as typed
+  (its case and its `+tag` kept: a provider without subaddressing has no
+  mailbox for the rewritten address), the domain lower-cased and
+  IDNA-encoded.  Never an address the mail backend would refuse, re-encode
+  or read as a different mailbox (a test sends every address it accepts
+  through Django's SMTP backend to a real SMTP server);
+- `canonical` (`canonical_email`), what identifies the mailbox, so one
+  person signs once: the local part lower-cased and without its `+tag`;
+  at gmail.com and googlemail.com (one provider, one mailbox under both
+  names, dots ignored) without dots and at gmail.com.  Only its keyed hash
+  is stored (letters/signer_address.py).
 
 Local part (before the last `@`):
 
@@ -16,8 +25,9 @@ Local part (before the last `@`):
   (U+0130) or the Kelvin sign (U+212A) for ASCII letters, but they name
   another mailbox, one only an SMTPUTF8 server can take (and U+0130
   lower-cases to two characters, one of them not ASCII);
-- then lower-cased, and a `+tag` dropped (``Cora+x@`` is ``cora@``); what is
-  left must still be a dot-atom of at most 64 characters (RFC 5321);
+- at most 64 characters as typed (RFC 5321); for the canonical form,
+  lower-cased and a `+tag` dropped (``Cora+x@`` is ``cora@``), and what is
+  left must still be a dot-atom;
 - a quoted local part whose content is itself a valid dot-atom is the same
   mailbox as the unquoted one (the quotes are not part of it, RFC 5322
   3.2.4): ``"a.b"@x`` and ``a.b@x`` give the same canonical address.  Any
@@ -39,13 +49,14 @@ Domain (after the last `@`):
   signer's mailbox is at a domain, and a literal points the sender at any
   host a stranger names.
 
-The whole canonical address is ASCII and at most 254 characters (RFC 5321's
+The whole address as sent is ASCII and at most 254 characters (RFC 5321's
 path limit, less the angle brackets).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -67,24 +78,54 @@ def _invalid() -> ValidationError:
     return ValidationError(_("Enter a valid email address."), code="invalid")
 
 
-def canonical_email(address: str) -> str:
-    """The canonical form of `address` (see the module docstring): a
-    lower-cased ASCII dot-atom without its `+tag`, `@`, an IDNA-encoded DNS
-    name.  Raises ValidationError for anything the site cannot deliver to
-    without SMTPUTF8."""
+# One mailbox under several spellings at these providers: dots in the local
+# part are ignored, and both domains are the same mailboxes.
+_DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+
+
+@dataclass(frozen=True)
+class MailAddress:
+    """An accepted address in its two forms: `deliver_to`, as typed (local
+    part as typed, its quotes dropped when it is a dot-atom; the domain
+    lower-cased and IDNA-encoded), which emails are sent to; `canonical`,
+    which identifies the mailbox (deduplication)."""
+
+    deliver_to: str
+    canonical: str
+
+
+def mail_address(address: str) -> MailAddress:
+    """Both forms of `address` (see the module docstring).  Raises
+    ValidationError for anything the site cannot deliver to without
+    SMTPUTF8."""
     address = address.strip()
     if len(address) > MAX_TYPED:
         raise _invalid()
     local, at, domain = address.rpartition("@")
     if not at:
         raise _invalid()
-    canonical = f"{_canonical_local(local)}@{_canonical_mail_domain(domain)}"
-    if len(canonical) > MAX_ADDRESS:
+    typed_local = _typed_local(local)
+    ascii_domain = _canonical_mail_domain(domain)
+    deliver_to = f"{typed_local}@{ascii_domain}"
+    canonical_local = typed_local.lower().split("+", 1)[0]
+    if not _DOT_ATOM.fullmatch(canonical_local):
+        raise _invalid()  # nothing before the +
+    if ascii_domain in _DOTLESS_DOMAINS:
+        canonical_local = canonical_local.replace(".", "")
+        ascii_domain = _DOTLESS_DOMAINS[ascii_domain]
+    if len(deliver_to) > MAX_ADDRESS or not canonical_local:
         raise _invalid()
-    return canonical
+    return MailAddress(deliver_to=deliver_to, canonical=f"{canonical_local}@{ascii_domain}")
 
 
-def _canonical_local(local: str) -> str:
+def canonical_email(address: str) -> str:
+    """The canonical form of `address`: what identifies its mailbox."""
+    return mail_address(address).canonical
+
+
+def _typed_local(local: str) -> str:
+    """The local part as typed, validated: a dot-atom of at most 64
+    characters (quotes around a dot-atom dropped)."""
     if len(local) >= 2 and local[0] == local[-1] == '"':
         local = local[1:-1]
         if not _DOT_ATOM.fullmatch(local):
@@ -97,10 +138,7 @@ def _canonical_local(local: str) -> str:
             _("Before the @, use only unaccented letters (a to z), digits and punctuation."),
             code="non_ascii",
         )
-    if not _DOT_ATOM.fullmatch(local) or "=?" in local:
-        raise _invalid()
-    local = local.lower().split("+", 1)[0]
-    if not _DOT_ATOM.fullmatch(local) or len(local) > MAX_LOCAL:
+    if not _DOT_ATOM.fullmatch(local) or "=?" in local or len(local) > MAX_LOCAL:
         raise _invalid()
     return local
 

@@ -38,7 +38,7 @@ __all__ = [
     "domain_tags",
     "open_address",
     "open_personal",
-    "sealed_personal",
+    "sealed_address",
     "stored_address",
 ]
 
@@ -73,19 +73,24 @@ def domain_tags(domain: str, hash_key: str = "") -> str:
     return f" {' '.join(tags)} "
 
 
-def stored_address(canonical: str, hash_key: str = "") -> dict[str, Any]:
-    """The column values that stand in for `canonical` on a signature."""
+def stored_address(canonical: str, hash_key: str = "", *, deliver_to: str = "") -> dict[str, Any]:
+    """The column values that stand in for an address on a signature: the
+    hash of its `canonical` form (letters.emailaddr), and, sealed, the form
+    emails go to (`deliver_to`, as typed; the canonical one if not given)
+    with the tags of its domain."""
+    deliver_to = deliver_to or canonical
     return {
         "email_hash": address_hash(canonical, hash_key),
-        "email_sealed": seal(canonical, settings.SIGNER_SEAL_PUBLIC_KEY),
-        "email_domains": domain_tags(canonical.rpartition("@")[2], hash_key),
+        "email_sealed": seal(deliver_to, settings.SIGNER_SEAL_PUBLIC_KEY),
+        "email_domains": domain_tags(deliver_to.rpartition("@")[2], hash_key),
     }
 
 
-def sealed_personal(canonical: str) -> bytes:
-    """A personal address (issue "The employer's mail server"), sealed like
-    the first; never hashed: it neither counts nor deduplicates."""
-    return seal(canonical, settings.SIGNER_SEAL_PUBLIC_KEY)
+def sealed_address(address: str) -> bytes:
+    """`address` sealed to the workers' key, alone: a new spelling of a
+    signer's address, or a personal address (never hashed: it neither
+    counts nor deduplicates)."""
+    return seal(address, settings.SIGNER_SEAL_PUBLIC_KEY)
 
 
 def open_personal(signature: Any) -> str:

@@ -28,7 +28,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from letters.emailaddr import canonical_email, domain_allowed
+from letters.emailaddr import MailAddress, domain_allowed, mail_address
 from letters.models import (
     LIVE_STATUSES,
     UNNAMED,
@@ -43,7 +43,7 @@ from letters.services.counts import count_change
 from letters.services.errors import ServiceError
 from letters.services.rate_limits import confirm_rate_exceeded
 from letters.signature_outbox import request_signature_emails
-from letters.signer_address import address_hash, sealed_personal, stored_address
+from letters.signer_address import address_hash, sealed_address, stored_address
 from speed.prepared import prepared_cursor, typed_param
 
 
@@ -229,14 +229,14 @@ def signature_create(
 
 
 def _new_row(
-    address: str, details: dict[str, Any], language: str, *, at_work: bool
+    address: MailAddress, details: dict[str, Any], language: str, *, at_work: bool
 ) -> dict[str, Any]:
-    """A new pending signature's values: the address hashed and sealed
-    (never in clear), whether it is a work address (the letter requires
-    its domain: only neutral emails go to it); it owes its confirmation
-    email, the first of its window."""
+    """A new pending signature's values: the address hashed (its canonical
+    form) and sealed (as typed, to be sent to), never in clear; whether it
+    is a work address (the letter requires its domain: only neutral emails
+    go to it); it owes its confirmation email, the first of its window."""
     return {
-        **stored_address(address),
+        **stored_address(address.canonical, deliver_to=address.deliver_to),
         **details,
         "work_address": at_work,
         "language": language,
@@ -248,15 +248,15 @@ def _new_row(
     }
 
 
-def _address_for(letter: Letter, email: str) -> str:
-    """The canonical form of `email`, if the letter accepts it."""
+def _address_for(letter: Letter, email: str) -> MailAddress:
+    """`email` as sent to and as deduplicated, if the letter accepts it."""
     try:
-        address = canonical_email(email)
+        address = mail_address(email)
     except ValidationError as exc:
         raise ServiceError(exc.messages[0], field="email") from exc
     except Exception as exc:
         raise ServiceError(_("Enter a valid email address."), field="email") from exc
-    if not domain_allowed(address, letter.allowed_domains):
+    if not domain_allowed(address.deliver_to, letter.allowed_domains):
         raise ServiceError(
             _("Please use your work address (%(domains)s).")
             % {"domains": ", ".join(letter.allowed_domains)},
@@ -267,13 +267,15 @@ def _address_for(letter: Letter, email: str) -> str:
 
 @transaction.atomic
 def _submitted_again(
-    letter: Letter, address: str, details: dict[str, Any], language: str
+    letter: Letter, address: MailAddress, details: dict[str, Any], language: str
 ) -> SignOutcome:
     """The address already has a live signature: refresh a pending one's
-    details and resend its confirmation, or tell a confirmed one's owner."""
+    details (and the address as typed: the latest submission is the
+    owner's most likely) and resend its confirmation, or tell a confirmed
+    one's owner."""
     existing = (
         Signature.objects.select_for_update()
-        .filter(letter=letter, email_hash=address_hash(address), status__in=LIVE_STATUSES)
+        .filter(letter=letter, email_hash=address_hash(address.canonical), status__in=LIVE_STATUSES)
         .first()
     )
     if existing is None:
@@ -285,7 +287,9 @@ def _submitted_again(
     if existing.erased_at is not None:
         return SignOutcome.RESENT  # erased: counted, but no address to write to
     if existing.status == SignatureStatus.PENDING:
-        Signature.objects.filter(pk=existing.pk).update(**details, language=language)
+        Signature.objects.filter(pk=existing.pk).update(
+            **details, language=language, email_sealed=sealed_address(address.deliver_to)
+        )
         kind = EmailKind.CONFIRM
     elif existing.work_address:
         kind = EmailKind.ALREADY_NEUTRAL  # the employer reads it: nothing named
@@ -302,7 +306,7 @@ def _personal_address(letter: Letter, email: str) -> str:
     """The canonical form of a personal address, refusing one at the
     letter's required domains: the employer runs that mail server too."""
     try:
-        address = canonical_email(email)
+        address = mail_address(email).deliver_to
     except ValidationError as exc:
         raise ServiceError(exc.messages[0], field="personal_email") from exc
     except Exception as exc:
@@ -419,7 +423,7 @@ def signature_confirm(
         "confirmed_at": timezone.now(),
     }
     if personal_email.strip() and signature.work_address:
-        changes["personal_sealed"] = sealed_personal(
+        changes["personal_sealed"] = sealed_address(
             _personal_address(signature.letter, personal_email)
         )
     if details is not None:

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from letters import services
-from letters.emailaddr import canonical_email
+from letters.emailaddr import canonical_email, mail_address
 from letters.models import (
     Delivery,
     Display,
@@ -219,7 +219,7 @@ def pending_signature(letter: Letter, **fields: Any) -> Signature:
     if fields.get("display") == Display.ANONYMOUS:  # as the service stores it
         fields = {**fields, "name": "", "job_title": "", "team": "", "location": "", "comment": ""}
     row: dict[str, Any] = {
-        **stored_address(canonical_email(address)),
+        **stored_address(canonical_email(address), deliver_to=mail_address(address).deliver_to),
         "letter": letter,
         "version_id": letter.current_version_id,
         "secret": secrets.token_urlsafe(18),

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from letters import services
+from letters.emailaddr import mail_address
 from letters.models import CountDelta, Display, Signature, SignatureStatus
 from letters.selectors import letter_counts
 from letters.signer_address import address_hash
@@ -62,11 +63,15 @@ def test_coworker_signs_and_gets_a_discreet_confirmation_email(client, open_lett
         response["Location"] == reverse("letters:check_inbox", args=[open_letter.slug]) + "?lang=en"
     )
     signature = Signature.objects.get()
-    assert address_of(signature) == "cora@example.org"  # canonical: lower-cased, +tag stripped
+    # Sent to the address as typed (a provider without subaddressing has no
+    # "cora@" mailbox for "Cora+letters@"), the domain lower-cased;
+    # deduplicated on the canonical form.
+    assert address_of(signature) == "Cora+letters@example.org"
+    assert signature.email_hash == address_hash("cora@example.org")
     assert signature.status == SignatureStatus.PENDING
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
-    assert message.to == ["cora@example.org"]
+    assert message.to == ["Cora+letters@example.org"]
     assert open_letter.title not in message.subject  # work mail is logged
     assert open_letter.title not in message.body
     assert "/s/" in message.body
@@ -441,8 +446,8 @@ def test_the_stored_row_holds_the_address_only_hashed_and_sealed(client, open_le
         assert not any(clear in text for text in texts), clear
         assert not any(clear.encode() in blob for blob in blobs), clear
     assert row.email_hash == address_hash(canonical)
-    assert address_of(row) == canonical
-    assert mail.outbox[0].to == [canonical]
+    assert address_of(row) == "Quentin.Quill+letters@quillworks.example"  # as typed
+    assert mail.outbox[0].to == ["Quentin.Quill+letters@quillworks.example"]
 
 
 @pytest.mark.parametrize("again", ["CORA@example.ORG", "cora+another-tag@Example.org"])
@@ -457,7 +462,11 @@ def test_signing_again_in_another_case_or_with_a_tag_finds_the_same_signature(
     assert Signature.objects.count() == 1
     assert signature_of(open_letter, again).get().pk == first.pk
     assert Signature.objects.get().name == "Cora C."  # still pending: the latest details
-    assert [m.to for m in mail.outbox] == [["cora@example.org"]] * 2
+    # ... and the latest spelling of the address, which the request goes to
+    assert [m.to for m in mail.outbox] == [
+        ["cora@example.org"],
+        [mail_address(again).deliver_to],
+    ]
 
 
 def test_signing_again_after_confirming_in_another_case_or_with_a_tag_adds_no_signature(
@@ -474,3 +483,26 @@ def test_signing_again_after_confirming_in_another_case_or_with_a_tag_adds_no_si
     assert [m.to for m in mail.outbox] == [["dora@example.org"]]
     assert "already signed" in mail.outbox[0].body
     assert letter_counts(letter_id=open_letter.pk).confirmed == 1
+
+
+@pytest.mark.parametrize(
+    ("first", "again"),
+    [
+        ("ann.lee@gmail.com", "AnnLee@googlemail.com"),
+        ("a.n.n.lee+letters@GMail.com", "annlee@gmail.com"),
+    ],
+)
+def test_gmail_dots_and_googlemail_are_one_mailbox(client, open_letter, first, again):
+    sign(client, open_letter, email=first)
+    sign(client, open_letter, email=again, name="Ann Lee")
+
+    assert Signature.objects.count() == 1
+    assert mail.outbox[0].to == [mail_address(first).deliver_to]  # as typed, each time
+    assert mail.outbox[1].to == [mail_address(again).deliver_to]
+
+
+def test_dots_still_matter_elsewhere(client, open_letter):
+    sign(client, open_letter, email="ann.lee@example.org")
+    sign(client, open_letter, email="annlee@example.org")
+
+    assert Signature.objects.count() == 2

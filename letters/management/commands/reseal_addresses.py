@@ -25,6 +25,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from letters.emailaddr import canonical_email
 from letters.models import Signature
 from letters.sealing import CannotUnseal, key_id, seal, sealed_key_id, unseal
 from letters.signer_address import stored_address
@@ -78,7 +79,9 @@ class Command(BaseCommand):
                 totals["dropped"] += 1
             return
         if options["rehash"]:
-            Signature.objects.filter(pk=row.pk).update(**stored_address(address, options["rehash"]))
+            canonical = canonical_email(address)  # what is sealed is the address as typed
+            values = stored_address(canonical, options["rehash"], deliver_to=address)
+            Signature.objects.filter(pk=row.pk).update(**values)
             totals["rehashed"] += 1
         else:
             Signature.objects.filter(pk=row.pk).update(
