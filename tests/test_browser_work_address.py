@@ -88,7 +88,7 @@ WITHDRAW_LABEL = (
 # What the test reads on the pages, besides the forms' labels.
 MESSAGES = (
     "Sign this letter", "Sign", "Check your inbox", UPDATES_AT_WORK, WORK_ADDRESS_HELP,
-    "Confirm your signature", "Confirm my signature", "Please correct the fields marked below.",
+    "Confirm your signature", "Confirm my signature", "There is a problem",
     REFUSED, "Thank you for signing", "Keep your withdraw link", SHOWN_ONCE_WITH_PERSONAL,
     "This link has been used", "There is nothing more to do with it.",
     "Withdraw your signature", "Withdraw and erase my data", "Signature withdrawn",
@@ -193,8 +193,9 @@ def test_a_work_address_signer_keeps_the_withdraw_link_and_the_used_link_says_no
     summary = page.locator("#confirm-errors")
     assert summary.is_visible()
     assert summary.get_attribute("role") == "alert"
-    assert summary.inner_text().strip() == say(language, "Please correct the fields marked below.")
+    assert page.evaluate("document.activeElement.id") == "confirm-errors"  # focused
     refusal = say(language, REFUSED) % {"domains": "northwind.example"}
+    assert summary.get_by_role("link").all_inner_texts() == [refusal]
     container = page.locator(".has-error").filter(has=page.locator("#id_personal_email"))
     assert container.count() == 1
     alert = container.get_by_role("alert")

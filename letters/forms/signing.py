@@ -34,6 +34,14 @@ def _named_if_public(cleaned: dict[str, Any]) -> str | None:
     return None
 
 
+# The help line of every detail a public signature shows beside the name
+# (the sign form's and the confirm page's: an anonymous signature stores
+# none of them, `SignerDetails.cleaned`).
+_PUBLIC_ONLY = _(
+    "Only if you sign publicly: shown with your name. Not stored if you sign anonymously."
+)
+
+
 class SignForm(forms.Form):
     name = forms.CharField(
         label=_("Your name"),
@@ -46,14 +54,21 @@ class SignForm(forms.Form):
         max_length=254,
         help_text=_("Only used to confirm your signature. Never shown to anyone."),
     )
-    job_title = forms.CharField(label=_("Job title (optional)"), max_length=120, required=False)
-    team = forms.CharField(label=_("Team (optional)"), max_length=120, required=False)
-    location = forms.CharField(label=_("Location (optional)"), max_length=120, required=False)
+    job_title = forms.CharField(
+        label=_("Job title (optional)"), max_length=120, required=False, help_text=_PUBLIC_ONLY
+    )
+    team = forms.CharField(
+        label=_("Team (optional)"), max_length=120, required=False, help_text=_PUBLIC_ONLY
+    )
+    location = forms.CharField(
+        label=_("Location (optional)"), max_length=120, required=False, help_text=_PUBLIC_ONLY
+    )
     comment = forms.CharField(
         label=_("Comment (optional)"),
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_PUBLIC_ONLY,
     )
     display = _display_field(initial=Display.PUBLIC)
     wants_updates = forms.BooleanField(

@@ -67,6 +67,7 @@ class Delivery(models.Model):
 
     class Meta:
         ordering: ClassVar[list[str]] = ["-delivered_at", "-id"]
+        verbose_name_plural = "deliveries"
 
     def __str__(self) -> str:
         return f"delivery {self.pk} of {self.letter_id}"

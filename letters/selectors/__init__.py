@@ -4,8 +4,9 @@ appear in counts, never by name, email or any other field.
 One module per reader; callers use the names from here
 (`selectors.letter_counts(...)`):
 - `counts`: a letter's exact counts (shared by every reader);
-- `public`: the public letter, its text, versions, timeline, responses and
-  public signatories, and the letter a sign POST is for;
+- `public`: the index (open letters, then past ones with their outcome),
+  the public letter, its text, versions, timeline, responses and public
+  signatories, and the letter a sign POST is for;
 - `organiser`: the organiser's dashboard, co-organisers, group counts,
   deliveries, status and version counts;
 - `day_counts`: the day-by-day changes that public charts draw.
@@ -31,8 +32,12 @@ from letters.selectors.organiser import (
     organisers_to_tell,
 )
 from letters.selectors.public import (
+    PAST_STATUSES,
     AnsweredDemand,
+    LetterIndex,
     LetterText,
+    Outcome,
+    PastLetter,
     PublicSignatory,
     ResponseView,
     VersionRow,
@@ -45,16 +50,21 @@ from letters.selectors.public import (
     letter_responses,
     letter_text,
     letter_versions,
+    letters_index,
     letters_open,
     names_visible,
     version_fingerprint,
 )
 
 __all__ = [
+    "PAST_STATUSES",
     "AnsweredDemand",
     "Counts",
     "DashboardRow",
+    "LetterIndex",
     "LetterText",
+    "Outcome",
+    "PastLetter",
     "PublicSignatory",
     "ResponseView",
     "VersionRow",
@@ -80,6 +90,7 @@ __all__ = [
     "letter_version_counts",
     "letter_versions",
     "letters_for_organiser",
+    "letters_index",
     "letters_open",
     "names_visible",
     "organisers_of",

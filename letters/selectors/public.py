@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from django.conf import settings
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
+from django.utils import timezone
 
 from letters.models import (
     PUBLIC_STATUSES,
     CountDelta,
+    Delivery,
     Display,
     Letter,
     LetterEvent,
@@ -25,7 +28,7 @@ from letters.models import (
     VersionStats,
 )
 from letters.refs import signature_ref
-from letters.selectors.counts import Counts, letter_counts
+from letters.selectors.counts import Counts, letter_counts, letter_counts_many
 from letters.tokens import hash_token
 from speed.memory import TtlMemo
 
@@ -78,6 +81,97 @@ def letter_public_get(*, slug: str) -> Letter:
 
 def letters_open() -> QuerySet[Letter]:
     return Letter.objects.filter(status=LetterStatus.OPEN).order_by("-published_at", "-id")
+
+
+# Letters that no longer take signatures and are still in view: what
+# leadership did with them is public.  Drafts were never public; archived
+# letters are withdrawn from view (docs/threat-model.md).
+PAST_STATUSES = (
+    LetterStatus.CLOSED,
+    LetterStatus.DELIVERED,
+    LetterStatus.ACKNOWLEDGED,
+    LetterStatus.RESPONDED,
+)
+INDEX_LIMIT = 100  # letters per section of the index
+
+
+class Outcome(StrEnum):
+    """What became of a past letter, as the index says it."""
+
+    RESPONDED = "responded"
+    ACKNOWLEDGED = "acknowledged"
+    DELIVERED = "delivered"  # no answer (yet)
+    CLOSED = "closed"  # closed, not delivered
+
+
+_OUTCOMES = {
+    LetterStatus.RESPONDED: Outcome.RESPONDED,
+    LetterStatus.ACKNOWLEDGED: Outcome.ACKNOWLEDGED,
+    LetterStatus.DELIVERED: Outcome.DELIVERED,
+    LetterStatus.CLOSED: Outcome.CLOSED,
+}
+
+
+@dataclass(frozen=True)
+class PastLetter:
+    letter: Letter
+    counts: Counts
+    outcome: Outcome
+    delivered_at: datetime | None  # the first delivery
+    responded_at: datetime | None  # the first response
+    overdue_days: int | None  # delivered or acknowledged, unanswered past respond_by
+
+
+@dataclass(frozen=True)
+class LetterIndex:
+    open: list[tuple[Letter, Counts]]
+    past: list[PastLetter]
+
+
+def _overdue_days(letter: Letter, now: datetime) -> int | None:
+    """Whole days since the respond-by date (at least 1), for a delivered or
+    acknowledged letter whose date has passed: the letters
+    `services.letters_mark_overdue` marks on the timeline."""
+    if letter.status not in (LetterStatus.DELIVERED, LetterStatus.ACKNOWLEDGED):
+        return None
+    if letter.respond_by is None or letter.respond_by > now:
+        return None
+    return max(1, (now - letter.respond_by).days)
+
+
+def letters_index(*, limit: int = INDEX_LIMIT, now: datetime | None = None) -> LetterIndex:
+    """The public index: open letters, newest first, then past ones
+    (PAST_STATUSES), newest first, each with its counts and what became of
+    it.  Four queries whatever the number of letters: the open letters, the
+    past ones with their first delivery and response dates, and the counts
+    of both (`letter_counts_many`)."""
+    now = now or timezone.now()
+    open_letters = list(letters_open()[:limit])
+    first_delivery = Delivery.objects.filter(letter=OuterRef("pk")).order_by("delivered_at", "id")
+    first_response = Response.objects.filter(letter=OuterRef("pk")).order_by("created_at", "id")
+    past_letters = list(
+        Letter.objects.filter(status__in=PAST_STATUSES)
+        .annotate(
+            first_delivered_at=Subquery(first_delivery.values("delivered_at")[:1]),
+            first_responded_at=Subquery(first_response.values("created_at")[:1]),
+        )
+        .order_by("-published_at", "-id")[:limit]
+    )
+    counts = letter_counts_many([x.pk for x in open_letters] + [x.pk for x in past_letters])
+    return LetterIndex(
+        open=[(letter, counts[letter.pk]) for letter in open_letters],
+        past=[
+            PastLetter(
+                letter=letter,
+                counts=counts[letter.pk],
+                outcome=_OUTCOMES[LetterStatus(letter.status)],
+                delivered_at=letter.first_delivered_at,
+                responded_at=letter.first_responded_at,
+                overdue_days=_overdue_days(letter, now),
+            )
+            for letter in past_letters
+        ],
+    )
 
 
 def letter_text(letter: Letter, language: str) -> LetterText:

@@ -14,6 +14,7 @@ from django.urls import reverse
 from config.celery import app as celery_app
 from letters.models import Display, Signature
 from letters.tests.factories import confirmed_signature, signature_of
+from letters.tests.test_index_past import make_past_letters
 from letters.tokens import Purpose, make_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -161,3 +162,17 @@ def test_the_email_sent_update_is_prepared_once_per_connection(open_letter, smtp
     assert sum('SET "emails_sent"' in s for s in prepared) == prepared_expected()
     assert list(Signature.objects.values_list("emails_sent", flat=True)) == [1, 1, 1]
     assert all(s.confirmation_sent_at for s in Signature.objects.all())
+
+
+@pytest.mark.parametrize("past", [2, 20])
+def test_building_the_index_costs_a_fixed_number_of_queries(
+    client, open_letter, organiser, past, django_assert_max_num_queries
+):
+    """Open letters, then past ones with their outcome (issue 20): the open
+    letters, the past ones with their delivery and response dates, and the
+    counts of both (two queries), whatever the number of letters."""
+    make_past_letters(organiser, past)
+    with django_assert_max_num_queries(4):
+        assert client.get("/letters/").status_code == 200
+    with django_assert_max_num_queries(0):  # the cached copy: no query at all
+        assert client.get("/letters/").status_code == 200

@@ -103,10 +103,12 @@ def letter_context(letter: Letter, form: SignForm | None) -> dict[str, Any]:
 @require_safe
 @language_from_query
 def letter_index(request: HttpRequest) -> HttpResponse:
+    """Open letters, then past ones with what became of them (closed,
+    delivered, acknowledged, responded); drafts and archived letters never."""
+
     def context() -> dict[str, Any]:
-        letters = list(selectors.letters_open()[:100])
-        counts = selectors.letter_counts_many([letter.pk for letter in letters])
-        return {"rows": [(letter, counts[letter.pk]) for letter in letters]}
+        index = selectors.letters_index()
+        return {"rows": index.open, "past": index.past}
 
     return public_page(request, "index", "letters/index.html", context)
 
