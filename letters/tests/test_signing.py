@@ -506,3 +506,15 @@ def test_dots_still_matter_elsewhere(client, open_letter):
     sign(client, open_letter, email="annlee@example.org")
 
     assert Signature.objects.count() == 2
+
+
+def test_the_language_links_after_a_failed_sign_lead_to_the_letter_page(client, open_letter):
+    """The page answering a failed sign POST is the letter page at the sign
+    URL (which answers POST only): its language links name the letter."""
+    response = sign(client, open_letter, email="not-an-address")
+
+    assert response.status_code == 400
+    link = re.search(r'<a href="([^"]*)\?lang=de" hreflang="de"', response.content.decode())
+    assert link is not None
+    assert link.group(1) == open_letter.get_absolute_url()
+    assert client.get(f"{link.group(1)}?lang=de").status_code == 200
