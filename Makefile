@@ -35,13 +35,17 @@ run: $(VENV)/.installed messages
 	DEBUG=1 $(PY) manage.py migrate --noinput -v 0
 	DEBUG=1 $(PY) manage.py load_demo
 	@echo ""
-	@echo "  Undersigned is running (embedded mode: SQLite, in-process tasks, local outbox)"
+	@echo "  Undersigned is running (embedded mode: SQLite, in-process tasks and periodic tasks, local outbox)"
 	@echo "  Demo letter:   http://$(HOST):$(PORT)/letters/northwind-ice/"
 	@echo "  Open letters:  http://$(HOST):$(PORT)/letters/"
 	@echo "  API:           http://$(HOST):$(PORT)/api/letters/"
 	@echo "  Local outbox:  http://$(HOST):$(PORT)/outbox/   (every email the site sends)"
 	@echo "  Organiser login: http://$(HOST):$(PORT)/accounts/login/  organiser@example.org / undersigned-demo"
 	@echo ""
+	@# The periodic tasks (counts, sweeps, closing, retention) run beside the
+	@# server in their own process, as beat would; stopped with it.
+	DEBUG=1 $(PY) manage.py run_periodic & periodic=$$!; \
+	trap 'kill $$periodic 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(PY) manage.py runserver $(HOST):$(PORT)
 
 check-test-services: $(VENV)/.dev-installed

@@ -1,6 +1,8 @@
 """`make run`'s embedded default, as a newcomer meets it: no DATABASE_URL,
 REDIS_URL or EMAIL_URL.  SQLite, in-process tasks and the local outbox carry
-the whole flow: sign, read the email at /outbox/, confirm, see the count."""
+the whole flow: sign, read the email at /outbox/, confirm, see the count;
+and `manage.py run_periodic`, which `make run` starts beside the server,
+folds the counts as beat would (the admin's "confirmed (folded)")."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import json
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -43,6 +46,13 @@ def embedded_site(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    periodic = subprocess.Popen(  # as `make run` starts it
+        [*manage, "run_periodic"],
+        cwd=BASE_DIR,
+        env={**env, "COUNT_INTERVAL": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -52,12 +62,14 @@ def embedded_site(tmp_path):
         except OSError:
             time.sleep(0.2)
     yield base
-    server.terminate()
-    server.wait(timeout=10)
+    for process in (server, periodic):
+        process.terminate()
+        process.wait(timeout=10)
 
 
-def test_newcomer_signs_and_confirms_through_the_local_outbox(embedded_site):
+def test_newcomer_signs_and_confirms_through_the_local_outbox(embedded_site, tmp_path):
     base = embedded_site
+    base_dir = tmp_path
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
 
@@ -104,3 +116,16 @@ def test_newcomer_signs_and_confirms_through_the_local_outbox(embedded_site):
         count = json.loads(get("/api/letters/northwind-ice/"))["confirmed_count"]
         time.sleep(0.5)
     assert count == before + 1
+
+    def folded() -> int:  # what the admin shows as "confirmed (folded)"
+        with sqlite3.connect(base_dir / "db.sqlite3") as db:
+            (value,) = db.execute(
+                "SELECT s.confirmed FROM letters_letterstats s"
+                " JOIN letters_letter l ON l.id = s.letter_id WHERE l.slug = 'northwind-ice'"
+            ).fetchone()
+        return int(value)
+
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and folded() != before + 1:
+        time.sleep(0.5)
+    assert folded() == before + 1
