@@ -104,3 +104,13 @@ def test_organiser_can_turn_on_totp_and_gets_recovery_codes(client, organiser):
         {"login": organiser.email, "password": "correct horse battery staple"},
     )
     assert login["Location"] == reverse("mfa_authenticate")  # second factor asked for
+
+
+def test_account_emails_name_the_site_not_the_host_the_request_came_through(client, settings):
+    settings.SITE_URL = "https://letters.example.net"
+    signup(client, "named.site@example.org")
+
+    (message,) = [m for m in mail.outbox if "named.site@example.org" in m.to]
+    assert message.subject.startswith("[Undersigned] ")
+    assert message.body.startswith("Hello from Undersigned!")  # not the request's host
+    assert message.body.rstrip().endswith("Thank you for using Undersigned!\nletters.example.net")
