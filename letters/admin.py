@@ -22,7 +22,13 @@ class LetterAdmin(admin.ModelAdmin):
     list_filter = ("status", "language")
     search_fields = ("title", "slug")
     readonly_fields = ("current_version", "published_at", "preview_token_hash")
-    actions = ("export_counts_csv", "export_counts_json", "export_summary_csv", "erase_identities")
+    actions = (
+        "export_counts_csv",
+        "export_counts_json",
+        "export_counts_notes",
+        "export_summary_csv",
+        "erase_identities",
+    )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Letter]:
         return super().get_queryset(request).select_related("stats")
@@ -35,18 +41,25 @@ class LetterAdmin(admin.ModelAdmin):
     def _export(
         self, request: HttpRequest, queryset: QuerySet[Letter], fmt: str
     ) -> HttpResponseBase:
+        """The counts of the selected letters, every kind, at EXPORT_MIN_GROUP
+        (admins get no lower threshold), in a file named after the letter
+        (or "letters" for several) and the day; "notes" is the text saying
+        what the columns mean (no counts, so not audited)."""
         letters = list(queryset.order_by("id"))
-        threshold = exports.export_threshold()  # EXPORT_MIN_GROUP: admins get no lower one
-        services.audit(
-            actor=request.user,
-            action="export.admin",
-            target=",".join(x.slug for x in letters),
-            kinds=",".join(exports.KINDS),
-            threshold=threshold,
-            format=fmt,
-        )
+        threshold = exports.export_threshold()
+        meta = exports.counts_meta(letters, exports.KINDS, threshold)
+        if fmt != "notes":
+            services.audit(
+                actor=request.user,
+                action="export.admin",
+                target=",".join(x.slug for x in letters),
+                kinds=",".join(exports.KINDS),
+                threshold=threshold,
+                format=fmt,
+            )
         rows = exports.letters_count_rows(letters, exports.KINDS, threshold)
-        return exports.http_response(rows, exports.COUNT_FIELDS, fmt, "letters-counts")
+        stem = f"{letters[0].slug}-counts" if len(letters) == 1 else "letters-counts"
+        return exports.http_response(rows, exports.COUNT_FIELDS, fmt, stem, meta)
 
     @admin.action(description="Export counts of the selected letters (CSV)")
     def export_counts_csv(
@@ -60,6 +73,12 @@ class LetterAdmin(admin.ModelAdmin):
     ) -> HttpResponseBase:
         return self._export(request, queryset, "json")
 
+    @admin.action(description="Explain the columns of the counts export (text)")
+    def export_counts_notes(
+        self, request: HttpRequest, queryset: QuerySet[Letter]
+    ) -> HttpResponseBase:
+        return self._export(request, queryset, "notes")
+
     @admin.action(description="Export a summary of the selected letters (CSV)")
     def export_summary_csv(
         self, request: HttpRequest, queryset: QuerySet[Letter]
@@ -69,7 +88,9 @@ class LetterAdmin(admin.ModelAdmin):
             actor=request.user, action="export.summary", target=f"{len(letters)} letters"
         )
         rows = exports.summary_rows(letters)
-        return exports.http_response(rows, exports.SUMMARY_FIELDS, "csv", "letters-summary")
+        return exports.http_response(
+            rows, exports.SUMMARY_FIELDS, "csv", "letters-summary", exports.summary_meta()
+        )
 
     @admin.action(description="Erase all signer identities now (keeps counts)")
     def erase_identities(self, request: HttpRequest, queryset: QuerySet[Letter]) -> None:

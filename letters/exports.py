@@ -8,75 +8,163 @@ through `suppress`: cells below the threshold are reported as suppressed,
 with complementary suppression.  The threshold is never below
 EXPORT_MIN_GROUP, whoever asks (`count_rows` refuses a lower one).  No
 export carries a signer's email; the signatory list holds public signers
-only.  Callers audit every export, with its threshold
-(`letters.services.audit`).
+only.  No export counts or lists pending signatures, for anyone, admins
+included: anyone can start one with anyone's address (rule 8).  Paper
+signatures are their own kind ("paper"), never added to a verified count.
+Callers audit every export, with its threshold (`letters.services.audit`).
+
+What an export is, is said with it, the same way from the organiser page,
+the admin and the command (`counts_meta`, `summary_meta`,
+`signatories_meta`): JSON is `{"meta": {...}, "rows": [...]}`, the meta
+naming the letters, the day it was made, what each column and kind means,
+the suppression rule and threshold applied and that pending signatures are
+left out; CSV stays plain rows under one header line (anything above the
+header would break a spreadsheet's columns), in a file named after the
+letter and the day, and the same meta comes as a text download of its own
+(`notes_text`, format "notes").  CSV starts with a UTF-8 byte-order mark,
+so spreadsheet programs show names with accents intact; read it back with
+the "utf-8-sig" codec.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import Q
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from letters import selectors
 from letters.models import Display, Letter, Signature, SignatureStatus
 from letters.suppression import Cell, suppress
 
-FORMATS = ("csv", "json")
+FORMATS = ("csv", "json")  # the data formats of every export
+COUNT_FORMATS = (*FORMATS, "notes")  # count exports also explain themselves
+BOM = "\ufeff"  # UTF-8 byte-order mark: spreadsheet programs then read UTF-8
 COUNT_FIELDS = ["letter", "kind", "key", "count", "suppressed"]
 SUMMARY_FIELDS = [
-    "letter", "title", "status", "confirmed", "public", "anonymous", "pending",
-    "withdrawn", "invalidated", "flagged", "paper",
+    "letter", "title", "status", "confirmed", "public", "anonymous", "withdrawn",
+    "invalidated", "flagged", "paper",
 ]  # fmt: skip
 SIGNATORY_FIELDS = ["name", "job_title", "team", "location", "comment", "confirmed_at"]
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
-# What a kind's cells come from: (letter, threshold, for_organisers).
-CellSource = Callable[[Letter, int, bool], Iterable[Cell]]
+# What each column means, said in every export's meta and notes.
+COUNT_COLUMNS: dict[str, Promise] = {
+    "letter": _("the letter's short name (its address is /letters/<letter>/)"),
+    "kind": _("what is counted (see the kinds)"),
+    "key": _(
+        "which group of that kind: a status, a day (YYYY-MM-DD), a version number, a team or "
+        'location ("—" for signers who gave none; empty on the one row that stands for every '
+        'hidden team or location), or "paper"'
+    ),
+    "count": _(
+        "how many; empty (null in JSON) when suppressed.  Day rows are the net change of the "
+        "total on that day and may be negative"
+    ),
+    "suppressed": _(
+        "True when the count is hidden (see the suppression rule), False when it is shown"
+    ),
+}
+SUMMARY_COLUMNS: dict[str, Promise] = {
+    "letter": _("the letter's short name (its address is /letters/<letter>/)"),
+    "title": _("the letter's title"),
+    "status": _("the letter's status (draft, open, closed, delivered, ...)"),
+    "confirmed": _(
+        "confirmed, counted signatures, anonymous ones included (paper signatures not included)"
+    ),
+    "public": _("confirmed signers who show their name"),
+    "anonymous": _("confirmed signers who chose to stay anonymous"),
+    "withdrawn": _("signatures withdrawn by their signers"),
+    "invalidated": _("signatures invalidated by the organisers"),
+    "flagged": _("confirmed signatures held by the rate limits, not counted"),
+    "paper": _(
+        'signatures on paper, as recorded by the organisers: not verified, not in "confirmed"'
+    ),
+}
+SIGNATORY_COLUMNS: dict[str, Promise] = {
+    "name": _("the name the signer chose to show"),
+    "job_title": _("job title, if given"),
+    "team": _("team, if given"),
+    "location": _("location, if given"),
+    "comment": _("comment, if given"),
+    "confirmed_at": _("when the signature was confirmed (ISO 8601, UTC)"),
+}
+SUPPRESSION_RULE = _(
+    "Groups (days, teams, locations) with fewer than %(threshold)s signatures are hidden; if "
+    "only one group of a kind would be hidden, the next smallest is hidden too, so that no "
+    "hidden group can be worked out from the total.  Hidden teams and locations are not "
+    "named: they are one row with an empty key.  Statuses, versions and paper signatures are "
+    "not groups of people and are not suppressed."
+)
+PENDING_RULE = _(
+    "Not included: signatures still waiting for their email confirmation are in no export, "
+    "for anyone (anyone can start one with anyone's address)."
+)
+ANONYMOUS_RULE = _(
+    'Anonymous signers are counted in the totals (status "confirmed", days) only: never in '
+    "a team, location or version row, and never named."
+)
+CSV_NOTE = _(
+    "The CSV file is UTF-8 and starts with a byte-order mark, so spreadsheet programs show "
+    'names with accents intact; to read it in a program, decode it as "utf-8-sig".'
+)
+
+# What a kind's cells come from: (letter, threshold).
+CellSource = Callable[[Letter, int], Iterable[Cell]]
 
 
 @dataclass(frozen=True)
 class CountKind:
     """One kind of count export.  `cells` gives its cells in order; a
     breakdown by group suppresses them at the threshold it is given (a
-    suppressed cell has count None).  `names_people`: its keys can point at a
-    person (a team, a location), so its suppressed cells are reported as one
-    unnamed row, not by name."""
+    suppressed cell has count None; `suppressed` says the kind does).
+    `names_people`: its keys can point at a person (a team, a location), so
+    its suppressed cells are reported as one unnamed row, not by name."""
 
     name: str
-    label: str
+    label: Promise
     cells: CellSource
+    suppressed: bool = False
     names_people: bool = False
 
 
-def _status_cells(letter: Letter, threshold: int, for_organisers: bool) -> list[Cell]:
-    # Organisers get no pending count (see selectors.letter_status_counts).
-    raw = selectors.letter_status_counts(letter=letter, with_pending=not for_organisers)
+def _status_cells(letter: Letter, threshold: int) -> list[Cell]:
+    # No pending count for anyone (see selectors.letter_status_counts).
+    raw = selectors.letter_status_counts(letter=letter, with_pending=False)
     return [Cell(key, n) for key, n in raw.items()]
 
 
-def _day_cells(letter: Letter, threshold: int, for_organisers: bool) -> list[Cell]:
+def _day_cells(letter: Letter, threshold: int) -> list[Cell]:
     raw = selectors.letter_day_counts(letter=letter)
     return sorted(suppress(raw, threshold), key=lambda c: c.label)
 
 
-def _version_cells(letter: Letter, threshold: int, for_organisers: bool) -> list[Cell]:
+def _version_cells(letter: Letter, threshold: int) -> list[Cell]:
     counts = selectors.letter_version_counts(letter=letter)
     return [Cell(str(number), n) for number, n in sorted(counts.items())]
 
 
 def _group_cells(field: str) -> CellSource:
-    def cells(letter: Letter, threshold: int, for_organisers: bool) -> list[Cell]:
+    def cells(letter: Letter, threshold: int) -> list[Cell]:
         return selectors.letter_group_counts(letter=letter, field=field, threshold=threshold)
 
     return cells
+
+
+def _paper_cells(letter: Letter, threshold: int) -> list[Cell]:
+    # A number the organisers typed in: its own row, never added to a
+    # verified count.
+    return [Cell("paper", letter.paper_count)]
 
 
 # Every kind of count export, in the order exports list them.  The views,
@@ -85,12 +173,44 @@ def _group_cells(field: str) -> CellSource:
 COUNT_KINDS: dict[str, CountKind] = {
     kind.name: kind
     for kind in [
-        CountKind("status", "signatures by status", _status_cells),
-        CountKind("day", "net change of the total by day", _day_cells),
-        CountKind("version", "signatures by version signed", _version_cells),
-        CountKind("team", "public signers by team", _group_cells("team"), names_people=True),
         CountKind(
-            "location", "public signers by location", _group_cells("location"), names_people=True
+            "status",
+            _(
+                "signatures by status: confirmed (counted, anonymous ones included), "
+                "withdrawn, invalidated, flagged (confirmed but held, not counted)"
+            ),
+            _status_cells,
+        ),
+        CountKind(
+            "day",
+            _("net change of the confirmed total by day (site time zone)"),
+            _day_cells,
+            suppressed=True,
+        ),
+        CountKind(
+            "version", _("public signers by version of the text they signed"), _version_cells
+        ),
+        CountKind(
+            "team",
+            _("public signers by team"),
+            _group_cells("team"),
+            suppressed=True,
+            names_people=True,
+        ),
+        CountKind(
+            "location",
+            _("public signers by location"),
+            _group_cells("location"),
+            suppressed=True,
+            names_people=True,
+        ),
+        CountKind(
+            "paper",
+            _(
+                "signatures on paper, as recorded by the organisers: not verified, and in no "
+                "other row"
+            ),
+            _paper_cells,
         ),
     ]
 }
@@ -121,26 +241,22 @@ def export_threshold(threshold: int | None = None) -> int:
     return threshold
 
 
-def count_rows(
-    letter: Letter, kind: str, threshold: int | None = None, *, for_organisers: bool = False
-) -> Iterator[dict[str, Any]]:
+def count_rows(letter: Letter, kind: str, threshold: int | None = None) -> Iterator[dict[str, Any]]:
     """One letter's counts of one kind (`COUNT_KINDS`).  Group kinds are
     suppressed; hidden team and location cells are reported as one unnamed
     row (a team's name can point at a person).  Team and location rows count
     public signers only; day rows are net changes of the total (may be
-    negative).  Organisers get no pending count.  Raises ValueError at once
-    (not on the first row) for an unknown kind or a threshold below
-    EXPORT_MIN_GROUP."""
+    negative); paper signatures are a kind of their own.  No pending count,
+    whoever asks.  Raises ValueError at once (not on the first row) for an
+    unknown kind or a threshold below EXPORT_MIN_GROUP."""
     if kind not in COUNT_KINDS:
         raise ValueError(kind)
-    return _count_rows(letter, COUNT_KINDS[kind], export_threshold(threshold), for_organisers)
+    return _count_rows(letter, COUNT_KINDS[kind], export_threshold(threshold))
 
 
-def _count_rows(
-    letter: Letter, kind: CountKind, threshold: int, for_organisers: bool
-) -> Iterator[dict[str, Any]]:
+def _count_rows(letter: Letter, kind: CountKind, threshold: int) -> Iterator[dict[str, Any]]:
     hidden = False
-    for cell in kind.cells(letter, threshold, for_organisers):
+    for cell in kind.cells(letter, threshold):
         if cell.count is None and kind.names_people:
             hidden = True
             continue
@@ -158,11 +274,7 @@ def _count_rows(
 
 
 def letters_count_rows(
-    letters: Iterable[Letter],
-    kinds: Iterable[str],
-    threshold: int | None = None,
-    *,
-    for_organisers: bool = False,
+    letters: Iterable[Letter], kinds: Iterable[str], threshold: int | None = None
 ) -> Iterator[dict[str, Any]]:
     """Every letter's counts of every kind; refuses (ValueError, at once) an
     unknown kind or a threshold below EXPORT_MIN_GROUP, like `count_rows`."""
@@ -175,15 +287,16 @@ def letters_count_rows(
     def rows() -> Iterator[dict[str, Any]]:
         for letter in letters:
             for kind in kinds:
-                yield from count_rows(letter, kind, threshold, for_organisers=for_organisers)
+                yield from count_rows(letter, kind, threshold)
 
     return rows()
 
 
 def summary_rows(letters: Iterable[Letter]) -> Iterator[dict[str, Any]]:
-    """The cross-letter summary for admins: one row per letter."""
+    """The cross-letter summary for admins: one row per letter (no pending
+    count: see the module's docstring)."""
     for letter in letters:
-        status = selectors.letter_status_counts(letter=letter)
+        status = selectors.letter_status_counts(letter=letter, with_pending=False)
         counts = selectors.letter_counts(letter_id=letter.pk)
         yield {
             "letter": letter.slug,
@@ -192,7 +305,6 @@ def summary_rows(letters: Iterable[Letter]) -> Iterator[dict[str, Any]]:
             "confirmed": counts.confirmed,
             "public": counts.public,
             "anonymous": counts.anonymous,
-            "pending": status[SignatureStatus.PENDING],
             "withdrawn": status[SignatureStatus.WITHDRAWN],
             "invalidated": status[SignatureStatus.INVALIDATED],
             "flagged": status["flagged"],
@@ -215,6 +327,120 @@ def signatory_rows(letter: Letter) -> Iterator[dict[str, Any]]:
         yield record
 
 
+# --- What an export is: the meta of its JSON, and its notes ------------------------------
+
+
+def _meta(
+    export: str,
+    about: str,
+    letters: Sequence[Letter] | None,
+    columns: dict[str, Promise],
+    kinds: dict[str, str] | None = None,
+    suppression: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What every export's meta says, in the order a person reads it; built
+    when the export is asked for (in the asker's language), before any row
+    is read.  The day, not a time: two downloads of unchanged counts are the
+    same bytes (and the tests that compare exports before and after an
+    action can say so)."""
+    meta: dict[str, Any] = {"export": export, "about": about}
+    if letters is not None:
+        meta["letters"] = [{"slug": letter.slug, "title": letter.title} for letter in letters]
+    meta |= {
+        "generated_on": timezone.localdate().isoformat(),
+        "time_zone": settings.TIME_ZONE,
+        "columns": {name: str(text) for name, text in columns.items()},
+    }
+    if kinds is not None:
+        meta["kinds"] = kinds
+    return meta | {
+        "suppression": suppression,
+        "pending_included": False,
+        "pending": str(PENDING_RULE),
+        "anonymous": str(ANONYMOUS_RULE),
+    }
+
+
+def counts_meta(letters: Sequence[Letter], kinds: Sequence[str], threshold: int) -> dict[str, Any]:
+    """The meta of a count export: the letters, the day, what each column
+    and each kind included means, the suppression rule and the threshold
+    applied, and that pending signatures are not included."""
+    return _meta(
+        "counts",
+        gettext("Signature counts, one row per count."),
+        letters,
+        COUNT_COLUMNS,
+        kinds={kind: str(COUNT_KINDS[kind].label) for kind in kinds},
+        suppression={
+            "threshold": threshold,
+            "kinds": [kind for kind in kinds if COUNT_KINDS[kind].suppressed],
+            "rule": str(SUPPRESSION_RULE) % {"threshold": threshold},
+        },
+    )
+
+
+def summary_meta() -> dict[str, Any]:
+    """The admins' summary: totals per letter, no groups, nothing suppressed
+    (its rows name the letters)."""
+    return _meta(
+        "summary",
+        gettext("One row per letter: its totals (for admins; no groups, nothing suppressed)."),
+        None,
+        SUMMARY_COLUMNS,
+    )
+
+
+def signatories_meta(letter: Letter) -> dict[str, Any]:
+    return _meta(
+        "signatories",
+        gettext(
+            "The public signatories: confirmed signers who chose to show their name, oldest "
+            "first.  Anonymous, withdrawn, invalidated and held signatures are never listed, "
+            "and no email address is."
+        ),
+        [letter],
+        SIGNATORY_COLUMNS,
+    )
+
+
+def notes_text(meta: dict[str, Any]) -> str:
+    """The meta as plain text, for people: the notes that go with a CSV."""
+    lines = [meta["about"], ""]
+    for letter in meta.get("letters", []):
+        lines.append(gettext("Letter: %(title)s (%(slug)s)") % letter)
+    lines.append(
+        gettext("Made on %(day)s (dates in the %(zone)s time zone).")
+        % {"day": meta["generated_on"], "zone": meta["time_zone"]}
+    )
+    lines += ["", gettext("Columns:")]
+    lines += [f"  {name}: {text}" for name, text in meta["columns"].items()]
+    if meta.get("kinds"):
+        lines += ["", gettext('Kinds (the "kind" column):')]
+        lines += [f"  {name}: {text}" for name, text in meta["kinds"].items()]
+    if meta.get("suppression"):
+        lines += [
+            "",
+            gettext("Small groups (threshold applied: %(threshold)s):")
+            % {"threshold": meta["suppression"]["threshold"]},
+            "  " + meta["suppression"]["rule"],
+        ]
+    lines += [
+        "",
+        gettext("Pending signatures:"),
+        "  " + meta["pending"],
+        "",
+        gettext("Anonymous signers:"),
+        "  " + meta["anonymous"],
+        "",
+        str(CSV_NOTE),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# --- Streams and downloads -----------------------------------------------------------------
+
+
 class _Echo:
     """A write-only file that hands back what is written (for csv.writer)."""
 
@@ -223,35 +449,72 @@ class _Echo:
 
 
 def stream_csv(rows: Iterable[dict[str, Any]], fields: list[str]) -> Iterator[str]:
+    """A byte-order mark, one header line, then the rows (nothing above the
+    header: spreadsheets take the first line for the column names)."""
     writer = csv.writer(_Echo(), lineterminator="\n")
-    yield writer.writerow(fields)
+    yield BOM + writer.writerow(fields)
     for row in rows:
         yield writer.writerow([neutralise(row.get(f)) for f in fields])
 
 
-def stream_json(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
-    yield "["
+def stream_json(rows: Iterable[dict[str, Any]], meta: dict[str, Any]) -> Iterator[str]:
+    """`{"meta": ..., "rows": [...]}`, a row at a time."""
+    yield '{"meta": ' + json.dumps(meta, ensure_ascii=False) + ',\n"rows": ['
     first = True
     for row in rows:
         yield ("\n" if first else ",\n") + json.dumps(row, ensure_ascii=False)
         first = False
-    yield "\n]\n"
+    yield "\n]}\n"
 
 
-def stream(rows: Iterable[dict[str, Any]], fields: list[str], fmt: str) -> Iterator[str]:
-    if fmt not in FORMATS:
+def stream(
+    rows: Iterable[dict[str, Any]], fields: list[str], fmt: str, meta: dict[str, Any]
+) -> Iterator[str]:
+    """The export as text chunks: CSV, JSON (with its meta) or the notes
+    (the meta alone; the rows are not read)."""
+    if fmt not in COUNT_FORMATS:
         raise ValueError(fmt)
-    return stream_csv(rows, fields) if fmt == "csv" else stream_json(rows)
+    if fmt == "csv":
+        return stream_csv(rows, fields)
+    if fmt == "json":
+        return stream_json(rows, meta)
+    return iter([notes_text(meta)])
+
+
+def filename(stem: str, meta: dict[str, Any], fmt: str) -> str:
+    """`<stem>-<day>.csv`, `.json`, or `-notes.txt`: the day the export was
+    made, so that downloads on different days do not overwrite each other
+    and the notes sit next to their CSV."""
+    name = f"{stem}-{meta['generated_on']}"
+    return f"{name}-notes.txt" if fmt == "notes" else f"{name}.{fmt}"
+
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "notes": "text/plain; charset=utf-8",
+}
+
+
+def _download(response: HttpResponse | StreamingHttpResponse, name: str) -> None:
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "private, no-store"
 
 
 def http_response(
-    rows: Iterable[dict[str, Any]], fields: list[str], fmt: str, filename: str
-) -> StreamingHttpResponse:
-    """A streamed download (nothing is built in memory first)."""
-    content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
-    response = StreamingHttpResponse(stream(rows, fields, fmt), content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
-    response["Cache-Control"] = "private, no-store"
+    rows: Iterable[dict[str, Any]], fields: list[str], fmt: str, stem: str, meta: dict[str, Any]
+) -> HttpResponse | StreamingHttpResponse:
+    """A download: CSV and JSON streamed (nothing is built in memory first),
+    the notes (a page of text about the export) in one piece."""
+    if fmt == "notes":
+        response: HttpResponse | StreamingHttpResponse = HttpResponse(
+            notes_text(meta), content_type=CONTENT_TYPES[fmt]
+        )
+    else:
+        response = StreamingHttpResponse(
+            stream(rows, fields, fmt, meta), content_type=CONTENT_TYPES[fmt]
+        )
+    _download(response, filename(stem, meta, fmt))
     return response
 
 
@@ -260,8 +523,8 @@ COPY_CHUNK = 64 * 1024
 
 def signatory_csv_copy(letter: Letter) -> Iterator[bytes]:
     """The public signatory list as CSV straight from PostgreSQL's COPY:
-    the same columns, rows, order and formula neutralising as
-    `stream_csv(signatory_rows(...))`, at the speed of `psql \\copy` and in
+    the same byte-order mark, columns, rows, order and formula neutralising
+    as `stream_csv(signatory_rows(...))`, at the speed of `psql \\copy` and in
     constant memory (COPY streams; blocks are passed on as they come)."""
     table = connection.ops.quote_name(Signature._meta.db_table)
 
@@ -280,7 +543,7 @@ def signatory_csv_copy(letter: Letter) -> Iterator[bytes]:
         "WHERE letter_id = %s AND status = %s AND display = %s AND NOT flagged "
         "ORDER BY confirmed_at, id) TO STDOUT WITH (FORMAT csv)"
     )
-    buffer = bytearray((",".join(SIGNATORY_FIELDS) + "\n").encode())
+    buffer = bytearray((BOM + ",".join(SIGNATORY_FIELDS) + "\n").encode())
     with connection.cursor() as cursor:
         raw = cursor.cursor  # psycopg's own cursor, for COPY
         with raw.copy(query, [letter.pk, SignatureStatus.CONFIRMED, Display.PUBLIC]) as copy:
@@ -296,13 +559,16 @@ def signatory_csv_copy(letter: Letter) -> Iterator[bytes]:
 
 def signatories_http_response(letter: Letter, fmt: str) -> StreamingHttpResponse:
     """CSV through COPY on PostgreSQL; JSON (and SQLite) through the ORM."""
+    meta = signatories_meta(letter)
+    stem = f"{letter.slug}-signatories"
     if fmt == "csv" and connection.vendor == "postgresql":
         response = StreamingHttpResponse(
-            signatory_csv_copy(letter), content_type="text/csv; charset=utf-8"
+            signatory_csv_copy(letter), content_type=CONTENT_TYPES[fmt]
         )
-        response["Content-Disposition"] = f'attachment; filename="{letter.slug}-signatories.csv"'
-        response["Cache-Control"] = "private, no-store"
+        _download(response, filename(stem, meta, fmt))
         return response
-    return http_response(
-        signatory_rows(letter), SIGNATORY_FIELDS, fmt, f"{letter.slug}-signatories"
-    )
+    if fmt not in FORMATS:
+        raise ValueError(fmt)
+    streamed = http_response(signatory_rows(letter), SIGNATORY_FIELDS, fmt, stem, meta)
+    assert isinstance(streamed, StreamingHttpResponse)
+    return streamed

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.utils import timezone
 
 from letters.models import AuditLog, Display, Letter
 from letters.tests.factories import ADMIN, TOTP_SECRET, confirmed_signature, make_admin
@@ -77,10 +78,13 @@ def test_staff_signs_in_with_totp_and_exports_counts_without_personal_data(
         # "Go" until Django 6.0, "Run" since.
         page.get_by_role("button", name=re.compile(r"^(Go|Run)$")).click()
     download = info.value
-    assert download.suggested_filename == "letters-counts.csv"
+    assert (
+        download.suggested_filename
+        == f"{letter.slug}-counts-{timezone.localdate().isoformat()}.csv"
+    )
     target = tmp_path / download.suggested_filename
     download.save_as(target)
-    body = target.read_text(encoding="utf-8")
+    body = target.read_text(encoding="utf-8-sig")  # the BOM spreadsheets need
 
     lines = body.splitlines()
     assert lines[0] == "letter,kind,key,count,suppressed"

@@ -66,7 +66,7 @@ def test_organiser_exports_counts_as_csv_with_small_groups_suppressed(
     response = organiser_client(organiser).get(url, {"format": "csv", "kind": "team"})
 
     assert response.streaming
-    rows = list(csv.DictReader(io.StringIO(streamed(response).decode())))
+    rows = list(csv.DictReader(io.StringIO(streamed(response).decode("utf-8-sig"))))
     by_key = {r["key"]: r for r in rows}
     assert by_key["Data"]["count"] == "6"
     # Finance (1) and Legal (1 named; the anonymous one is in no team, only
@@ -82,11 +82,11 @@ def test_json_export_has_every_kind(letter_with_groups, organiser):
     url = reverse("organise:export_counts", kwargs={"slug": letter_with_groups.slug})
     response = organiser_client(organiser).get(url, {"format": "json"})
 
-    data = json.loads(streamed(response))
+    data = json.loads(streamed(response))["rows"]
     assert {row["kind"] for row in data} == set(exports.KINDS)
     status = {r["key"]: r["count"] for r in data if r["kind"] == "status"}
     assert status["confirmed"] == 9
-    assert "pending" not in status  # organisers: see letter_status_counts
+    assert "pending" not in status  # no one's export counts pending signatures
     versions = {r["key"]: r["count"] for r in data if r["kind"] == "version"}
     assert versions == {"1": 8}  # named signers only: the anonymous one is in the total
 
@@ -119,12 +119,12 @@ def test_export_counts_command_writes_a_file_and_a_summary(letter_with_groups, t
     out = tmp_path / "counts.csv"
     call_command("export_counts", "--letter", letter_with_groups.slug, "--kind", "team",
                  "--output", str(out))  # fmt: skip
-    rows = list(csv.DictReader(out.open()))
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig", newline="")))
     assert {r["key"] for r in rows} == {"Data", ""}
 
     summary = io.StringIO()
     call_command("export_counts", "--summary", "--format", "json", stdout=summary)
-    (row,) = json.loads(summary.getvalue())
+    (row,) = json.loads(summary.getvalue())["rows"]
     assert (row["letter"], row["confirmed"], row["anonymous"]) == (letter_with_groups.slug, 9, 1)
     assert AuditLog.objects.filter(action="export.command").count() == 2
 
@@ -144,7 +144,7 @@ def test_the_command_takes_a_higher_threshold_and_the_audit_log_records_it(lette
     call_command("export_counts", "--letter", letter_with_groups.slug, "--kind", "team",
                  "--threshold", "7", "--format", "json", stdout=out)  # fmt: skip
 
-    rows = json.loads(out.getvalue())
+    rows = json.loads(out.getvalue())["rows"]
     assert [(r["key"], r["count"]) for r in rows] == [("", None)]  # Data (6) is below 7
     entry = AuditLog.objects.get(action="export.command")
     assert entry.actor is None
@@ -246,7 +246,7 @@ def _breakdowns(letter: Letter, organiser: Any, admin_user: Any, token: str) -> 
             {"action": "export_counts_json", "_selected_action": [letter.pk]},
         )
     )
-    seen["admin"] = [r for r in json.loads(admin_body) if r["kind"] in {"team", "location"}]
+    seen["admin"] = [r for r in json.loads(admin_body)["rows"] if r["kind"] in {"team", "location"}]
     out = io.StringIO()
     call_command("export_counts", "--letter", letter.slug, "--kind", "team", "--kind",
                  "location", stdout=out)  # fmt: skip
@@ -314,10 +314,7 @@ def _group_rows(letter: Letter) -> dict[str, Any]:
     packet = _as_delivered(letter, None)
     return {
         "exports": [
-            row
-            for kind in ("team", "location")
-            for for_organisers in (True, False)
-            for row in exports.count_rows(letter, kind, for_organisers=for_organisers)
+            row for kind in ("team", "location") for row in exports.count_rows(letter, kind)
         ],
         "packet": (packet["teams"], packet["locations"]),
     }
@@ -380,7 +377,7 @@ def test_the_counts_export_does_not_place_a_lone_anonymous_signer_in_a_team(
             letter_with_groups, name=f"L{n}", email=f"l{n}@example.org", team="Legal"
         )
     confirmed_signature(letter_with_groups, name="Oz Ops", email="oz@example.org", team="Ops")
-    rows = list(exports.count_rows(letter_with_groups, "team", for_organisers=True))
+    rows = list(exports.count_rows(letter_with_groups, "team"))
     teams = {row["key"]: row["count"] for row in rows if not row["suppressed"]}
     # Legal: six named and one anonymous ("Quiet One"); 7 would place her
     # there.  Anonymous signers are in no team, however many share one.
@@ -390,7 +387,7 @@ def test_the_counts_export_does_not_place_a_lone_anonymous_signer_in_a_team(
             letter_with_groups, name="", email=f"a{n}@example.org", team="Data",
             display=Display.ANONYMOUS,
         )  # fmt: skip
-    rows = list(exports.count_rows(letter_with_groups, "team", for_organisers=True))
+    rows = list(exports.count_rows(letter_with_groups, "team"))
     assert {row["key"]: row["count"] for row in rows if not row["suppressed"]} == teams
 
 
@@ -511,10 +508,13 @@ def test_the_signatory_export_is_a_lazy_stream(letter_with_groups):
 
     with CaptureQueriesContext(connection) as queries:
         stream = exports.stream(
-            exports.signatory_rows(letter_with_groups), exports.SIGNATORY_FIELDS, "csv"
+            exports.signatory_rows(letter_with_groups),
+            exports.SIGNATORY_FIELDS,
+            "csv",
+            exports.signatories_meta(letter_with_groups),
         )
         header = next(stream)
-    assert header.startswith("name,job_title")
+    assert header.startswith("\ufeffname,job_title")
     assert len(queries) == 0
     rows = list(stream)
     assert len(rows) == 8  # public signers only
@@ -534,4 +534,257 @@ def test_the_copy_export_matches_the_orm_export_byte_for_byte(letter_with_groups
     copied = b"".join(exports.signatory_csv_copy(letter_with_groups))
 
     assert copied == orm
+    assert copied.startswith(b"\xef\xbb\xbfname,job_title,")  # the same byte-order mark
     assert b"'+Growth" in copied
+
+
+# --- What an export says about itself; BOM; paper; pending ----------------------------
+
+BOM = b"\xef\xbb\xbf"
+ADMIN_EXPORTS = ("export_counts_csv", "export_counts_json", "export_counts_notes",
+                 "export_summary_csv")  # fmt: skip
+
+
+def body_of(response: Any) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def every_export(letter: Letter, organiser: Any, admin_user: Any) -> dict[str, Any]:
+    """Every export of the letter, as bytes, with its Content-Disposition:
+    the organiser's downloads, the admin's actions and the command's
+    outputs, in every format each offers."""
+    seen: dict[str, Any] = {}
+    client, admin = organiser_client(organiser), organiser_client(admin_user)
+    for name, formats in (("export_counts", exports.COUNT_FORMATS),
+                          ("export_signatories", exports.FORMATS)):  # fmt: skip
+        url = reverse(f"organise:{name}", kwargs={"slug": letter.slug})
+        for fmt in formats:
+            response = client.get(url, {"format": fmt})
+            assert response.status_code == 200
+            seen[f"organiser {name} {fmt}"] = (body_of(response), response["Content-Disposition"])
+    for action in ADMIN_EXPORTS:
+        response = admin.post(
+            "/admin/letters/letter/", {"action": action, "_selected_action": [letter.pk]}
+        )
+        assert response.status_code == 200
+        seen[f"admin {action}"] = (body_of(response), response["Content-Disposition"])
+    for args in (["--letter", letter.slug], ["--summary"]):
+        for fmt in exports.COUNT_FORMATS:
+            out = io.StringIO()
+            call_command("export_counts", *args, "--format", fmt, stdout=out)
+            seen[f"command {args[0]} {fmt}"] = (out.getvalue().encode(), None)
+    return seen
+
+
+def test_csv_downloads_start_with_a_byte_order_mark_and_keep_accented_names(
+    open_letter, organiser, tmp_path
+):
+    """Spreadsheet programs take a CSV without a byte-order mark for the
+    local code page and show "ZoÃ«"; with it, "Zoë".  Programs read it back
+    with the "utf-8-sig" codec, header included."""
+    names = [f"Zoë Ñúñez-Škoda {n}" for n in range(5)]
+    for n, name in enumerate(names):
+        confirmed_signature(
+            open_letter, name=name, email=f"z{n}@example.org", team="Équipe Données",
+            location="Zürich",
+        )  # fmt: skip
+    today = timezone.localdate().isoformat()
+
+    seen = every_export(open_letter, organiser, staff(True))
+
+    for where, (body, _disposition) in seen.items():
+        if where.endswith("csv"):
+            assert body.startswith(BOM), where
+            assert not body.startswith(BOM * 2), where
+        else:  # JSON and the notes: no mark
+            assert not body.startswith(BOM), where
+    signatories, disposition = seen["organiser export_signatories csv"]  # COPY, on PostgreSQL
+    assert disposition == f'attachment; filename="{open_letter.slug}-signatories-{today}.csv"'
+    rows = list(csv.reader(io.StringIO(signatories.decode("utf-8-sig"))))
+    assert rows[0] == exports.SIGNATORY_FIELDS  # the mark is not part of the first name
+    assert [row[0] for row in rows[1:]] == names
+    counts, disposition = seen["organiser export_counts csv"]
+    assert disposition == f'attachment; filename="{open_letter.slug}-counts-{today}.csv"'
+    rows = list(csv.reader(io.StringIO(counts.decode("utf-8-sig"))))
+    assert rows[0] == exports.COUNT_FIELDS
+    assert [open_letter.slug, "team", "Équipe Données", "5", "False"] in rows
+    assert [open_letter.slug, "location", "Zürich", "5", "False"] in rows
+    admin_counts, disposition = seen["admin export_counts_csv"]
+    assert admin_counts == counts  # the same export, the same bytes
+    assert disposition == f'attachment; filename="{open_letter.slug}-counts-{today}.csv"'
+    assert seen["command --letter csv"][0] == counts
+    _summary, disposition = seen["admin export_summary_csv"]
+    assert disposition == f'attachment; filename="letters-summary-{today}.csv"'
+    # The command's file is UTF-8 with the mark, whatever the locale.
+    out = tmp_path / "counts.csv"
+    call_command("export_counts", "--letter", open_letter.slug, "--output", str(out))
+    assert out.read_bytes() == counts
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        assert {"Équipe Données", "Zürich"} <= {row["key"] for row in csv.DictReader(f)}
+
+
+def test_json_exports_carry_a_meta_saying_what_they_are(letter_with_groups, organiser, settings):
+    settings.EXPORT_MIN_GROUP = 6  # the threshold said is the one applied
+    slug, today = letter_with_groups.slug, timezone.localdate().isoformat()
+    url = reverse("organise:export_counts", kwargs={"slug": slug})
+
+    response = organiser_client(organiser).get(url, {"format": "json"})
+
+    assert response["Content-Disposition"] == f'attachment; filename="{slug}-counts-{today}.json"'
+    data = json.loads(streamed(response))
+    meta = data["meta"]
+    assert meta["export"] == "counts"
+    assert meta["letters"] == [{"slug": slug, "title": letter_with_groups.title}]
+    assert meta["generated_on"] == today
+    assert list(meta["columns"]) == exports.COUNT_FIELDS
+    assert all(meta["columns"].values())  # each column says what it means
+    assert list(meta["kinds"]) == list(exports.KINDS)
+    assert meta["suppression"]["threshold"] == 6
+    assert meta["suppression"]["kinds"] == ["day", "team", "location"]
+    assert "fewer than 6 " in meta["suppression"]["rule"]
+    assert meta["pending_included"] is False
+    assert {r["key"]: r["count"] for r in data["rows"] if r["kind"] == "team"} == {
+        "Data": 6, "": None,
+    }  # fmt: skip
+    team_only = organiser_client(organiser).get(url, {"format": "json", "kind": "team"})
+    only_team = json.loads(streamed(team_only))
+    assert list(only_team["meta"]["kinds"]) == ["team"]
+
+    # The admin's and the command's JSON say the same, with their threshold.
+    admin = json.loads(
+        streamed(
+            organiser_client(staff(True)).post(
+                "/admin/letters/letter/",
+                {"action": "export_counts_json", "_selected_action": [letter_with_groups.pk]},
+            )
+        )
+    )
+    assert admin["meta"] == meta
+    assert admin["rows"] == data["rows"]
+    out = io.StringIO()
+    call_command("export_counts", "--letter", slug, "--threshold", "8", "--format", "json",
+                 stdout=out)  # fmt: skip
+    command = json.loads(out.getvalue())
+    assert command["meta"]["suppression"]["threshold"] == 8
+    assert "fewer than 8 " in command["meta"]["suppression"]["rule"]
+    assert {k: v for k, v in command["meta"].items() if k != "suppression"} == {
+        k: v for k, v in meta.items() if k != "suppression"
+    }
+    out = io.StringIO()
+    call_command("export_counts", "--summary", "--format", "json", stdout=out)
+    summary = json.loads(out.getvalue())["meta"]
+    assert (summary["export"], list(summary["columns"])) == ("summary", exports.SUMMARY_FIELDS)
+    assert summary["pending_included"] is False
+    signatories = json.loads(
+        streamed(
+            organiser_client(organiser).get(
+                reverse("organise:export_signatories", kwargs={"slug": slug}), {"format": "json"}
+            )
+        )
+    )
+    assert list(signatories["meta"]["columns"]) == exports.SIGNATORY_FIELDS
+    assert signatories["meta"]["pending_included"] is False
+    assert len(signatories["rows"]) == 8  # public signers only
+
+
+def test_the_notes_explain_the_csv_and_are_the_same_from_page_admin_and_command(
+    letter_with_groups, organiser
+):
+    """A CSV has one header line and rows (anything above the header breaks
+    a spreadsheet's columns), so what it is comes as a text download of its
+    own, named to sit next to it."""
+    slug, today = letter_with_groups.slug, timezone.localdate().isoformat()
+    url = reverse("organise:export_counts", kwargs={"slug": slug})
+
+    response = organiser_client(organiser).get(url, {"format": "notes"})
+
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="{slug}-counts-{today}-notes.txt"'
+    )
+    assert response["Cache-Control"] == "private, no-store"
+    notes = response.content.decode()
+    assert f"{letter_with_groups.title} ({slug})" in notes
+    assert today in notes
+    for name in (*exports.COUNT_FIELDS, *exports.KINDS):
+        assert f"\n  {name}: " in notes
+    assert "threshold applied: 5" in notes
+    assert "Pending signatures:\n  Not included" in notes
+    assert "utf-8-sig" in notes
+    assert "Data" not in notes  # no counts, no groups: only what they mean
+    assert not AuditLog.objects.exists()  # nothing of anyone's in it, so not audited
+
+    admin = organiser_client(staff(True)).post(
+        "/admin/letters/letter/",
+        {"action": "export_counts_notes", "_selected_action": [letter_with_groups.pk]},
+    )
+    out = io.StringIO()
+    call_command("export_counts", "--letter", slug, "--format", "notes", stdout=out)
+    assert admin.content.decode() == notes
+    assert out.getvalue() == notes
+
+
+def test_paper_signatures_are_a_row_of_their_own_never_added_to_verified_counts(
+    letter_with_groups, organiser
+):
+    services.letter_set_paper_count(letter=letter_with_groups, count=12)
+    slug = letter_with_groups.slug
+    url = reverse("organise:export_counts", kwargs={"slug": slug})
+
+    data = json.loads(streamed(organiser_client(organiser).get(url, {"format": "json"})))
+
+    assert [r for r in data["rows"] if r["kind"] == "paper"] == [
+        {"letter": slug, "kind": "paper", "key": "paper", "count": 12, "suppressed": False}
+    ]
+    assert {r["key"]: r["count"] for r in data["rows"] if r["kind"] == "status"}[
+        "confirmed"
+    ] == 9  # the verified count stays the verified count
+    assert "paper" in data["meta"]["kinds"]["paper"]
+    line = f"{slug},paper,paper,12,False"
+    assert line in streamed(organiser_client(organiser).get(url)).decode("utf-8-sig")
+    admin_csv = organiser_client(staff(True)).post(
+        "/admin/letters/letter/",
+        {"action": "export_counts_csv", "_selected_action": [letter_with_groups.pk]},
+    )
+    assert line in streamed(admin_csv).decode("utf-8-sig")
+    out = io.StringIO()
+    call_command("export_counts", "--letter", slug, "--kind", "paper", stdout=out)
+    assert out.getvalue() == f"\ufeffletter,kind,key,count,suppressed\n{line}\n"
+    out = io.StringIO()
+    call_command("export_counts", "--summary", "--format", "json", stdout=out)
+    (row,) = json.loads(out.getvalue())["rows"]
+    assert (row["confirmed"], row["paper"]) == (9, 12)
+
+
+def test_pending_signatures_are_in_no_export_for_anyone(letter_with_groups, organiser):
+    """Anyone can start a signature with anyone's address: no export (the
+    organiser's, the admin's or the command's, any format) counts, lists or
+    changes by pending ones, and each says so."""
+    admin_user = staff(True)
+    before = every_export(letter_with_groups, organiser, admin_user)
+
+    for n in range(6):
+        pending_signature(
+            letter_with_groups, name=f"Pending Pat {n}", email=f"pp{n}@example.org",
+            team="Data", location="Leeds",
+        )  # fmt: skip
+    pending_signature(letter_with_groups, email="pa@example.org", display=Display.ANONYMOUS)
+    after = every_export(letter_with_groups, organiser, admin_user)
+
+    assert after == before
+    assert Signature.objects.filter(status="pending").count() == 7
+    assert b"Pending Pat" not in b"".join(body for body, _ in after.values())
+    statuses = {
+        r["key"]
+        for r in json.loads(after["admin export_counts_json"][0])["rows"]
+        if r["kind"] == "status"
+    }
+    assert statuses == {"confirmed", "withdrawn", "invalidated", "flagged"}  # admins too
+    summary = after["admin export_summary_csv"][0].decode("utf-8-sig").splitlines()
+    assert summary[0].split(",") == exports.SUMMARY_FIELDS
+    assert "pending" not in summary[0]
+    for where, (body, _) in after.items():
+        if where.endswith("json"):
+            assert json.loads(body)["meta"]["pending_included"] is False, where
+        if "notes" in where:
+            assert "Pending signatures:\n  Not included" in body.decode(), where

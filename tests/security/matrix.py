@@ -173,7 +173,12 @@ def _erase(world: World) -> dict[str, Any]:
     return {"confirm": world.letter.slug}
 
 
-EXPORT_QUERIES = ["format=csv", "format=json", "format=json&kind=team&kind=location"]
+EXPORT_QUERIES = [
+    "format=csv",
+    "format=json",
+    "format=json&kind=team&kind=location",
+    "format=notes",
+]
 PUBLIC_QUERIES = ["lang=de"]
 
 ROUTES: dict[str, Route] = {

@@ -2,13 +2,18 @@
 
     manage.py export_counts --letter SLUG [--letter SLUG2] [--kind day --kind team]
     manage.py export_counts --summary                   # one row per letter
-    ... [--format csv|json] [--output FILE] [--threshold N]
+    ... [--format csv|json|notes] [--output FILE] [--threshold N]
 
+CSV starts with a UTF-8 byte-order mark (read it with "utf-8-sig"); JSON is
+`{"meta": ..., "rows": [...]}`, the meta saying what the export is (letters,
+day, columns, kinds, suppression rule and threshold, pending left out);
+`--format notes` writes that meta as text, to keep next to a CSV.  Paper
+signatures are their own kind; pending signatures are in no export.
 Groups below the threshold are suppressed.  The threshold is
 EXPORT_MIN_GROUP unless a higher one is given; a lower one is refused (the
 floor for counts that can contain anonymous signers is a setting, not a
 command-line choice).  Each run is written to the audit log with its
-threshold, kinds and format.
+threshold, kinds and format (the notes, which hold no counts, are not).
 """
 
 from __future__ import annotations
@@ -36,7 +41,13 @@ class Command(BaseCommand):
             help="; ".join(f"{k.name}: {k.label}" for k in exports.COUNT_KINDS.values())
             + " (default: all)",
         )
-        parser.add_argument("--format", choices=exports.FORMATS, default="csv")
+        parser.add_argument(
+            "--format",
+            choices=exports.COUNT_FORMATS,
+            default="csv",
+            help="csv (with a UTF-8 byte-order mark), json (rows and meta) or notes (what the "
+            "columns mean, as text)",
+        )
         parser.add_argument("--output", help="file to write (default: stdout)")
         parser.add_argument(
             "--threshold",
@@ -54,33 +65,38 @@ class Command(BaseCommand):
                 f"threshold of at least {settings.EXPORT_MIN_GROUP}."
             ) from exc
         kinds = options["kind"] or list(exports.KINDS)
+        fmt = options["format"]
         if options["summary"]:
             letters = Letter.objects.order_by("id")
             if options["letter"]:
                 letters = letters.filter(slug__in=options["letter"])
             rows = exports.summary_rows(letters.iterator())
             fields = exports.SUMMARY_FIELDS
+            meta = exports.summary_meta()
         else:
             if not options["letter"]:
                 raise CommandError("Name at least one --letter, or use --summary.")
-            letters = Letter.objects.filter(slug__in=options["letter"]).order_by("id")
-            missing = set(options["letter"]) - set(letters.values_list("slug", flat=True))
+            chosen = list(Letter.objects.filter(slug__in=options["letter"]).order_by("id"))
+            missing = set(options["letter"]) - {letter.slug for letter in chosen}
             if missing:
                 raise CommandError(f"No such letter: {', '.join(sorted(missing))}")
-            rows = exports.letters_count_rows(letters, kinds, threshold)
+            rows = exports.letters_count_rows(chosen, kinds, threshold)
             fields = exports.COUNT_FIELDS
-        services.audit(
-            actor=None,
-            action="export.command",
-            target=",".join(options["letter"]) or "all",
-            summary=options["summary"],
-            kinds="summary" if options["summary"] else ",".join(kinds),
-            threshold=threshold,
-            format=options["format"],
-        )
-        chunks = exports.stream(rows, fields, options["format"])
+            meta = exports.counts_meta(chosen, kinds, threshold)
+        if fmt != "notes":
+            services.audit(
+                actor=None,
+                action="export.command",
+                target=",".join(options["letter"]) or "all",
+                summary=options["summary"],
+                kinds="summary" if options["summary"] else ",".join(kinds),
+                threshold=threshold,
+                format=fmt,
+            )
+        chunks = exports.stream(rows, fields, fmt, meta)
         if options["output"]:
-            with open(options["output"], "w", newline="") as out:
+            # UTF-8 whatever the locale says: names must come out intact.
+            with open(options["output"], "w", encoding="utf-8", newline="") as out:
                 out.writelines(chunks)
         else:
             for chunk in chunks:
