@@ -42,7 +42,18 @@ _PUBLIC_ONLY = _(
 )
 
 
-class SignForm(forms.Form):
+class _NamedIfPublic(forms.Form):
+    """Both signer forms' one cross-field rule, as their clean()."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        error = _named_if_public(cleaned)
+        if error:
+            self.add_error("name", error)
+        return cleaned
+
+
+class SignForm(_NamedIfPublic):
     name = forms.CharField(
         label=_("Your name"),
         max_length=120,
@@ -104,15 +115,8 @@ class SignForm(forms.Form):
                 return None
         return None if _named_if_public(cleaned) else cleaned
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        error = _named_if_public(cleaned)
-        if error:
-            self.add_error("name", error)
-        return cleaned
 
-
-class ConfirmForm(forms.Form):
+class ConfirmForm(_NamedIfPublic):
     """The confirm page: every field that will be published, as the owner of
     the address chooses it now (the sign form's values are only a starting
     point: anyone can type anyone's address there).  How the signature
@@ -155,13 +159,6 @@ class ConfirmForm(forms.Form):
         if "display" in data:
             merged["display"] = data["display"]
         return cls(merged)
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        error = _named_if_public(cleaned)
-        if error:
-            self.add_error("name", error)
-        return cleaned
 
     def details(self) -> SignerDetails:
         data = {k: v for k, v in self.cleaned_data.items() if k != "personal_email"}

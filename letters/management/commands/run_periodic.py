@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, cast
 
 from celery import current_app
 from django.conf import settings
@@ -28,7 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         current_app.loader.import_default_modules()  # the tasks, by name
         schedule: dict[str, float] = {
-            str(entry["task"]): float(str(entry["schedule"]))
+            str(entry["task"]): float(cast(float, entry["schedule"]))
             for entry in settings.CELERY_BEAT_SCHEDULE.values()
         }
         due = dict.fromkeys(schedule, time.monotonic())
