@@ -125,7 +125,8 @@ def letter_detail_data(letter: Letter) -> dict[str, Any]:
                 "created_at": row.version.created_at.isoformat(),
                 "change_note": row.version.change_note,
                 "public_count": row.named,
-                "fingerprint": row.version.fingerprint(row.demands),
+                "fingerprint": row.fingerprint,
+                "languages": [letter.language, *row.languages],
             }
             for row in selectors.letter_versions(letter=letter)
         ],

@@ -72,7 +72,17 @@ SCHEMAS: dict[str, Any] = {
             "fingerprint": {
                 "type": "string",
                 "pattern": "^[0-9a-f]{64}$",
-                "description": "SHA-256 over the body and the ordered demands.",
+                "description": (
+                    "SHA-256 over the version's text in every language: the body and the"
+                    " ordered demands, then each translation by language code (0x01, code,"
+                    " 0x00, body, each demand after 0x00). Any change to any language's"
+                    " text of a published letter is a new version."
+                ),
+            },
+            "languages": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "The languages this version's text exists in, the original first.",
             },
         }
     ),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from letters.views import delivery, exports
+from letters.views import delivery, exports, steps
 from letters.views import organise as views
 
 app_name = "organise"
@@ -13,9 +13,9 @@ urlpatterns = [
     path("invitations/<str:token>/", views.invitation_accept, name="invitation"),
     path("<slug:slug>/", views.letter_overview, name="letter"),
     path("<slug:slug>/edit/", views.letter_edit, name="edit"),
-    path("<slug:slug>/publish/", views.letter_publish, name="publish"),
-    path("<slug:slug>/close/", views.letter_close, name="close"),
-    path("<slug:slug>/archive/", views.letter_archive, name="archive"),
+    path("<slug:slug>/publish/", steps.letter_publish, name="publish"),
+    path("<slug:slug>/close/", steps.letter_close, name="close"),
+    path("<slug:slug>/archive/", steps.letter_archive, name="archive"),
     path("<slug:slug>/duplicate/", views.letter_duplicate, name="duplicate"),
     path("<slug:slug>/preview-link/", views.letter_preview_link, name="preview_link"),
     path("<slug:slug>/paper/", views.letter_paper_count, name="paper"),

@@ -56,7 +56,7 @@ def test_organiser_delivers_leadership_acknowledges_and_responds_and_the_public_
     page.get_by_label("How").select_option(label="In person")
     page.get_by_role("button", name="Record the delivery").click()
     page.wait_for_url(re.compile(rf"/organise/{letter.slug}/delivery/$"))
-    link = page.get_by_test_id("leadership-link").inner_text().strip()
+    link = page.get_by_test_id("leadership-link").input_value().strip()
     assert link.startswith(SITE_URL + "/l/"), link
     leadership_url = site_server + link.removeprefix(SITE_URL)
     letter.refresh_from_db()
@@ -85,6 +85,10 @@ def test_organiser_delivers_leadership_acknowledges_and_responds_and_the_public_
         group = boss.get_by_role("group", name=demand)
         group.get_by_label(str(answer.label), exact=True).check()
     boss.get_by_role("button", name="Publish the response").click()
+    confirm = boss.get_by_role("group", name="Check the response, then publish it.")
+    assert confirm.get_by_text(STATEMENT).is_visible()
+    assert letter.responses.count() == 0  # not before the confirmation
+    confirm.get_by_role("button", name="Yes, publish it now").click()
     boss.get_by_text("Thank you: your response is published.").wait_for()
     assert "Zed Hidden" not in boss.content()
 

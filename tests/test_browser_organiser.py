@@ -31,8 +31,8 @@ def test_organiser_drafts_publishes_edits_and_closes_a_letter(site_server, page,
     # 2. Draft a letter, preview the Markdown, save.
     page.goto(site_server + "/organise/new/")
     assert page.get_by_role("heading", name="New letter", level=1).is_visible()
-    page.get_by_label("Web address").fill(SLUG)
     page.get_by_label("Title", exact=True).fill(TITLE)
+    page.get_by_label("Web address").fill(SLUG)
     page.get_by_label("Addressed to").fill("Casey Chief, CEO")
     page.get_by_label("Letter (Markdown)").fill(BODY)
     page.get_by_label("Demands").fill("\n".join(DEMANDS))
@@ -50,10 +50,16 @@ def test_organiser_drafts_publishes_edits_and_closes_a_letter(site_server, page,
     assert letter.status == LetterStatus.DRAFT
     assert letter.language == "en"
 
-    # 3. Publish; the public page shows the title and both demands.
-    page.get_by_role("button", name="Publish").click()
+    # 3. Publish (after the step that says what publishing does); the public
+    # page shows the title and both demands.
+    page.get_by_role("link", name="Publish", exact=True).click()
+    page.wait_for_url(re.compile(rf"/organise/{SLUG}/publish/$"))
+    assert page.get_by_text(f"/letters/{SLUG}/").first.is_visible()
+    letter.refresh_from_db()
+    assert letter.status == LetterStatus.DRAFT  # not before the confirmation
+    page.get_by_role("button", name="Publish now").click()
     page.wait_for_url(re.compile(rf"/organise/{SLUG}/$"))
-    assert page.get_by_role("button", name="Close for signatures").is_visible()
+    assert page.get_by_role("link", name="Close for signatures").is_visible()
     page.goto(f"{site_server}/letters/{SLUG}/")
     assert page.get_by_role("heading", name=TITLE, level=1).is_visible()
     for demand in DEMANDS:
@@ -92,11 +98,13 @@ def test_organiser_drafts_publishes_edits_and_closes_a_letter(site_server, page,
     assert letter.current_version is not None
     assert letter.current_version.number == 2
 
-    # 6. Close for signatures: the sign form goes away.
+    # 6. Close for signatures (after its confirmation step): the sign form goes away.
     page.goto(f"{site_server}/organise/{SLUG}/")
-    page.get_by_role("button", name="Close for signatures").click()
+    page.get_by_role("link", name="Close for signatures").click()
+    page.get_by_role("button", name="Close for signatures now").click()
     page.wait_for_url(re.compile(rf"/organise/{SLUG}/$"))
-    assert page.get_by_role("button", name="Publish").count() == 0
+    assert page.get_by_role("link", name="Publish", exact=True).count() == 0
+    assert page.get_by_role("link", name="Close for signatures").count() == 0
     letter.refresh_from_db()
     assert letter.status == LetterStatus.CLOSED
     page.goto(f"{site_server}/letters/{SLUG}/")

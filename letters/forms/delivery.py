@@ -10,10 +10,13 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from letters.forms.zoned import ZonedForm
 from letters.models import Addressee, Answer, DeliveryMethod, Demand, Letter
 
 
-class DeliveryForm(forms.Form):
+class DeliveryForm(ZonedForm):
+    """When and how, in the organiser's time zone (`ZonedForm`)."""
+
     recipients = forms.ModelMultipleChoiceField(
         label=_("Delivered to"),
         queryset=Addressee.objects.none(),

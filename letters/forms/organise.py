@@ -13,8 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from letters.emailaddr import canonical_domain
+from letters.forms.zoned import ZonedForm
 from letters.models import Letter, OrganiserRole
 from letters.services import LetterInput
+from letters.services.slugs import slug_free, slug_from_title, slug_taken
 
 DOMAIN_RE = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
 
@@ -23,15 +25,28 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-class LetterForm(forms.Form):
-    """Create and edit a letter: its text and its settings."""
+class LetterForm(ZonedForm):
+    """Create and edit a letter: its text and its settings.  A new letter's
+    web address comes after the title and may be left empty: the service
+    makes one from the title (`services.slugs`).  The page's script fills
+    it from the title as it is typed, until the organiser edits it, and
+    says so in `slug_auto`: such an address, if taken meanwhile, moves on
+    to the next free one like a made one instead of being refused."""
 
-    slug = forms.SlugField(
-        label=_("Web address"),
-        max_length=80,
-        help_text=_("Letters, digits and hyphens; the letter's page is /letters/<address>/."),
-    )
     title = forms.CharField(label=_("Title"), max_length=200)
+    slug = forms.SlugField(
+        label=_("Web address (optional)"),
+        max_length=80,
+        required=False,
+        help_text=_(
+            "Made from the title if you leave it empty. Lower-case letters, digits and"
+            " hyphens: the letter's page will be /letters/<address>/."
+        ),
+        error_messages={
+            "invalid": _("Use only letters a-z, digits and hyphens, for example fair-rota-2026.")
+        },
+    )
+    slug_auto = forms.BooleanField(required=False, widget=forms.HiddenInput)
     addressees = forms.CharField(
         label=_("Addressed to"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -78,14 +93,28 @@ class LetterForm(forms.Form):
 
     def __init__(self, *args: Any, creating: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.creating = creating
         if not creating:
             del self.fields["slug"]
+            del self.fields["slug_auto"]
 
     def clean_slug(self) -> str:
-        slug = str(self.cleaned_data["slug"]).lower()
-        if Letter.objects.filter(slug=slug).exists():
-            raise forms.ValidationError(_("This address is taken; choose another."))
-        return slug
+        return str(self.cleaned_data["slug"]).lower().strip("-")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        slug = data.get("slug") or ""
+        if not self.creating or not slug:
+            return data
+        if data.get("slug_auto") and slug == slug_from_title(data.get("title") or ""):
+            data["slug"] = ""  # the script's, from the title: the service picks a free one
+        elif slug_taken(slug):  # reserved words included
+            self.add_error(
+                "slug",
+                _("This address is taken. Choose another, for example %(free)s.")
+                % {"free": slug_free(slug)},
+            )
+        return data
 
     def clean_addressees(self) -> list[tuple[str, str]]:
         result = []
@@ -168,6 +197,21 @@ class TranslationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("One per line, in the same order as the original."),
     )
+    change_note = forms.CharField(
+        label=_("What changed"),
+        max_length=300,
+        required=False,
+        help_text=_(
+            "Needed once the letter is open: a changed translation is a new version of the"
+            " letter, and signers of earlier versions see this note."
+        ),
+    )
+
+    def __init__(self, *args: Any, letter_language: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        language = self.fields["language"]
+        assert isinstance(language, forms.ChoiceField)
+        language.choices = [(c, n) for c, n in settings.LANGUAGES if c != letter_language]
 
     def clean_demands(self) -> list[str]:
         return _lines(self.cleaned_data["demands"])

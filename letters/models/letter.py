@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from typing import ClassVar
 
 from django.conf import settings
@@ -123,11 +124,21 @@ class LetterVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.letter_id} v{self.number}"
 
-    def fingerprint(self, demands: list[str]) -> str:
-        """SHA-256 over the text as published: body and ordered demands."""
+    def fingerprint(
+        self, demands: list[str], translations: Iterable[VersionTranslation] = ()
+    ) -> str:
+        """SHA-256 over the text as published, in every language: the body
+        and ordered demands, then each translation (by language code) as
+        0x01, its code, 0x00, its body and its demands.  Without
+        translations this is the fingerprint versions always had."""
         digest = hashlib.sha256(self.body.encode())
         for demand in demands:
             digest.update(b"\x00" + demand.encode())
+        for translation in sorted(translations, key=lambda t: t.language):
+            digest.update(b"\x01" + translation.language.encode() + b"\x00")
+            digest.update(translation.body.encode())
+            for demand in translation.demands:
+                digest.update(b"\x00" + str(demand).encode())
         return digest.hexdigest()
 
 
@@ -147,7 +158,11 @@ class Demand(models.Model):
 
 
 class VersionTranslation(models.Model):
-    """The same version's text in another language (one count covers all)."""
+    """The same version's text in another language (one count covers all).
+
+    Part of its version: it has exactly the version's demands (same count
+    and order), the version's fingerprint covers it, and once the letter
+    is open a change to it is a new version (services.translation_save)."""
 
     version = models.ForeignKey(
         LetterVersion, on_delete=models.CASCADE, related_name="translations"

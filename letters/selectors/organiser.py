@@ -93,6 +93,23 @@ def letter_group_counts(*, letter: Letter, field: str, threshold: int) -> list[C
     return suppress(public, threshold)
 
 
+def letter_named_subscribers(*, letter_id: int) -> int:
+    """How many of the letter's listed signers (confirmed, public, counted)
+    asked for updates: the figure organisers and leadership are shown of
+    who a signer email reaches.  Confirmed only (DESIGN §2 rule 8: anyone
+    can start a pending signature with anyone's address).  Named only (rule
+    9): anonymous signers who asked are emailed too, but their number is a
+    group inside the total that one anonymous signer's choice would move,
+    so pages say "and the anonymous signers who asked" instead."""
+    return Signature.objects.filter(
+        letter_id=letter_id,
+        status=SignatureStatus.CONFIRMED,
+        display=Display.PUBLIC,
+        flagged=False,
+        wants_updates=True,
+    ).count()
+
+
 def letter_latest_delivery(*, letter: Letter) -> Delivery | None:
     return (
         Delivery.objects.filter(letter=letter)

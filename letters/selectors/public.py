@@ -229,6 +229,24 @@ class VersionRow:
     named: int  # confirmed signers of this text who show their name
     demands: list[str]
 
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 over this version's text in every language."""
+        return self.version.fingerprint(self.demands, self.version.translations.all())
+
+    @property
+    def languages(self) -> list[str]:
+        """The languages of its translations (the original's is the letter's)."""
+        return sorted(t.language for t in self.version.translations.all())
+
+    def text_html(self, language: str) -> tuple[str, list[str]]:
+        """The body (rendered, sanitised HTML) and the demands in `language`
+        if this version was translated into it, else the original's."""
+        for translation in self.version.translations.all():
+            if translation.language == language:
+                return translation.body_html, [str(d) for d in translation.demands]
+        return self.version.body_html, self.demands
+
 
 def letter_versions(*, letter: Letter) -> list[VersionRow]:
     """Every published version, newest first, with how many named signers
@@ -240,7 +258,9 @@ def letter_versions(*, letter: Letter) -> list[VersionRow]:
     version 2 was published.  Named signers are listed with their dates
     anyway."""
     versions = list(
-        LetterVersion.objects.filter(letter=letter).prefetch_related("demands").order_by("-number")
+        LetterVersion.objects.filter(letter=letter)
+        .prefetch_related("demands", "translations")
+        .order_by("-number")
     )
     folded = dict(VersionStats.objects.filter(letter=letter).values_list("version_id", "public"))
     unfolded = dict(
@@ -309,7 +329,10 @@ def letter_responses(*, letter: Letter) -> list[ResponseView]:
 
 
 def version_fingerprint(version: LetterVersion) -> str:
-    return version.fingerprint(list(version.demands.values_list("text", flat=True)))
+    """The fingerprint of a version's text in every language (models.LetterVersion)."""
+    return version.fingerprint(
+        list(version.demands.values_list("text", flat=True)), version.translations.all()
+    )
 
 
 _signing_letters: TtlMemo[Letter] = TtlMemo(max_entries=1000)

@@ -37,6 +37,7 @@ from letters.services.drafting import (
     letter_set_paper_count,
     letters_close_due,
     translation_save,
+    translations_out_of_step,
 )
 from letters.services.emailing import (
     SenderRun,
@@ -53,6 +54,7 @@ from letters.services.emailing import (
     version_email_send,
 )
 from letters.services.errors import ServiceError
+from letters.services.events import letter_news_fan_out, news_send_overdue
 from letters.services.moderation import (
     SignatureFilter,
     signature_invalidate,
@@ -111,6 +113,8 @@ __all__ = [
     "letter_duplicate",
     "letter_edit",
     "letter_erase_identities",
+    "letter_news_fan_out",
+    "news_send_overdue",
     "letter_post_update",
     "letter_preview_link_create",
     "letter_preview_link_revoke",
@@ -140,5 +144,6 @@ __all__ = [
     "signatures_matching_count",
     "signatures_resend_unsent",
     "translation_save",
+    "translations_out_of_step",
     "version_email_send",
 ]

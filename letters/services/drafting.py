@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from letters.markup import render_markdown
@@ -32,6 +34,7 @@ from letters.models import (
 )
 from letters.services.errors import ServiceError
 from letters.services.events import event_record
+from letters.services.slugs import letter_insert
 from letters.tokens import hash_token
 
 
@@ -118,8 +121,9 @@ def letter_create(
     translations: Iterable[TranslationInput] = (),
 ) -> Letter:
     """Create a draft letter with its first version (and its translations);
-    `owner`, if given, becomes its owner."""
-    letter = Letter.objects.create(slug=slug, **_settings(data))
+    `owner`, if given, becomes its owner.  An empty `slug`: one made from
+    the title (`services.slugs`)."""
+    letter = letter_insert(slug=slug, fields=_settings(data))
     _replace_addressees(letter, data.addressees)
     version = _new_version(letter, data, owner, 1)
     _add_translations(version, translations)
@@ -133,7 +137,19 @@ def letter_create(
 
 @transaction.atomic
 def letter_publish(*, letter: Letter, by: User | None = None) -> Letter:
-    """draft → open, as a conditional update; writes a `published` event."""
+    """draft → open, as a conditional update; writes a `published` event.
+    Refused while a translation's demands are out of step with the text
+    (a translation has exactly its version's demands)."""
+    stale = translations_out_of_step(letter=letter)
+    if stale:
+        names = ", ".join(str(dict(settings.LANGUAGES).get(code, code)) for code in stale)
+        raise ServiceError(
+            _(
+                "The translation (%(languages)s) does not have the letter's demands any more:"
+                " update it before publishing."
+            )
+            % {"languages": names}
+        )
     return _transition(
         letter,
         allowed_from=[LetterStatus.DRAFT],
@@ -309,22 +325,107 @@ def letter_set_paper_count(*, letter: Letter, count: int) -> None:
     Letter.objects.filter(pk=letter.pk).update(paper_count=count)
 
 
+def _translation_problem(
+    version: LetterVersion, language: str, demands: list[str], letter_language: str
+) -> ServiceError | None:
+    """Why a translation cannot belong to `version`, if it cannot: it must be
+    in another configured language and have exactly the version's demands
+    (same count, same order; each one translated)."""
+    if language == letter_language:
+        return ServiceError(_("This is the letter's own language."), field="language")
+    if language not in dict(settings.LANGUAGES):
+        return ServiceError(_("Choose one of the site's languages."), field="language")
+    expected = version.demands.count()
+    if len(demands) != expected or any(not d.strip() for d in demands):
+        return ServiceError(
+            ngettext(
+                "The letter has %(count)d demand: give its translation on one line.",
+                "The letter has %(count)d demands: give each one's translation on its own"
+                " line, in the same order.",
+                expected,
+            )
+            % {"count": expected},
+            field="demands",
+        )
+    return None
+
+
+def _translations_of(version: LetterVersion) -> list[TranslationInput]:
+    return [
+        TranslationInput(t.language, t.title, t.body, [str(d) for d in t.demands])
+        for t in version.translations.order_by("language")
+    ]
+
+
 @transaction.atomic
-def translation_save(*, letter: Letter, data: TranslationInput) -> VersionTranslation:
-    """Add or replace the current version's text in another language (the same
-    text, translated; one count covers all languages)."""
+def translation_save(
+    *, letter: Letter, data: TranslationInput, by: User | None = None, change_note: str = ""
+) -> VersionTranslation:
+    """Add or change the current version's text in another language.
+
+    A translation is part of its version: it has exactly the version's
+    demands, and the version's fingerprint covers it.  So, like
+    `letter_edit`: a draft's translation is rewritten in place (nobody has
+    signed); on an open letter a change to a translation's body or demands
+    (or a new language) publishes a new version with the same original
+    text and every other translation, needs a change note and tells
+    signers of earlier versions, as any edit does; a closed or delivered
+    letter's text, in every language, is frozen.  A new title alone
+    changes in place, as the original's title does (titles are not part
+    of a version).  Locks the letter row like `letter_edit`."""
+    letter = Letter.objects.select_for_update().get(pk=letter.pk)
     version = letter.current_version
     assert version is not None
-    if data.language == letter.language:
-        raise ServiceError(_("This is the letter's own language."), field="language")
-    translation, _created = VersionTranslation.objects.update_or_create(
-        version=version,
-        language=data.language,
-        defaults={
-            "title": data.title,
-            "body": data.body,
-            "body_html": render_markdown(data.body),
-            "demands": list(data.demands),
-        },
+    problem = _translation_problem(version, data.language, data.demands, letter.language)
+    if problem is not None:
+        raise problem
+    existing = version.translations.filter(language=data.language).first()
+    same_text = (
+        existing is not None
+        and existing.body == data.body
+        and [str(d) for d in existing.demands] == list(data.demands)
     )
-    return translation
+    if letter.status == LetterStatus.DRAFT or same_text:
+        translation, _created = VersionTranslation.objects.update_or_create(
+            version=version,
+            language=data.language,
+            defaults={
+                "title": data.title,
+                "body": data.body,
+                "body_html": render_markdown(data.body),
+                "demands": list(data.demands),
+            },
+        )
+        return translation
+    if letter.status != LetterStatus.OPEN:
+        raise ServiceError(_("The text of a closed or delivered letter cannot change."))
+    if not change_note.strip():
+        raise ServiceError(
+            _("Say briefly what changed: signers will see this note."), field="change_note"
+        )
+    demands = list(version.demands.values_list("text", flat=True))
+    new = LetterInput(
+        title=letter.title,
+        body=version.body,
+        demands=demands,
+        addressees=[],
+        change_note=change_note,
+    )
+    others = [t for t in _translations_of(version) if t.language != data.language]
+    letter.current_version = _new_version(letter, new, by, version.number + 1)
+    _add_translations(letter.current_version, [*others, data])
+    Letter.objects.filter(pk=letter.pk).update(current_version=letter.current_version)
+    event_record(letter=letter, kind=EventKind.NEW_VERSION, text=change_note, by=by)
+    return letter.current_version.translations.get(language=data.language)
+
+
+def translations_out_of_step(*, letter: Letter) -> list[str]:
+    """The languages whose translation of the current version no longer has
+    the version's demands (a draft edited after it was translated)."""
+    version = letter.current_version
+    if version is None:
+        return []
+    expected = version.demands.count()
+    return [
+        t.language for t in version.translations.order_by("language") if len(t.demands) != expected
+    ]

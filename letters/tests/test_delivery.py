@@ -150,16 +150,17 @@ def test_leadership_acknowledges_and_responds_through_the_page(signed, organiser
     ids = demand_ids(signed)
 
     client.post(f"/l/{issued.token}/", {"action": "acknowledge"})
-    response = client.post(
-        f"/l/{issued.token}/",
-        {
-            "action": "respond",
-            "statement": "We will review the contract.",
-            f"demand_{ids[0]}": "considering",
-            f"demand_{ids[1]}": "declined",
-            f"demand_{ids[2]}": "accepted",
-        },
-    )
+    respond = {
+        "action": "respond",
+        "statement": "We will review the contract.",
+        f"demand_{ids[0]}": "considering",
+        f"demand_{ids[1]}": "declined",
+        f"demand_{ids[2]}": "accepted",
+    }
+    check = client.post(f"/l/{issued.token}/", respond)  # first, what publishing will do
+    assert check.status_code == 200
+    assert not signed.responses.exists()
+    response = client.post(f"/l/{issued.token}/", {**respond, "confirm": "yes"})
 
     assert response.status_code == 302
     public = Client().get(signed.get_absolute_url()).content.decode()
@@ -192,7 +193,10 @@ def test_organisers_record_a_response_received_elsewhere_with_its_source(signed,
 
     missing = client.post(url, {"statement": "Said at all-hands", "source": ""})
     assert 'id="id_source_error"' in missing.content.decode()
-    client.post(url, {"statement": "Said at all-hands", "source": "All-hands, 3 June"})
+    form = {"statement": "Said at all-hands", "source": "All-hands, 3 June"}
+    client.post(url, form)  # shows what publishing will do
+    assert not signed.responses.exists()
+    client.post(url, {**form, "confirm": "yes"})
 
     response = signed.responses.get()
     assert response.source == "All-hands, 3 June"

@@ -64,12 +64,17 @@ def client_for(user: Any | None) -> Client:
 # names; which roles hold it comes from letters.access.CAPABILITIES.
 NEEDED = {
     (Capability.VIEW, "get", 200): ["letter", "signatures"],
-    (Capability.EDIT, "get", 200): ["edit", "translation"],
+    # close and archive: their confirmation pages (letters/views/steps.py)
+    (Capability.EDIT, "get", 200): ["edit", "translation", "close"],
+    (Capability.EDIT, "get", 302): ["publish"],  # the letter is open: back to its page
+    (Capability.OWN, "get", 200): ["archive"],
     (Capability.MODERATE, "get", 200): ["invalidate_matching"],
     (Capability.EDIT, "post", 302): ["close", "duplicate", "preview_link", "paper", "publish"],
     (Capability.INVITE, "post", 302): ["invite"],
     (Capability.OWN, "post", 302): ["archive"],
 }
+# A confirmation page (GET) and the change it confirms (POST) at one address.
+CONFIRMED_STEPS = {"organise:publish", "organise:close", "organise:archive"}
 # (url name, method, the capability needed, the status its holders get)
 ORGANISER_URLS = [
     (f"organise:{name}", method, needed, ok)
@@ -101,7 +106,7 @@ def test_every_organiser_url_checks_the_role(team, outsider, persona, name, meth
 @pytest.mark.parametrize(("name", "method", "needed", "ok"), ORGANISER_URLS)
 def test_organiser_urls_refuse_the_wrong_method(team, name, method, needed, ok):
     url = reverse(name, kwargs={"slug": team["letter"].slug})
-    wrong = "get" if method == "post" else "put"
+    wrong = "get" if method == "post" and name not in CONFIRMED_STEPS else "put"
     assert getattr(client_for(team["owner"]), wrong)(url).status_code == 405
 
 
@@ -288,7 +293,7 @@ def test_a_secret_preview_link_shows_the_draft_read_only_and_can_be_revoked(orga
     client = client_for(organiser)
     client.post(reverse("organise:preview_link", kwargs={"slug": letter.slug}))
     overview = client.get(reverse("organise:letter", kwargs={"slug": letter.slug}))
-    link = re.search(r"https?://[^/\s]+(/p/[^\s<]+)", overview.content.decode())
+    link = re.search(r"https?://[^/\s]+(/p/[^\s<\"]+)", overview.content.decode())
     assert link
 
     preview = Client().get(link.group(1))
@@ -326,7 +331,13 @@ def test_translation_is_served_to_visitors_of_that_language(organiser):
     services.letter_publish(letter=letter)
     client_for(organiser).post(
         reverse("organise:translation", kwargs={"slug": letter.slug}),
-        {"language": "de", "title": "Hallo", "body": "Hallo Text", "demands": "Handeln"},
+        {
+            "language": "de",
+            "title": "Hallo",
+            "body": "Hallo Text",
+            "demands": "Handeln",
+            "change_note": "Auf Deutsch",  # the letter is open: a new version
+        },
     )
 
     german = Client().get(letter.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="de").content.decode()

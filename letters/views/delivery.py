@@ -16,13 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from letters import selectors, services
+from letters import selectors, services, zones
 from letters.access import Capability, OrganiserAccess, organiser_view
 from letters.forms import DeliveryForm, LinkEmailForm, ResponseForm, UpdateForm
-from letters.links import absolute_url
-from letters.models import Delivery, LeadershipLink, Letter, LetterStatus
+from letters.links import absolute_url, letter_url
+from letters.models import Answer, Delivery, EventKind, LeadershipLink, Letter, LetterStatus
 from letters.suppression import Cell
 from letters.views.acting import act
+from letters.views.steps import signer_email_context
 
 # The packet and the leadership page list at most this many named signers,
 # newest first; the rest are counted ("and N more named signers").
@@ -70,9 +71,15 @@ def _as_delivered(letter: Letter, delivery: Delivery | None) -> dict[str, Any]:
 @organiser_view(Capability.DELIVER, methods=("GET", "POST"))
 def deliver(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
     letter = access.letter
-    now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
-    form = DeliveryForm(request.POST or None, letter=letter, initial={"delivered_at": now})
+    form = DeliveryForm(
+        request.POST or None,
+        letter=letter,
+        initial={"delivered_at": timezone.now()},
+        zone=zones.remembered(request),
+    )
     if request.method == "POST" and form.is_valid():
+        if form.zone_chosen:
+            zones.remember(request, form.zone_name)
         data = form.cleaned_data
         days = data["links_expire_days"]
         try:
@@ -107,6 +114,7 @@ def delivery_overview(request: HttpRequest, access: OrganiserAccess) -> HttpResp
     issued = request.session.pop(f"issued-links-{letter.pk}", [])
     for item in issued:
         item["url"] = absolute_url("leadership", token=item["token"])
+        item["copy_id"] = f"leadership-link-{item['id']}"
         item["form"] = LinkEmailForm(initial={"link_id": item["id"], "token": item["token"]})
     context = {
         "letter": letter,
@@ -151,9 +159,39 @@ def link_revoke(request: HttpRequest, access: OrganiserAccess, link_id: int) -> 
     return _to_delivery(access.letter)
 
 
+# Publishing a response takes two POSTs (templates/letters/_response_form.html):
+# a valid form first shows what publishing will do, its answers carried in
+# hidden fields; that page's CONFIRM button publishes, its CHANGE button
+# opens the form again.
+CONFIRM = "confirm"
+CHANGE = "change"
+FORM, CHECK, PUBLISH = "form", "confirm", "publish"
+
+
+def response_step(request: HttpRequest, form: ResponseForm) -> str:
+    """Which step a response form is at: FORM (to fill in, or change),
+    CHECK (valid: show what publishing does) or PUBLISH (confirmed)."""
+    if not form.is_bound or CHANGE in request.POST or not form.is_valid():
+        return FORM
+    return PUBLISH if CONFIRM in request.POST else CHECK
+
+
+def _response_context(request: HttpRequest, letter: Letter, form: ResponseForm) -> dict[str, Any]:
+    """What templates/letters/_response_form.html needs to show its step."""
+    step = response_step(request, form)
+    context: dict[str, Any] = {"response_step": step, "letter_url": letter_url(letter)}
+    if step == CHECK:
+        labels = dict(Answer.choices)
+        answers = form.answers()
+        context["response_answers"] = [(d.text, labels[answers[d.pk]]) for d in form.demands]
+        context.update(signer_email_context(letter, EventKind.RESPONSE))
+    return context
+
+
 @organiser_view(Capability.DELIVER, methods=("GET", "POST"))
 def record_response(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
-    """A response leadership gave elsewhere (all-hands, email to staff)."""
+    """A response leadership gave elsewhere (all-hands, email to staff),
+    published after a confirmation step (`response_step`)."""
     letter = access.letter
     delivery = selectors.letter_latest_delivery(letter=letter)
     if delivery is None:  # the form asks about the delivered version's demands
@@ -161,7 +199,7 @@ def record_response(request: HttpRequest, access: OrganiserAccess) -> HttpRespon
         return redirect("organise:letter", slug=letter.slug)
     demands = list(delivery.version.demands.all())
     form = ResponseForm(request.POST or None, demands=demands, with_source=True)
-    if request.method == "POST" and form.is_valid():
+    if response_step(request, form) == PUBLISH:
         try:
             services.letter_respond(
                 letter=letter,
@@ -175,7 +213,8 @@ def record_response(request: HttpRequest, access: OrganiserAccess) -> HttpRespon
         else:
             messages.success(request, _("The response is on the public page."))
             return _to_delivery(letter)
-    return render(request, "organise/response.html", {"letter": letter, "form": form})
+    context = {"letter": letter, "form": form, **_response_context(request, letter, form)}
+    return render(request, "organise/response.html", context)
 
 
 @organiser_view(Capability.DELIVER, methods=("POST",))
@@ -226,8 +265,9 @@ def _acknowledge(request: HttpRequest, link: LeadershipLink, form: ResponseForm)
 
 
 def _respond(request: HttpRequest, link: LeadershipLink, form: ResponseForm) -> bool:
-    """The response form: publish leadership's statement and answers."""
-    if not form.is_valid():
+    """The response form: publish leadership's statement and answers, once
+    confirmed (`response_step`)."""
+    if response_step(request, form) != PUBLISH:
         return False
     try:
         services.letter_respond(
@@ -261,6 +301,7 @@ def _leadership_page(
             "form": form,
             "can_acknowledge": letter.status == LetterStatus.DELIVERED,
             "responses": selectors.letter_responses(letter=letter),
+            **_response_context(request, letter, form),
         }
     )
     response = render(request, "letters/leadership.html", context)

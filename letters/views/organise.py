@@ -6,7 +6,6 @@ anonymous name."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -17,10 +16,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from letters import selectors, services
+from letters import selectors, services, zones
 from letters.access import Capability, OrganiserAccess, account, organiser_view
 from letters.forms import organise as forms
-from letters.links import absolute_url
+from letters.links import absolute_url, letter_url
 from letters.markup import render_markdown
 from letters.models import Letter, OrganiserRole
 from letters.refs import signature_pk
@@ -48,22 +47,54 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "organise/dashboard.html", {"rows": rows})
 
 
+def _preview(form: forms.LetterForm) -> dict[str, Any]:
+    """The whole letter as its public page will show it (title, addressees,
+    body, demands): templates/organise/_preview.html."""
+    data = form.cleaned_data
+    return {
+        "title": data["title"],
+        "language": data["language"],
+        "addressees": [{"name": name, "role": role} for name, role in data["addressees"]],
+        "body_html": render_markdown(data["body"]),
+        "demands": data["demands"],
+    }
+
+
+def _letter_form(request: HttpRequest, **kwargs: Any) -> forms.LetterForm:
+    return forms.LetterForm(request.POST or None, zone=zones.remembered(request), **kwargs)
+
+
+def _valid(request: HttpRequest, form: forms.LetterForm) -> bool:
+    """A valid letter form; the time zone it was sent with is remembered."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    if form.zone_chosen:
+        zones.remember(request, form.zone_name)
+    return True
+
+
 @login_required
 @require_http_methods(GET_POST)
 def letter_new(request: HttpRequest) -> HttpResponse:
-    form = forms.LetterForm(
-        request.POST or None, creating=True, initial={"language": settings.LANGUAGE_CODE}
-    )
+    form = _letter_form(request, creating=True, initial={"language": settings.LANGUAGE_CODE})
     preview = None
-    if request.method == "POST" and form.is_valid():
+    if _valid(request, form):
         if "preview" in request.POST:
-            preview = render_markdown(form.cleaned_data["body"])
+            preview = _preview(form)
         else:
-            letter = services.letter_create(
-                slug=form.cleaned_data["slug"], data=form.to_input(), owner=account(request)
-            )
-            messages.success(request, _("Draft saved."))
-            return _overview(letter.slug)
+            try:
+                letter = services.letter_create(
+                    slug=form.cleaned_data["slug"], data=form.to_input(), owner=account(request)
+                )
+            except services.ServiceError as exc:
+                form.add_error(exc.field, exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("Draft saved. Once published, its page will be %(url)s")
+                    % {"url": letter_url(letter)},
+                )
+                return _overview(letter.slug)
     return render(request, "organise/edit.html", {"form": form, "preview": preview})
 
 
@@ -85,6 +116,8 @@ def letter_overview(request: HttpRequest, access: OrganiserAccess) -> HttpRespon
         "paper_form": forms.PaperCountForm(initial={"paper_count": letter.paper_count}),
         "preview_url": request.session.pop(f"preview-url-{letter.pk}", None),
         "translations": list(version.translations.all()) if version else [],
+        "letter_url": letter_url(letter),
+        "zone_name": zones.current(request),
         **chart_context(letter),
     }
     return render(request, "organise/letter.html", context)
@@ -95,11 +128,11 @@ def letter_edit(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
     """Draft: rewritten in place; open: a new version if the text changed;
     later: settings only (`services.letter_edit` decides and says why not)."""
     letter = access.letter
-    form = forms.LetterForm(request.POST or None, initial=forms.LetterForm.initial_for(letter))
+    form = _letter_form(request, initial=forms.LetterForm.initial_for(letter))
     preview = None
-    if request.method == "POST" and form.is_valid():
+    if _valid(request, form):
         if "preview" in request.POST:
-            preview = render_markdown(form.cleaned_data["body"])
+            preview = _preview(form)
         else:
             try:
                 services.letter_edit(letter=letter, by=access.user, data=form.to_input())
@@ -110,29 +143,6 @@ def letter_edit(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
                 return _overview(letter.slug)
     context = {"form": form, "preview": preview, "letter": letter}
     return render(request, "organise/edit.html", context)
-
-
-def _transition(
-    access: OrganiserAccess, request: HttpRequest, action: Callable[..., Letter]
-) -> HttpResponse:
-    """A status change (`services.letter_publish`, `_close`, `_archive`)."""
-    act(request, lambda: action(letter=access.letter, by=access.user))
-    return _overview(access.letter.slug)
-
-
-@organiser_view(EDIT, methods=POST)
-def letter_publish(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
-    return _transition(access, request, services.letter_publish)
-
-
-@organiser_view(EDIT, methods=POST)
-def letter_close(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
-    return _transition(access, request, services.letter_close)
-
-
-@organiser_view(OWN, methods=POST)
-def letter_archive(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
-    return _transition(access, request, services.letter_archive)
 
 
 @organiser_view(EDIT, methods=POST)
@@ -169,21 +179,48 @@ def letter_paper_count(request: HttpRequest, access: OrganiserAccess) -> HttpRes
 
 @organiser_view(EDIT, methods=GET_POST)
 def letter_translation(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
+    """Add or change a translation, beside the original it translates
+    (`?language=de` opens an existing one).  A translation is part of the
+    version: services.translation_save says what changing one does."""
     letter = access.letter
-    form = forms.TranslationForm(request.POST or None)
+    version = letter.current_version
+    assert version is not None
+    existing = {t.language: t for t in version.translations.all()}
+    chosen = request.GET.get("language", "")
+    initial: dict[str, Any] = {}
+    if chosen in existing:
+        t = existing[chosen]
+        initial = {"language": chosen, "title": t.title, "body": t.body}
+        initial["demands"] = "\n".join(str(d) for d in t.demands)
+    form = forms.TranslationForm(
+        request.POST or None, initial=initial, letter_language=letter.language
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         translation = services.TranslationInput(
             data["language"], data["title"], data["body"], data["demands"]
         )
         try:
-            services.translation_save(letter=letter, data=translation)
+            services.translation_save(
+                letter=letter, data=translation, by=access.user, change_note=data["change_note"]
+            )
         except services.ServiceError as exc:
             form.add_error(exc.field, exc.message)
         else:
             messages.success(request, _("Translation saved."))
             return _overview(letter.slug)
-    return render(request, "organise/translation.html", {"form": form, "letter": letter})
+    return render(
+        request,
+        "organise/translation.html",
+        {
+            "form": form,
+            "letter": letter,
+            "version": version,
+            "original_demands": list(version.demands.values_list("text", flat=True)),
+            "existing": sorted(existing),
+            "out_of_step": services.translations_out_of_step(letter=letter),
+        },
+    )
 
 
 @organiser_view(INVITE, methods=POST)

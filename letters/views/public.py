@@ -19,7 +19,8 @@ from django.http import (
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
-from django.utils.translation import get_language
+from django.utils.html import format_html
+from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -31,6 +32,7 @@ from letters.http import language_from_query, public_page, same_for_everyone
 from letters.links import letter_url
 from letters.models import Letter
 from letters.refs import mask_id, unmask_id
+from letters.selectors.changes import index_changed_at, letter_changed_at
 from letters.suppression import merge_small_days
 
 SIGNATORIES_ON_LETTER_PAGE = 20
@@ -57,8 +59,21 @@ def chart_context(letter: Letter, counts: selectors.Counts | None = None) -> dic
     }
 
 
-def version_diff(older: selectors.VersionRow, newer: selectors.VersionRow) -> str:
-    return version_diff_html(older.version.body, older.demands, newer.version.body, newer.demands)
+def version_diff(
+    older: selectors.VersionRow, newer: selectors.VersionRow, language: str | None = None
+) -> str:
+    """What changed between two versions, in `language` (the page's) where
+    both versions were translated into it, else in the original."""
+    language = language or get_language() or ""
+    shown = language if language in older.languages and language in newer.languages else ""
+    old_body, old_demands = older.text_html(shown)
+    new_body, new_demands = newer.text_html(shown)
+    newly_translated = language in newer.languages and language not in older.languages
+    if newly_translated and (old_body, old_demands) == (new_body, new_demands):
+        name = get_language_info(language)["name_local"]
+        note = _("The text did not change: it was translated into %(language)s.")
+        return format_html('<div class="diff"><p>{}</p></div>', note % {"language": name})
+    return version_diff_html(old_body, old_demands, new_body, new_demands)
 
 
 def letter_context(letter: Letter, form: SignForm | None) -> dict[str, Any]:
@@ -69,6 +84,8 @@ def letter_context(letter: Letter, form: SignForm | None) -> dict[str, Any]:
     )
     total = counts.confirmed + letter.paper_count
     versions = selectors.letter_versions(letter=letter) if letter.published_at else []
+    events = selectors.letter_events(letter=letter)
+    responses = selectors.letter_responses(letter=letter)
     diffs = [(newer, version_diff(older, newer)) for newer, older in itertools.pairwise(versions)]
     return {
         "letter": letter,
@@ -89,10 +106,17 @@ def letter_context(letter: Letter, form: SignForm | None) -> dict[str, Any]:
         "current_count": versions[0].named if versions else counts.public,
         "earlier_count": sum(v.named for v in versions[1:]),
         "diffs": diffs,
-        "events": selectors.letter_events(letter=letter),
-        "responses": selectors.letter_responses(letter=letter),
+        "events": events,
+        "responses": responses,
+        "content_changed_at": letter_changed_at(
+            letter=letter, counts=counts, events=events, versions=versions, responses=responses
+        ),
         **chart_context(letter, counts),
-        "fingerprint": selectors.version_fingerprint(letter.current_version)
+        # The current version is versions[0] once published (already read,
+        # with its demands and translations); a draft's preview reads it.
+        "fingerprint": versions[0].fingerprint
+        if versions
+        else selectors.version_fingerprint(letter.current_version)
         if letter.current_version
         else "",
         "now": timezone.now(),
@@ -108,7 +132,11 @@ def letter_index(request: HttpRequest) -> HttpResponse:
 
     def context() -> dict[str, Any]:
         index = selectors.letters_index()
-        return {"rows": index.open, "past": index.past}
+        return {
+            "rows": index.open,
+            "past": index.past,
+            "content_changed_at": index_changed_at(index),
+        }
 
     return public_page(request, "index", "letters/index.html", context)
 
@@ -187,11 +215,13 @@ def letter_signatories(request: HttpRequest, slug: str) -> HttpResponse:
             letter=letter, limit=SIGNATORIES_PER_PAGE + 1, before=before
         )
         page, more = rows[:SIGNATORIES_PER_PAGE], len(rows) > SIGNATORIES_PER_PAGE
+        counts = selectors.letter_counts(letter_id=letter.pk)
         return {
             "letter": letter,
             "text": selectors.letter_text(letter, get_language() or letter.language),
             "signatories": page,
-            "counts": selectors.letter_counts(letter_id=letter.pk),
+            "counts": counts,
+            "content_changed_at": letter_changed_at(letter=letter, counts=counts),
             "next_cursor": _cursor(page[-1]) if more else None,
             "first_page": before is None,
         }

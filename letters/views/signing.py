@@ -216,7 +216,11 @@ def signature_new_version(request: HttpRequest, token: str, signature: Signature
     versions = {v.version.pk: v for v in selectors.letter_versions(letter=letter)}
     signed = versions.get(signature.version_id)
     current = versions.get(letter.current_version_id or 0)
-    diff = version_diff(signed, current) if signed and current and signed is not current else None
+    diff = (
+        version_diff(signed, current, signature.language)
+        if signed and current and signed is not current
+        else None
+    )
     return render(
         request,
         "letters/new_version.html",
@@ -224,6 +228,7 @@ def signature_new_version(request: HttpRequest, token: str, signature: Signature
             "letter": letter,
             "text": selectors.letter_text(letter, signature.language),
             "diff": diff,
+            "change_note": current.version.change_note if current else "",
             "up_to_date": signature.version_id == letter.current_version_id,
             "can_accept": letter.is_open,
             "withdraw_url": reverse(

@@ -86,7 +86,8 @@ def live_the_letter_s_life(world: World) -> None:
         f"demand_{d.pk}": "considering" for d in world.delivered.current_version.demands.all()
     }
     respond = {"action": "respond", "statement": "We will think about it.", **answers}
-    assert leadership.post(link, respond).status_code == 302
+    assert leadership.post(link, respond).status_code == 200  # what publishing will do
+    assert leadership.post(link, {**respond, "confirm": "yes"}).status_code == 302
     services.letter_post_update(letter=world.delivered, by=editor, text="Leadership answered.")
     Letter.objects.filter(pk=world.letter.pk).update(goal=3)
     services.counts_fold_all()
