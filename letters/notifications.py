@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import smtplib
+from dataclasses import dataclass
 from email.utils import make_msgid, parseaddr
 from typing import Any
 
@@ -26,7 +27,9 @@ from django.utils.translation import gettext
 
 from letters.links import absolute_url, letter_url, organiser_url, signer_url
 from letters.models import (
+    Demand,
     EmailKind,
+    EventKind,
     Invitation,
     LeadershipLink,
     Letter,
@@ -193,25 +196,73 @@ def version_changed_email(signature: Signature, version: LetterVersion) -> Email
     )
 
 
-def letter_event_email(event: LetterEvent, signature: Signature) -> Email:
+@dataclass(frozen=True)
+class AnswerLine:
+    """One demand and leadership's answer to it, in the reader's language."""
+
+    demand: str
+    answer: str  # an Answer value: letters/_answer_mark.html marks each its own way
+    label: str
+
+
+@dataclass(frozen=True)
+class NewsItem:
+    """One timeline event as an email tells it: what happened and who (or
+    the organisers' words); a response with its statement and each demand's
+    answer."""
+
+    kind: str
+    text: str
+    statement: str = ""
+    answers: tuple[AnswerLine, ...] = ()
+
+
+def _demand_texts(version: LetterVersion, demands: list[Demand], language: str) -> list[str]:
+    """The demands in `language` where their version was translated into it
+    (a translation has the version's demands, in order), else as written."""
+    for translated in version.translations.all():
+        if translated.language == language and len(translated.demands) == len(demands):
+            return [str(text) for text in translated.demands]
+    return [d.text for d in demands]
+
+
+def news_items(events: list[LetterEvent], language: str) -> list[NewsItem]:
+    """What the events say, in order, in `language`."""
+    items = []
+    with translation.override(language):
+        for event in events:
+            kind = str(event.get_kind_display())
+            response = event.response if event.kind == EventKind.RESPONSE else None
+            if response is None:
+                items.append(NewsItem(kind, event.text))
+                continue
+            answers = sorted(response.answers.all(), key=lambda a: a.demand.position)
+            texts = _demand_texts(response.version, [a.demand for a in answers], language)
+            lines = tuple(
+                AnswerLine(text, a.answer, str(a.get_answer_display()))
+                for text, a in zip(texts, answers, strict=True)
+            )
+            items.append(NewsItem(kind, event.text, response.statement, lines))
+    return items
+
+
+def letter_event_email(events: list[LetterEvent], signature: Signature) -> Email:
     """News on the timeline (delivered, acknowledged, a response, an update),
-    with a one-click unsubscribe (RFC 8058); a work address without a
-    confirmed personal one gets the neutral notice."""
+    one email for events that came close together, oldest first, with a
+    one-click unsubscribe (RFC 8058); a work address without a confirmed
+    personal one gets the neutral notice (one, for all of them)."""
     to = named_recipient(signature)
     if to is None:
         return neutral_news_email(signature)
-    letter = event.letter
+    letter = events[0].letter
     unsubscribe_url = signer_url(signature, Purpose.UNSUBSCRIBE)
-    with translation.override(signature.language):
-        kind = event.get_kind_display()
     message = build_email(
         name="letter-event",
         to=to,
         context={
             "letter_title": letter_text(letter, signature.language).title,
             "letter_url": letter_url(letter),
-            "kind": kind,
-            "text": event.text,
+            "items": news_items(events, signature.language),
             "unsubscribe_url": unsubscribe_url,
         },
         language=signature.language,
@@ -240,11 +291,21 @@ def organiser_news_email(
     )
 
 
-def event_news_email(event: LetterEvent, to: str, language: str) -> Email:
-    """Leadership acknowledged or responded."""
-    with translation.override(language):
-        news = event.get_kind_display()
-    return organiser_news_email(event.letter, to, language, news=news, text=event.text)
+def event_news_email(events: list[LetterEvent], to: str, language: str) -> Email:
+    """Leadership acknowledged or responded (one email for events that came
+    close together, oldest first, a response with its statement and each
+    demand's answer)."""
+    letter = events[0].letter
+    return build_email(
+        name="organiser-events",
+        to=to,
+        context={
+            "letter_title": letter.title,
+            "items": news_items(events, language),
+            "url": organiser_url(letter),
+        },
+        language=language,
+    )
 
 
 def milestone_email(letter: Letter, threshold: int, to: str, language: str) -> Email:

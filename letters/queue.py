@@ -37,7 +37,9 @@ def send(name: str, *args: object, countdown: float | None = None) -> None:
         task_.apply_async(args=args, countdown=countdown)
 
 
-def enqueue(name: str, *args: object) -> None:
+def enqueue(name: str, *args: object, countdown: float | None = None) -> None:
     """Publish the task once the current transaction commits (at once
-    outside a transaction); nothing is published if it rolls back."""
-    transaction.on_commit(lambda: send(name, *args))
+    outside a transaction); nothing is published if it rolls back.
+    `countdown`: run it that many seconds later (in-process, eager tasks
+    run at once)."""
+    transaction.on_commit(lambda: send(name, *args, countdown=countdown))

@@ -9,6 +9,7 @@ periodic ones run from CELERY_BEAT_SCHEDULE.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 
 from celery import Task, shared_task
@@ -71,17 +72,30 @@ def send_version_email(self: Task, signature_id: int, number: int) -> str:
     )
 
 
+@shared_task(bind=True)
+def notify_letter_news(self: Task, letter_id: int) -> int:
+    """Asked for NEWS_WINDOW seconds after news on a letter: claim all of its
+    news not emailed yet, under this task's id, and fan it out together."""
+    claim = self.request.id or f"direct-{uuid.uuid4()}"  # called, not sent: a claim of its own
+    return services.letter_news_fan_out(letter_id=letter_id, claim=claim)
+
+
+def _ids(event_ids: list[int] | int) -> list[int]:
+    """Event ids as tasks carry them (one id: a task sent by an earlier release)."""
+    return [event_ids] if isinstance(event_ids, int) else list(event_ids)
+
+
 @shared_task
-def notify_event(event_id: int, after_id: int = 0) -> int:
-    return services.event_fan_out(event_id=event_id, after_id=after_id)
+def notify_event(event_ids: list[int] | int, after_id: int = 0) -> int:
+    return services.event_fan_out(event_ids=_ids(event_ids), after_id=after_id)
 
 
 @shared_task(bind=True, max_retries=None, acks_late=True)
-def send_event_email(self: Task, event_id: int, signature_id: int) -> str:
+def send_event_email(self: Task, event_ids: list[int] | int, signature_id: int) -> str:
     return _retrying(
         self,
         signature_id,
-        lambda: services.event_email_send(event_id=event_id, signature_id=signature_id),
+        lambda: services.event_email_send(event_ids=_ids(event_ids), signature_id=signature_id),
     )
 
 
@@ -89,8 +103,9 @@ def send_event_email(self: Task, event_id: int, signature_id: int) -> str:
 
 
 @shared_task(bind=True, max_retries=None, acks_late=True)
-def notify_organisers(self: Task, event_id: int) -> int:
-    return _retrying(self, event_id, lambda: services.organisers_tell_event(event_id=event_id))
+def notify_organisers(self: Task, event_ids: list[int] | int) -> int:
+    ids = _ids(event_ids)
+    return _retrying(self, ids[0], lambda: services.organisers_tell_event(event_ids=ids))
 
 
 @shared_task(bind=True, max_retries=None, acks_late=True)
@@ -153,6 +168,12 @@ def signatures_erase_retained() -> int:
 @shared_task
 def letters_close_due() -> int:
     return services.letters_close_due()
+
+
+@shared_task
+def news_send_overdue() -> int:
+    """The sweep under coalesced news: what a lost delayed task did not send."""
+    return services.news_send_overdue()
 
 
 @shared_task

@@ -27,7 +27,11 @@ class EventKind(models.TextChoices):
 
 
 class LetterEvent(models.Model):
-    """The public timeline of a letter."""
+    """The public timeline of a letter.
+
+    `news_claim`: which fan-out took this event's emails (a task id; blank:
+    not yet).  Events of a letter close together go out as one email per
+    recipient: the fan-out claims every unclaimed one (services.events)."""
 
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=EventKind.choices)
@@ -36,6 +40,10 @@ class LetterEvent(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
+    response = models.ForeignKey(
+        "Response", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    news_claim = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering: ClassVar[list[str]] = ["-created_at", "-id"]

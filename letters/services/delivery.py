@@ -193,7 +193,9 @@ def letter_respond(
     if link is not None:
         LeadershipLink.objects.filter(pk=link.pk).update(last_used_at=timezone.now())
     who = link.name if link else source
-    event_record(letter=letter, kind=EventKind.RESPONSE, text=who, by=recorded_by)
+    event_record(
+        letter=letter, kind=EventKind.RESPONSE, text=who, by=recorded_by, response=response
+    )
     return response
 
 

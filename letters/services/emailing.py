@@ -9,6 +9,8 @@ for the task to log and drop.  Neither carries an address.
 
 Fan-outs (news to every signer who asked for updates) enqueue one email
 task per signer, in batches of UPDATE_EMAIL_BATCH, then the next batch.
+Timeline news arrives here already coalesced (`services.events`): a list
+of events, told in one email.
 """
 
 from __future__ import annotations
@@ -163,48 +165,69 @@ def version_email_send(*, signature_id: int, number: int) -> str:
     return "sent"
 
 
-def event_fan_out(*, event_id: int, after_id: int) -> int:
-    """One timeline event to every confirmed signer who asked for updates."""
-    event = LetterEvent.objects.filter(pk=event_id).first()
+def _news_events(event_ids: list[int]) -> list[LetterEvent]:
+    """The events, oldest first, each with its letter and the response it
+    announces (statement, answers and the demands they answer)."""
+    return list(
+        LetterEvent.objects.select_related("letter", "response__version")
+        .prefetch_related("response__answers__demand", "response__version__translations")
+        .filter(pk__in=event_ids)
+        .order_by("created_at", "id")
+    )
+
+
+def event_fan_out(*, event_ids: list[int], after_id: int) -> int:
+    """Timeline events (of one letter, claimed together by
+    `services.events.letter_news_fan_out`) to every confirmed signer who
+    asked for updates: one email task per signer, in batches."""
+    event = LetterEvent.objects.filter(pk__in=event_ids).first()
     if event is None:
         return 0
     ids = signature_outbox.signers_to_email(
         letter_id=event.letter_id, after_id=after_id, limit=settings.UPDATE_EMAIL_BATCH
     )
     for signature_id in ids:
-        send("send_event_email", event_id, signature_id)
+        send("send_event_email", event_ids, signature_id)
     if len(ids) == settings.UPDATE_EMAIL_BATCH:
-        send("notify_event", event_id, ids[-1])
+        send("notify_event", event_ids, ids[-1])
     return len(ids)
 
 
-def event_email_send(*, event_id: int, signature_id: int) -> str:
-    """Tell one signer about one event, at most once (EventEmail's unique
-    constraint is checked before and recorded after sending)."""
-    event = LetterEvent.objects.select_related("letter").filter(pk=event_id).first()
+def event_email_send(*, event_ids: list[int], signature_id: int) -> str:
+    """Tell one signer about timeline events in one email, each at most
+    once: the events this signer was already emailed about (EventEmail,
+    checked before and recorded after sending) are left out."""
     signature = Signature.objects.filter(
         pk=signature_id, status=SignatureStatus.CONFIRMED, wants_updates=True
     ).first()
-    if event is None or signature is None:
+    if signature is None:
         return "skipped"
-    if EventEmail.objects.filter(event_id=event_id, signature_id=signature_id).exists():
-        return "duplicate"
-    deliver(_opened(lambda: notifications.letter_event_email(event, signature)))
-    signature_outbox.event_email_record(event_id=event_id, signature_id=signature_id)
+    told = set(
+        EventEmail.objects.filter(signature_id=signature_id, event_id__in=event_ids).values_list(
+            "event_id", flat=True
+        )
+    )
+    events = _news_events([pk for pk in event_ids if pk not in told])
+    if not events:
+        return "duplicate" if told else "skipped"
+    deliver(_opened(lambda: notifications.letter_event_email(events, signature)))
+    for event in events:
+        signature_outbox.event_email_record(event_id=event.pk, signature_id=signature_id)
     return "sent"
 
 
 # --- To organisers and leadership -----------------------------------------------
 
 
-def organisers_tell_event(*, event_id: int) -> int:
-    """Tell the letter's organisers that leadership acknowledged or responded."""
-    event = LetterEvent.objects.select_related("letter").filter(pk=event_id).first()
-    if event is None:
+def organisers_tell_event(*, event_ids: list[int]) -> int:
+    """Tell the letter's organisers, in one email each, that leadership
+    acknowledged or responded (with the response's statement and answers)."""
+    events = _news_events(event_ids)
+    if not events:
         return 0
-    recipients = selectors.organisers_to_tell(letter_id=event.letter_id)
+    recipients = selectors.organisers_to_tell(letter_id=events[0].letter_id)
     for email, language in recipients:
-        deliver(notifications.event_news_email(event, email, language))
+        deliver(notifications.event_news_email(events, email, language))
     return len(recipients)
 
 
