@@ -8,20 +8,26 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import get_language
 
 from speed.memory import LocalTier
 
 _View = TypeVar("_View", bound=Callable[..., Any])
+
+# What a copy's `build` returns: the body and its content type, and when what
+# it shows last changed, where the builder knows (see `_last_modified`).
+Built = tuple[bytes, str] | tuple[bytes, str, datetime | None]
 
 logger = logging.getLogger(__name__)
 
@@ -94,21 +100,66 @@ def _cache_call(method: str, *args: object, **kwargs: object) -> object:
         return None
 
 
-def _build(cache_key: str, build: Callable[[], tuple[bytes, str]]) -> CachedBody:
-    body, content_type = build()
+CHANGES_KEPT = 30 * 24 * 3600  # seconds a copy's (ETag, Last-Modified) is remembered
+
+
+def _last_modified(cache_key: str, etag: str, changed_at: datetime | None, now: float) -> int:
+    """Last-Modified of a copy just built: when what it shows last changed.
+
+    Worked out once per build, never per request.  The builder says when
+    the content it read last changed (`changed_at`: the letter's last
+    event, version or publication, its count's last change), where it
+    knows.  What no row dates (an organiser's edit of the goal, a name
+    hidden, the "closes in" text) is caught by comparing bytes: the copy's
+    ETag and Last-Modified are remembered (CHANGES_KEPT) beside it, so
+
+    - the same bytes as last time keep the Last-Modified they had;
+    - other bytes take `changed_at` if it is later than the previous
+      build (it explains the change), else the build time (the change
+      happened since the previous build, at the latest now);
+
+    and a changed copy always gets a later Last-Modified than any copy
+    before it, so `If-Modified-Since` with an earlier copy's date is a 200.
+    With nothing remembered (first build, cache down): `changed_at`, or
+    the build time."""
+    memo_key = f"{cache_key}:changed"
+    known = _cache_call("get", memo_key)
+    stamp = int(changed_at.timestamp()) if changed_at is not None else None
+    if isinstance(known, tuple) and len(known) == 3:
+        known_etag, known_modified, known_built = known
+        if known_etag == etag:
+            if now - known_built > CHANGES_KEPT / 30:  # keep it while the copy is read
+                _cache_call("set", memo_key, (etag, known_modified, int(now)), timeout=CHANGES_KEPT)
+            return int(known_modified)
+        # A date after the previous build explains the change; else it
+        # happened since, at the latest now.
+        explained = stamp is not None and stamp > known_built
+        modified = min(stamp, int(now)) if explained and stamp is not None else int(now)
+        modified = max(modified, int(known_modified) + 1)
+    else:
+        modified = min(stamp, int(now)) if stamp is not None else int(now)
+    _cache_call("set", memo_key, (etag, modified, int(now)), timeout=CHANGES_KEPT)
+    return modified
+
+
+def _build(cache_key: str, build: Callable[[], Built]) -> CachedBody:
+    built = build()
+    body, content_type = built[0], built[1]
+    changed_at = built[2] if len(built) == 3 else None
     now = time.time()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     fresh = CachedBody(
         body=body,
         content_type=content_type,
-        etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
-        last_modified=int(now),
+        etag=etag,
+        last_modified=_last_modified(cache_key, etag, changed_at, now),
         fresh_until=now + settings.COUNT_INTERVAL,
     )
     _cache_call("set", cache_key, fresh, timeout=settings.COUNT_INTERVAL + STALE_GRACE)
     return fresh
 
 
-def _shared(cache_key: str, build: Callable[[], tuple[bytes, str]]) -> CachedBody:
+def _shared(cache_key: str, build: Callable[[], Built]) -> CachedBody:
     """The shared tier: its copy, rebuilt by one request (holding a short
     lock) when stale while the others keep getting the stale copy."""
     cached = _cache_call("get", cache_key)
@@ -136,7 +187,7 @@ def _local_key(cache_key: str) -> str:
 def public_response(
     request: HttpRequest,
     key: str,
-    build: Callable[[], tuple[bytes, str]],
+    build: Callable[[], Built],
 ) -> HttpResponse:
     """Serve `build()`'s bytes from the cache, fresh for COUNT_INTERVAL seconds.
 
@@ -174,7 +225,9 @@ def public_response(
     response["ETag"] = cached.etag
     response["Last-Modified"] = copy.last_modified
     response["Cache-Control"] = copy.cache_control
-    response["Vary"] = "Accept-Language"  # a new response: nothing to merge with
+    # The language comes from ?lang=, the language cookie or Accept-Language
+    # (`language_from_query`): a new response, nothing to merge with.
+    response["Vary"] = "Accept-Language, Cookie"
     return response
 
 
@@ -182,10 +235,17 @@ def public_page(
     request: HttpRequest, key: str, template: str, context: Callable[[], dict[str, Any]]
 ) -> HttpResponse:
     """`public_response` for an HTML page: `template` rendered with what
-    `context()` returns, built only when the cached copy is stale."""
+    `context()` returns, built only when the cached copy is stale.
 
-    def build() -> tuple[bytes, str]:
-        return render_to_string(template, context()).encode(), "text/html; charset=utf-8"
+    The context may say when what it shows last changed
+    (`content_changed_at`, for Last-Modified); the template gets the
+    page's path (`page_path`: the same for every visitor of this copy) for
+    its canonical address and language alternates (base.html)."""
+
+    def build() -> Built:
+        values = {"page_path": request.path, **context()}
+        body = render_to_string(template, values).encode()
+        return body, "text/html; charset=utf-8", values.get("content_changed_at")
 
     return public_response(request, key, build)
 
@@ -248,18 +308,61 @@ def same_origin(request: HttpRequest) -> bool:
     return origin.rstrip("/") in allowed
 
 
+def query_language(request: HttpRequest) -> str | None:
+    """The language `?lang=` names, if it is one of ours, made the active one."""
+    # No query string (nearly every request): no QueryDict to parse.
+    lang = request.GET.get("lang", "") if request.META.get("QUERY_STRING") else ""
+    if lang not in dict(settings.LANGUAGES):
+        return None
+    translation.activate(lang)
+    request.LANGUAGE_CODE = lang
+    return lang
+
+
+def remember_language(request: HttpRequest, response: HttpResponseBase, lang: str) -> None:
+    """Keep `lang` for the rest of the visit: Django's language cookie, which
+    LocaleMiddleware (in both middleware chains) reads on every later request,
+    organiser and account pages included.  A session cookie (unless
+    LANGUAGE_COOKIE_AGE says otherwise), SameSite=Lax, HttpOnly, Secure
+    wherever the session cookie is.
+
+    Set only when the visitor's cookie says otherwise, and then the answer is
+    `private, no-store`: an answer that sets a cookie is never a shared copy
+    (the copy in the cache is the body alone, never its headers).  The next
+    answer, with the cookie, is the shared one again."""
+    if request.method not in ("GET", "HEAD"):
+        return
+    if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) == lang:
+        return
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        lang,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE or settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE or "Lax",
+    )
+    response["Cache-Control"] = "private, no-store"
+    patch_vary_headers(response, ("Cookie",))
+
+
 def language_from_query(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Honour `?lang=de` (the language switcher) over Accept-Language.  The
-    language is part of the URL, so shared caches keep one copy per language
-    and no cookie is needed."""
+    """Honour `?lang=de` (the language switcher) over the language cookie and
+    Accept-Language, and keep the choice for the visit (`remember_language`).
+
+    Without `?lang=`, LocaleMiddleware chose from the cookie, then
+    Accept-Language: so every page whose language it chose says
+    `Vary: Accept-Language, Cookie` (`public_response`), and the shared
+    copies are one per language (the language is in the cache key)."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        # No query string (nearly every request): no QueryDict to parse.
-        lang = request.GET.get("lang", "") if request.META.get("QUERY_STRING") else ""
-        if lang in dict(settings.LANGUAGES):
-            translation.activate(lang)
-            request.LANGUAGE_CODE = lang
-        return view(request, *args, **kwargs)
+        lang = query_language(request)
+        response = view(request, *args, **kwargs)
+        if lang is not None:
+            remember_language(request, response, lang)
+        return response
 
     return wrapped

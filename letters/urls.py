@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.urls import path
 
+from letters.views import meta, signing
 from letters.views import public as views
-from letters.views import signing
 from letters.views.feed import LetterFeed
 
 app_name = "letters"
@@ -15,4 +15,5 @@ urlpatterns = [
     path("<slug:slug>/signatories/", views.letter_signatories, name="signatories"),
     path("<slug:slug>/check-inbox/", signing.check_inbox, name="check_inbox"),
     path("<slug:slug>/feed/", LetterFeed(), name="feed"),
+    path("<slug:slug>/card.png", meta.share_card, name="card"),
 ]

@@ -124,6 +124,7 @@ PUBLIC_SURFACES = {
     "signatories": "/letters/{slug}/signatories/",
     "check inbox": "/letters/{slug}/check-inbox/",
     "feed": "/letters/{slug}/feed/",
+    "share card": "/letters/{slug}/card.png",
     "widget": "/letters/{slug}/embed/",
     "API letter": "/api/letters/{slug}/",
     "API counts": "/api/letters/{slug}/counts/",
@@ -153,7 +154,7 @@ def test_an_archived_open_letter_leaves_every_list_and_takes_no_signature(
     letter that is archived is in no list, and signing it is like signing
     a letter that does not exist."""
     client = Client()
-    lists = ["/letters/", "/api/letters/"]
+    lists = ["/letters/", "/api/letters/", "/sitemap.xml"]
     assert all(open_letter.slug in answer(client, "get", p)[1].decode() for p in lists)
 
     services.letter_archive(letter=open_letter, by=organiser)

@@ -44,6 +44,9 @@ PUBLIC_PAGES = [
     ("api_openapi", False),
     ("letter_embed", True),
     ("letters:feed", True),
+    ("letters:card", True),
+    ("robots_txt", False),
+    ("sitemap", False),
 ]
 
 
