@@ -274,6 +274,7 @@ MFA_TOTP_ISSUER = "Undersigned"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["config.formats"]  # one date style, localised
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -383,6 +384,7 @@ CELERY_BEAT_SCHEDULE = {
         ("signatures_resend_unsent", SIGNATURE_SWEEP_INTERVAL),
         ("letters_close_due", 60),
         ("letters_mark_overdue", 300),
+        ("news_send_overdue", 300),
         ("signatures_erase_retained", 3600),
         ("signatures_delete_stale", 3600),
     )

@@ -26,6 +26,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -67,6 +68,14 @@ def chart_table_rows(day_counts: dict[str, int]) -> list[tuple[str, int, int]]:
         total += count
         rows.append((day.isoformat(), count, total))
     return rows
+
+
+def _day(iso: str) -> str:
+    """An ISO day as people read it in the active language: the site's date
+    format without the year (MONTH_DAY_FORMAT, "26 November"), as short as
+    the ISO date, so that the first and last day of a young letter do not
+    run into each other; the table beside the chart gives the years."""
+    return date_format(date.fromisoformat(iso), "MONTH_DAY_FORMAT")
 
 
 def _num(value: float) -> str:
@@ -236,10 +245,10 @@ def _labels(plot: _Plot, rows: list[tuple[str, int, int]]) -> list[str]:
     labels = [
         _label(plot.left, label_top, _("Most per day: %(count)s") % {"count": most}, "start"),
         _label(plot.right, label_top, _("In total: %(count)s") % {"count": total}, "end"),
-        _label(plot.left, label_bottom, rows[0][0], "start"),
+        _label(plot.left, label_bottom, _day(rows[0][0]), "start"),
     ]
     if len(rows) > 1:
-        labels.append(_label(plot.shown_right, label_bottom, rows[-1][0], "end"))
+        labels.append(_label(plot.shown_right, label_bottom, _day(rows[-1][0]), "end"))
     return labels
 
 

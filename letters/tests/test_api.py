@@ -309,7 +309,8 @@ def test_widget_shows_title_count_progress_and_a_link_to_sign(client, signed):
     assert "Stop the contract" in html
     assert "2 verified signatures" in html
     assert '<progress class="progress" max="100" value="2"' in html
-    link = f'href="http://testserver{signed.get_absolute_url()}" target="_blank" rel="noopener"'
+    page = f"http://testserver{signed.get_absolute_url()}?lang=en"  # the widget's language
+    link = f'href="{page}" target="_blank" rel="noopener"'
     assert f'<a class="button" {link}>Sign this letter</a>' in html
     assert "<script" not in html
     assert "style=" not in html

@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 
+from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -61,10 +62,19 @@ def test_svg_is_valid_accessible_and_csp_safe() -> None:
     classes = {element.get("class") for element in root.iter()}
     assert {"chart-bar", "chart-line", "chart-axis", "chart-label"} <= classes
     labels = " ".join(el.text or "" for el in root.iter(f"{SVG}text"))
-    assert "2026-11-26" in labels
-    assert "2026-11-28" in labels
+    assert "26 November" in labels  # the site's date format, without the year
+    assert "28 November" in labels
     assert "5" in labels
     assert "10" in labels
+
+
+def test_the_first_and_last_day_are_written_in_the_readers_language() -> None:
+    with translation.override("de"):
+        svg = _svg({"2026-03-02": 3, "2026-03-04": 1}, "Unterschriften", "Vier")
+    labels = " ".join(el.text or "" for el in _parse(svg).iter(f"{SVG}text"))
+    assert "2. März" in labels
+    assert "4. März" in labels
+    assert "2026-03" not in labels
 
 
 def test_gaps_are_filled_with_zero() -> None:
@@ -144,8 +154,8 @@ def test_a_young_letters_days_start_at_the_left_and_the_last_date_is_under_its_d
     xs = sorted(float(bar.get("x") or 0) for bar in root.findall(f".//{SVG}rect"))
     assert [round((x - left) / day) for x in xs] == [0, 1, 2]
     labels = {el.text: float(el.get("x") or 0) for el in root.iter(f"{SVG}text")}
-    assert labels["2026-11-26"] == left
-    assert abs(labels["2026-11-28"] - (left + 3 * day)) < 0.01
+    assert labels["26 November"] == left
+    assert abs(labels["28 November"] - (left + 3 * day)) < 0.01
 
 
 def test_a_letter_older_than_a_week_fills_the_chart() -> None:
@@ -156,7 +166,7 @@ def test_a_letter_older_than_a_week_fills_the_chart() -> None:
     last_end = float(last.get("x") or 0) + float(last.get("width") or 0)
     assert abs(last_end - right) < (right - left) / 30
     labels = {el.text: float(el.get("x") or 0) for el in root.iter(f"{SVG}text")}
-    assert labels[(date(2026, 10, 1) + timedelta(days=29)).isoformat()] == right
+    assert labels["30 October"] == right  # 2026-10-01 + 29 days
 
 
 @settings(max_examples=60, deadline=None)

@@ -1,9 +1,20 @@
 """The embeddable widget: a letter's title, count and progress in a frame
-that any site may show.  The one page without frame-ancestors 'none'."""
+that any site may show.  The one page without frame-ancestors 'none'.
+
+Its address takes two options (templates/organise/_widget_snippet.html
+explains them to organisers):
+
+- `lang`: the widget's language (else the visitor's, as on every page).
+  Its links to the letter carry it, so the letter opens in the language the
+  widget spoke.  It is not remembered: the frame sits on someone else's
+  site, and its answer stays one shared copy.
+- `theme`: `light` (the default), `dark`, or `auto` (the visitor's
+  light or dark preference).  Anything else is `light`."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -14,7 +25,7 @@ from django.views.decorators.csp import csp_override  # type: ignore[import-unty
 from django.views.decorators.http import require_safe
 
 from letters import selectors
-from letters.http import language_from_query, public_page
+from letters.http import public_page, query_language
 from letters.links import letter_url
 
 # The site's policy, except that any site may frame this page.  The frame is
@@ -26,25 +37,33 @@ EMBED_CSP: dict[str, Any] = {
     "form-action": [CSP.NONE],
 }
 
+THEMES = ("light", "dark", "auto")
+
 
 @xframe_options_exempt
 @csp_override(EMBED_CSP)
 @require_safe
-@language_from_query
 def embed(request: HttpRequest, slug: str) -> HttpResponse:
-    """Cached like the letter page (same bytes for every visitor of a language)."""
+    """Cached like the letter page (same bytes for every visitor of a
+    language), one copy per theme."""
+    query_language(request)
+    theme = request.GET.get("theme", "") if request.META.get("QUERY_STRING") else ""
+    if theme not in THEMES:
+        theme = THEMES[0]
 
     def context() -> dict[str, Any]:
         letter = selectors.letter_public_get(slug=slug)
         counts = selectors.letter_counts(letter_id=letter.pk)
         total = counts.confirmed + letter.paper_count
+        language = get_language() or letter.language
         return {
             "letter": letter,
-            "text": selectors.letter_text(letter, get_language() or letter.language),
+            "text": selectors.letter_text(letter, language),
             "counts": counts,
             "total": total,
             "goal_percent": min(100, round(100 * total / letter.goal)) if letter.goal else None,
-            "letter_url": letter_url(letter),
+            "letter_url": f"{letter_url(letter)}?{urlencode({'lang': language})}",
+            "theme": theme,
         }
 
-    return public_page(request, f"embed:{slug}", "letters/embed.html", context)
+    return public_page(request, f"embed:{slug}:{theme}", "letters/embed.html", context)
