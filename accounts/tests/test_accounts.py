@@ -114,3 +114,60 @@ def test_account_emails_name_the_site_not_the_host_the_request_came_through(clie
     assert message.subject.startswith("[Undersigned] ")
     assert message.body.startswith("Hello from Undersigned!")  # not the request's host
     assert message.body.rstrip().endswith("Thank you for using Undersigned!\nletters.example.net")
+
+
+def test_account_emails_link_to_the_site_not_to_the_host_the_request_came_through(
+    client, organiser, settings
+):
+    settings.SITE_URL = "https://letters.example.net"
+    signup(client, "linked.site@example.org")
+    client.post(reverse("account_reset_password"), {"email": organiser.email})
+
+    (welcome,) = [m for m in mail.outbox if "linked.site@example.org" in m.to]
+    (reset,) = [m for m in mail.outbox if organiser.email in m.to]
+    assert "https://letters.example.net/accounts/confirm-email/" in welcome.body
+    assert "https://letters.example.net/accounts/password/reset/key/" in reset.body
+    assert "testserver" not in str(welcome.body)
+    assert "testserver" not in str(reset.body)
+
+
+def test_account_pages_come_in_the_language_asked_for_and_keep_it(client):
+    german = client.get(reverse("account_login") + "?lang=de")
+    html = german.content.decode()
+
+    assert '<html lang="de">' in html
+    assert "Passwort vergessen?" in html
+    assert german["Content-Language"] == "de"
+    later = client.get(reverse("account_signup"), HTTP_ACCEPT_LANGUAGE="en")
+    assert '<html lang="de">' in later.content.decode()  # the choice stays for the visit
+    english = client.get(reverse("account_signup") + "?lang=en")
+    assert "Already have an account?" in english.content.decode()
+
+
+def test_a_form_with_errors_shows_each_next_to_its_field_and_a_summary_first(client):
+    response = signup(client, "not an address")
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    summary = html.index('class="error-summary"')
+    field = html.index('<label for="id_email">')
+    assert summary < field
+    assert 'aria-invalid="true"' in html
+    assert re.search(r'<label for="id_email">Email</label>\s*<input[^>]*id="id_email"', html)
+    assert re.search(
+        r'id="id_email">\s*<div role="alert"><ul class="errorlist" id="id_email_error">', html
+    )
+
+
+def test_allauths_sentences_listed_for_our_german_voice_are_allauths_own():
+    """accounts/words.py lists allauth's sentences so our catalogue can say
+    them with "Sie": each must be a sentence allauth's catalogue knows
+    (a changed msgid after an upgrade would silently never be ours)."""
+    from django.utils import translation
+
+    from accounts.words import ALLAUTH_SENTENCES
+
+    assert len(ALLAUTH_SENTENCES) > 20
+    with translation.override("de"):
+        untranslated = [s for s in ALLAUTH_SENTENCES if translation.gettext(s) == s]
+    assert untranslated == []

@@ -25,7 +25,9 @@ from letters.models import (
     SignatureStatus,
     VersionStats,
 )
+from letters.progress import Tracker
 from letters.queue import enqueue
+from letters.selectors.counts import signature_rows_many
 
 MILESTONES = (10, 100)
 
@@ -158,10 +160,17 @@ def counts_recount(*, letter_id: int) -> tuple[int, int]:
     return confirmed, public
 
 
-def counts_recount_all() -> int:
+def counts_recount_all(*, progress: Tracker | None = None) -> int:
+    """Recount every letter but drafts; `progress` (the `recount_counts`
+    command's) is advanced by each letter's signature rows."""
     letter_ids = list(
         Letter.objects.exclude(status=LetterStatus.DRAFT).values_list("pk", flat=True)
     )
+    sizes = signature_rows_many(letter_ids) if progress and progress.enabled else {}
+    if progress:
+        progress.start(sum(sizes.values()))
     for letter_id in letter_ids:
         counts_recount(letter_id=letter_id)
+        if progress:
+            progress.advance(sizes.get(letter_id, 0))
     return len(letter_ids)

@@ -25,22 +25,26 @@ from letters.models import (
     Signature,
     SignatureStatus,
 )
+from letters.progress import Tracker
 from letters.services.audit import audit
 
 
-def _erase(letter: Letter) -> int:
+def _erase(letter: Letter, progress: Tracker | None = None) -> int:
     """Erase in batches by id (short transactions, no long lock on the letter).
 
     Pending signatures are deleted, not erased: they are not counted, and an
     erased one would keep its address's hash with no address to send its
     confirmation to, so its owner could not sign again while the letter is
-    open (as `signatures_delete_stale` does after a week)."""
+    open (as `signatures_delete_stale` does after a week).  `progress` is
+    advanced by the rows deleted or erased."""
     while True:
         pending = Signature.objects.filter(letter=letter, status=SignatureStatus.PENDING)
         ids = list(pending.values_list("pk", flat=True)[:5000])
         if not ids:
             break
         pending.filter(pk__in=ids).delete()
+        if progress:
+            progress.advance(len(ids))
     total = 0
     last_id = 0
     while True:
@@ -56,6 +60,8 @@ def _erase(letter: Letter) -> int:
                 erased_at=timezone.now(), **ERASED_FIELDS
             )
         last_id = ids[-1]
+        if progress:
+            progress.advance(len(ids))
 
 
 def letter_erase_identities(*, letter: Letter, by: User | None) -> int:
@@ -65,9 +71,10 @@ def letter_erase_identities(*, letter: Letter, by: User | None) -> int:
     return erased
 
 
-def signatures_erase_retained() -> int:
-    """Beat: erase personal data of letters closed or delivered more than
-    RETENTION_DAYS ago."""
+def signatures_erase_retained(*, progress: Tracker | None = None) -> int:
+    """Beat (and the `erase_retained` command): erase personal data of
+    letters closed or delivered more than RETENTION_DAYS ago.  `progress` is
+    advanced by the signature rows deleted or erased."""
     cutoff = timezone.now() - timedelta(days=settings.RETENTION_DAYS)
     done_states = [
         LetterStatus.CLOSED,
@@ -88,10 +95,14 @@ def signatures_erase_retained() -> int:
         )
         .filter(ended_at__lte=cutoff)
     )
+    due = list(letters)
+    if progress:
+        todo = Signature.objects.filter(letter__in=due, erased_at__isnull=True)
+        progress.start(todo.count() if progress.enabled and due else 0)
     total = 0
-    for letter in letters:
+    for letter in due:
         if Signature.objects.filter(letter=letter, erased_at__isnull=True).exists():
-            erased = _erase(letter)
+            erased = _erase(letter, progress)
             audit(actor=None, action="retention.erase", letter=letter, count=erased)
             total += erased
     return total

@@ -14,10 +14,18 @@ EXPORT_MIN_GROUP unless a higher one is given; a lower one is refused (the
 floor for counts that can contain anonymous signers is a setting, not a
 command-line choice).  Each run is written to the audit log with its
 threshold, kinds and format (the notes, which hold no counts, are not).
+
+On a terminal, stderr shows how far it got (signature rows counted, their
+rate, the time left: letters/progress.py), unless the export itself goes to
+that terminal; piped or redirected, nothing but the export is written.
+`--progress` forces it (plain lines), `--no-progress` and `-v 0` stop it.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +33,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from letters import exports, services
 from letters.models import Letter
+from letters.progress import Progress, add_progress_argument, command_progress
+from letters.selectors.counts import signature_rows_many
+
+# One part of an export: the letter it reads and its rows (read when pulled).
+Part = tuple[Letter, Callable[[], Iterable[dict[str, Any]]]]
 
 
 class Command(BaseCommand):
@@ -55,6 +68,7 @@ class Command(BaseCommand):
             default=None,
             help="suppress groups below this (default and lowest: EXPORT_MIN_GROUP)",
         )
+        add_progress_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -66,11 +80,16 @@ class Command(BaseCommand):
             ) from exc
         kinds = options["kind"] or list(exports.KINDS)
         fmt = options["format"]
+        if not options["output"] and options["progress"] is None and self.stdout.isatty():
+            options["progress"] = False  # progress would garble the export on the screen
+        progress = command_progress(self, options, unit="signatures")
         if options["summary"]:
             letters = Letter.objects.order_by("id")
             if options["letter"]:
                 letters = letters.filter(slug__in=options["letter"])
-            rows = exports.summary_rows(letters.iterator())
+            parts: list[Part] = [
+                (letter, partial(exports.summary_rows, [letter])) for letter in letters
+            ]
             fields = exports.SUMMARY_FIELDS
             meta = exports.summary_meta()
         else:
@@ -80,7 +99,11 @@ class Command(BaseCommand):
             missing = set(options["letter"]) - {letter.slug for letter in chosen}
             if missing:
                 raise CommandError(f"No such letter: {', '.join(sorted(missing))}")
-            rows = exports.letters_count_rows(chosen, kinds, threshold)
+            parts = [
+                (letter, partial(exports.count_rows, letter, kind, threshold))
+                for letter in chosen
+                for kind in kinds
+            ]
             fields = exports.COUNT_FIELDS
             meta = exports.counts_meta(chosen, kinds, threshold)
         if fmt != "notes":
@@ -93,11 +116,30 @@ class Command(BaseCommand):
                 threshold=threshold,
                 format=fmt,
             )
-        chunks = exports.stream(rows, fields, fmt, meta)
-        if options["output"]:
-            # UTF-8 whatever the locale says: names must come out intact.
-            with open(options["output"], "w", encoding="utf-8", newline="") as out:
-                out.writelines(chunks)
-        else:
-            for chunk in chunks:
-                self.stdout.write(chunk, ending="")
+        chunks = exports.stream(_tracked(parts, progress), fields, fmt, meta)
+        with progress:
+            if options["output"]:
+                # UTF-8 whatever the locale says: names must come out intact.
+                with open(options["output"], "w", encoding="utf-8", newline="") as out:
+                    out.writelines(chunks)
+            else:
+                for chunk in chunks:
+                    self.stdout.write(chunk, ending="")
+
+
+def _tracked(parts: list[Part], progress: Progress) -> Iterator[dict[str, Any]]:
+    """The parts' rows in turn, advancing `progress` by each letter's
+    signature rows as its parts are read (a letter's kinds share them: each
+    kind is one query over them).  The rows are counted (one grouped query)
+    only when someone is looking."""
+    letter_ids = [letter.pk for letter, _rows in parts]
+    sizes = signature_rows_many(sorted(set(letter_ids))) if progress.enabled else {}
+    progress.start(sum(sizes.values()))
+    of_letter = Counter(letter_ids)
+    seen: dict[int, int] = {}
+    for letter, rows in parts:
+        yield from rows()
+        before = seen.get(letter.pk, 0)
+        seen[letter.pk] = before + 1
+        size, n = sizes.get(letter.pk, 0), of_letter[letter.pk]
+        progress.advance(size * (before + 1) // n - size * before // n)

@@ -13,8 +13,11 @@ Run on a host that holds the private keys (an email worker's environment):
   address to hash again and keep the old hash; signing must be closed
   while this runs (see the procedure in docs/operations.md).
 
-Batches of --batch rows, each in its own transaction, with progress; safe
-to stop and run again."""
+Batches of --batch rows, each in its own transaction; safe to stop and run
+again.  On a terminal, stderr shows how far it got (addresses done, their
+rate, the time left: letters/progress.py); `--progress` shows it in a log
+too, `-v 0` prints nothing but errors.  The last line (stdout) counts what
+was done."""
 
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from django.utils import timezone
 
 from letters.emailaddr import canonical_email
 from letters.models import Signature
+from letters.progress import add_progress_argument, command_progress
 from letters.sealing import CannotUnseal, key_id, seal, sealed_key_id, unseal
 from letters.signer_address import stored_address
 
@@ -38,6 +42,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=1000)
         parser.add_argument("--drop-unopenable", action="store_true")
         parser.add_argument("--rehash", metavar="NEW_HASH_KEY", default="")
+        add_progress_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.SIGNER_SEAL_PRIVATE_KEYS:
@@ -45,21 +50,24 @@ class Command(BaseCommand):
         current = key_id(settings.SIGNER_SEAL_PUBLIC_KEY)
         totals = {"resealed": 0, "rehashed": 0, "unopenable": 0, "dropped": 0}
         todo = Signature.objects.filter(email_sealed__isnull=False)
-        total = todo.count()
-        last = seen = 0
-        while True:
-            with transaction.atomic():
-                rows = list(
-                    todo.filter(pk__gt=last).order_by("pk").select_for_update()[: options["batch"]]
-                )
-                for row in rows:
-                    self._one(row, current, options, totals)
-            if not rows:
-                break
-            last = rows[-1].pk
-            seen += len(rows)
-            self.stderr.write(f"  {seen} of {total} sealed addresses done")
-        self.stdout.write(" ".join(f"{name}={n}" for name, n in totals.items()))
+        last = 0
+        with command_progress(self, options, unit="addresses") as progress:
+            progress.start(todo.count())
+            while True:
+                with transaction.atomic():
+                    rows = list(
+                        todo.filter(pk__gt=last)
+                        .order_by("pk")
+                        .select_for_update()[: options["batch"]]
+                    )
+                    for row in rows:
+                        self._one(row, current, options, totals)
+                if not rows:
+                    break
+                last = rows[-1].pk
+                progress.advance(len(rows))
+        if options["verbosity"] > 0:
+            self.stdout.write(" ".join(f"{name}={n}" for name, n in totals.items()))
 
     def _one(
         self, row: Signature, current: bytes, options: dict[str, Any], totals: dict[str, int]
