@@ -1,16 +1,21 @@
 """A small, realistic site for the browser tests that look at whole pages
-(tests/test_accessibility.py, tests/test_screenshots.py): three letters in the
-states that make every section of the main pages render, and the addresses of
-those pages; and what every browser test does (signing in, watching for
-errors, waiting for a cached page to change).
+(tests/test_accessibility.py, tests/test_html_valid.py,
+tests/test_screenshots.py): letters in the states that make every section of
+the pages render, and the addresses of every kind of page (`PAGES`); and what
+every browser test does (signing in, watching for errors, waiting for a
+cached page to change, walking the whole site in a language).
 
 - `open`: open, two versions, signatures public and anonymous (enough on one
-  day for the chart), a pending signature and a confirmed one whose links give
-  the confirm and thank-you pages;
+  day for the chart) and a pending one;
 - `responded`: delivered, acknowledged and answered by leadership, with an
   update on its timeline and a version history;
 - `delivered`: delivered and waiting, for the leadership page (still with its
-  "Acknowledge receipt" button) and the delivery packet (with its groups).
+  "Acknowledge receipt" button) and the delivery packet (with its groups);
+- `closed`: closed for signatures;
+- `work`: open, asking for a work address.
+
+Pages behind single-use links (confirm, withdraw, personal address, a
+delivery's new leadership links...) make what they need when visited.
 
 The browser and the site's server are fixtures (conftest.py: `chromium`,
 `page`, `new_page`, `site_server`; `site` is `seed_site()`).
@@ -18,17 +23,21 @@ The browser and the site's server are fixtures (conftest.py: `chromium`,
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone, translation
+from django.utils.translation import get_language
 
 from letters import services
-from letters.models import Answer, Display, Letter
+from letters.models import Answer, Display, Letter, OrganiserRole, Signature
 from letters.tests.factories import (
     LEADERSHIP,
     ORGANISER,
@@ -49,47 +58,325 @@ class Site:
     open: Letter
     responded: Letter
     delivered: Letter
-    confirm_token: str  # a pending signature on `open`
-    thanks_token: str  # a confirmed signature on `open` (its confirm link, opened again)
+    closed: Letter
+    work: Letter  # open, asks for a work address (allowed domains)
+    organiser: Any  # Olivia, who owns them all
     leadership_token: str  # Casey Chief's link to `delivered`
+    responded_leadership_token: str  # Casey Chief's link to `responded`
 
 
 @dataclass(frozen=True)
 class SitePage:
     """A page to look at: its address, whether it needs the organiser signed
-    in, and what to do there first (e.g. submit a form to show its errors)."""
+    in, what to do there first (e.g. submit a form to show its errors), and
+    the status its address answers with.
+
+    `path` runs in the test's process in the language of the visit (see
+    `walk_site`): a page behind a single-use link makes its own signature,
+    letter or link there, in that language, so that every visit finds the
+    page in the same state whatever was visited before."""
 
     name: str
     path: Callable[[Site], str]
     organiser: bool = False
     action: Callable[[Any], None] | None = None
+    status: int = 200
+
+
+# --- Single-use things, made afresh for each visit ------------------------------------
+
+_fresh = itertools.count(1)
+
+
+def _address() -> str:
+    return f"visitor{next(_fresh)}@example.org"
+
+
+def _pending(letter: Letter, **fields: Any) -> Signature:
+    """A pending signature in the language of the visit."""
+    return pending_signature(letter, email=_address(), language=get_language(), **fields)
+
+
+def _confirmed(letter: Letter, **fields: Any) -> Signature:
+    return confirmed_signature(letter, email=_address(), language=get_language(), **fields)
+
+
+def _link(signature: Signature, purpose: Purpose) -> str:
+    prefix = {
+        Purpose.CONFIRM: "s",
+        Purpose.WITHDRAW: "w",
+        Purpose.NEW_VERSION: "v",
+        Purpose.PERSONAL: "a",
+        Purpose.UNSUBSCRIBE: "u",
+    }[purpose]
+    return f"/{prefix}/{make_token(signature, purpose)}/"
+
+
+def _confirm_link(s: Site) -> str:
+    return _link(_pending(s.open, name="Vic Visitor", team="Support"), Purpose.CONFIRM)
+
+
+def _work_confirm_link(s: Site) -> str:
+    return _link(_pending(s.work, name="Wendy Worker", work_address=True), Purpose.CONFIRM)
+
+
+def _withdraw_link(s: Site) -> str:
+    return _link(_confirmed(s.open, name="Wes Withdrawer"), Purpose.WITHDRAW)
+
+
+def _new_version_link(s: Site) -> str:
+    """A signer of the first version of `open` (which has two)."""
+    first = s.open.versions.order_by("number").first()
+    assert first is not None
+    assert first.pk != s.open.current_version_id
+    return _link(_confirmed(s.open, name="Otto Old", version_id=first.pk), Purpose.NEW_VERSION)
+
+
+def _personal_link(s: Site) -> str:
+    """A work-address signer who gave a personal address when confirming."""
+    signature = _pending(s.work, name="Wendy Worker", work_address=True)
+    services.signature_confirm(
+        signature=signature, personal_email=f"home{next(_fresh)}@home.example"
+    )
+    return _link(signature, Purpose.PERSONAL)
+
+
+def _unsubscribe_link(s: Site) -> str:
+    return _link(_confirmed(s.open, name="Una Updates", wants_updates=True), Purpose.UNSUBSCRIBE)
+
+
+def _letter(s: Site, **text: Any) -> Letter:
+    """A new open letter of the organiser's, "Stop the contract" in English
+    (with its German translation) unless `text` says otherwise."""
+    return open_letter(owner=s.organiser, slug=f"letter-{next(_fresh)}", language="en", **text)
+
+
+def _to_two(s: Site) -> Letter:
+    """A new open letter to two people: delivering it issues two links."""
+    return _letter(s, addressees=[CASEY, ("Dana Director", "HR Director")])
+
+
+def _leadership_link(s: Site) -> str:
+    """Casey's link to a new letter, delivered and waiting."""
+    letter = _letter(s)
+    confirmed_signature(letter, name="Pia Public", email=_address())
+    _delivery, (link,) = deliver(letter, by=s.organiser, method="email")
+    return f"/l/{link.token}/"
+
+
+def _review_link(s: Site) -> str:
+    return f"/p/{services.letter_preview_link_create(letter=s.open)}/"
+
+
+def _draft(s: Site) -> str:
+    title, ask, demands = TEXTS["safer-on-call"]
+    data = services.LetterInput(
+        title=title, body=ask, demands=demands, addressees=[CASEY], language="en", goal=10
+    )
+    letter = services.letter_create(slug=f"draft-{next(_fresh)}", data=data, owner=s.organiser)
+    return f"/organise/{letter.slug}/"
+
+
+def _invitation(s: Site) -> str:
+    token = services.organiser_invite(
+        letter=s.open, by=s.organiser, email=_address(), role=OrganiserRole.EDITOR
+    )
+    return f"/organise/invitations/{token}/"
+
+
+# --- What to do on a page before looking at it ---------------------------------------
+# Buttons are found by what they are, not by their words: the walk is in German too.
+
+
+def _submit(page: Any, form: str, button: str = "button[type=submit]") -> None:
+    """Press the form's button, and see the page change; the browser's own
+    checks of the fields are off (`novalidate`): what is looked at is the
+    site's answer."""
+    before = page.locator("main").inner_text()
+    page.locator(form).first.evaluate("(form) => { form.noValidate = true; }")
+    with page.expect_navigation():
+        page.locator(f"{form} {button}").first.click()
+    assert page.locator("main").inner_text() != before, f"nothing changed at {page.url}"
+
+
+def _assert_errors_shown(page: Any) -> None:
+    assert page.locator("main [role=alert], main .errorlist, main .notice.error").count() > 0, (
+        f"no errors shown on {page.url}: {page.locator('main').inner_text()[:500]}"
+    )
 
 
 def _submit_empty_sign_form(page: Any) -> None:
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign", exact=True).click()
+    _submit(page, "form[action*='/sign/']")
     assert page.locator(".has-error [role=alert]").count() > 0, "no errors shown"
 
+
+def _sign(page: Any) -> None:
+    page.locator("#id_name").fill("Sue Signer")
+    page.locator("#id_email").fill(_address())
+    page.locator("#id_consent").check()
+    _submit(page, "form[action*='/sign/']")
+    assert "/check-inbox/" in page.url, page.url
+
+
+def _confirm_without_choosing(page: Any) -> None:
+    _submit(page, "form.sign-form")
+    _assert_errors_shown(page)
+
+
+def _confirm_publicly(page: Any) -> None:
+    page.locator("input[name=display][value=public]").check()
+    _submit(page, "form.sign-form")
+
+
+def _first_form(page: Any) -> None:
+    _submit(page, "main form")
+
+
+def _hide_name(page: Any) -> None:
+    _submit(page, "form:has(input[name=action][value=hide])")
+
+
+def _sign_in_wrongly(page: Any) -> None:
+    page.locator("input[name=login]").fill(ORGANISER.email)
+    page.locator("input[name=password]").fill("not the password")
+    _submit(page, "form:has(input[name=password])")
+    _assert_errors_shown(page)
+
+
+def _make_review_link(page: Any) -> None:
+    _submit(page, "form[action$='/preview-link/']", "button[value=create]")
+
+
+def _preview_the_edit(page: Any) -> None:
+    _submit(page, "form.sign-form", "button[name=preview]")
+
+
+def _save_empty_letter(page: Any) -> None:
+    _submit(page, "form.sign-form", "button[name=save]")
+    _assert_errors_shown(page)
+
+
+def _count_matching(page: Any) -> None:
+    page.locator("input[name=domain]").fill("example.org")
+    _submit(page, "form.sign-form", "button[value=count]")
+
+
+def _deliver_to_both(page: Any) -> None:
+    boxes = page.locator("input[name=recipients]")
+    assert boxes.count() == 2
+    for n in range(2):
+        boxes.nth(n).check()
+    _submit(page, "form.sign-form")
+    assert "/delivery/" in page.url, page.url
+    assert page.get_by_test_id("leadership-link").count() == 2  # shown once, each with its form
+
+
+def _respond_empty(page: Any) -> None:
+    _submit(page, "#response-form form")
+
+
+def _respond(page: Any) -> None:
+    page.locator("#response-form textarea[name=statement]").fill("We will meet you on Monday.")
+    for group in page.locator("#response-form fieldset").all():
+        group.locator("input[type=radio]").first.check()
+    _submit(page, "#response-form form")
+
+
+def _p(name: str, path: Callable[[Site], str], **more: Any) -> SitePage:
+    return SitePage(name, path, **more)
+
+
+def _o(name: str, path: Callable[[Site], str], **more: Any) -> SitePage:
+    return SitePage(name, path, organiser=True, **more)
+
+
+NOT_A_TOKEN = "not-a-valid-token"
 
 PAGES: dict[str, SitePage] = {
     p.name: p
     for p in [
-        SitePage("index", lambda s: "/letters/"),
-        SitePage("letter", lambda s: f"/letters/{s.open.slug}/"),
-        SitePage("letter-responded", lambda s: f"/letters/{s.responded.slug}/"),
-        SitePage(
-            "sign-errors", lambda s: f"/letters/{s.open.slug}/", action=_submit_empty_sign_form
+        # What anyone sees.
+        _p("index", lambda s: "/letters/"),
+        _p("letter", lambda s: f"/letters/{s.open.slug}/"),
+        _p("letter-responded", lambda s: f"/letters/{s.responded.slug}/"),
+        _p("letter-delivered", lambda s: f"/letters/{s.delivered.slug}/"),
+        _p("letter-closed", lambda s: f"/letters/{s.closed.slug}/"),
+        _p("letter-work-address", lambda s: f"/letters/{s.work.slug}/"),
+        _p("sign-errors", lambda s: f"/letters/{s.open.slug}/", action=_submit_empty_sign_form),
+        _p("signed", lambda s: f"/letters/{s.open.slug}/", action=_sign),
+        _p("check-inbox", lambda s: f"/letters/{s.open.slug}/check-inbox/"),
+        _p("signatories", lambda s: f"/letters/{s.open.slug}/signatories/"),
+        _p("embed", lambda s: f"/letters/{s.open.slug}/embed/"),
+        _p("review-link", _review_link),
+        _p("signing-safely", lambda s: "/signing-safely/"),
+        _p("not-found", lambda s: "/letters/no-such-letter/", status=404),
+        # Behind the links emailed to signers.
+        _p("confirm", _confirm_link),
+        _p("confirm-errors", _confirm_link, action=_confirm_without_choosing),
+        _p("confirm-work-address", _work_confirm_link),
+        _p("thanks", _confirm_link, action=_confirm_publicly),
+        _p("link-used", lambda s: _link(_confirmed(s.open, name="Uma Used"), Purpose.CONFIRM)),
+        _p("invalid-link", lambda s: f"/s/{NOT_A_TOKEN}/", status=404),
+        _p("withdraw", _withdraw_link),
+        _p("withdrawn", _withdraw_link, action=_first_form),
+        _p("name-hidden", _withdraw_link, action=_hide_name),
+        _p("new-version", _new_version_link),
+        _p("new-version-supported", _new_version_link, action=_first_form),
+        _p("personal-confirm", _personal_link),
+        _p("personal-confirmed", _personal_link, action=_first_form),
+        _p("unsubscribe", _unsubscribe_link),
+        _p("unsubscribed", _unsubscribe_link, action=_first_form),
+        # Leadership's.
+        _p("leadership", lambda s: f"/l/{s.leadership_token}/"),
+        _p("leadership-responded", lambda s: f"/l/{s.responded_leadership_token}/"),
+        _p("leadership-response-errors", _leadership_link, action=_respond_empty),
+        _p("leadership-response-check", _leadership_link, action=_respond),
+        _p("leadership-invalid-link", lambda s: f"/l/{NOT_A_TOKEN}/", status=404),
+        # Accounts.
+        _p("login", lambda s: "/accounts/login/"),
+        _p("login-errors", lambda s: "/accounts/login/", action=_sign_in_wrongly),
+        _p("signup", lambda s: "/accounts/signup/"),
+        _p("password-reset", lambda s: "/accounts/password/reset/"),
+        _p("verification-sent", lambda s: "/accounts/confirm-email/"),
+        _o("account-email", lambda s: "/accounts/email/"),
+        _o("password-change", lambda s: "/accounts/password/change/"),
+        _o("two-factor", lambda s: "/accounts/2fa/"),
+        _o("logout", lambda s: "/accounts/logout/"),
+        _o("admin-not-allowed", lambda s: "/admin/", status=403),
+        # The organiser's.
+        _o("dashboard", lambda s: "/organise/"),
+        _o("organiser-letter", lambda s: f"/organise/{s.open.slug}/"),
+        _o(
+            "organiser-letter-review-link",
+            lambda s: f"/organise/{s.open.slug}/",
+            action=_make_review_link,
         ),
-        SitePage("check-inbox", lambda s: f"/letters/{s.open.slug}/check-inbox/"),
-        SitePage("confirm", lambda s: f"/s/{s.confirm_token}/"),
-        SitePage("thanks", lambda s: f"/s/{s.thanks_token}/"),
-        SitePage("signing-safely", lambda s: "/signing-safely/"),
-        SitePage("login", lambda s: "/accounts/login/"),
-        SitePage("dashboard", lambda s: "/organise/", organiser=True),
-        SitePage("organiser-letter", lambda s: f"/organise/{s.open.slug}/", organiser=True),
-        SitePage("edit", lambda s: f"/organise/{s.open.slug}/edit/", organiser=True),
-        SitePage("leadership", lambda s: f"/l/{s.leadership_token}/"),
-        SitePage("packet", lambda s: f"/organise/{s.delivered.slug}/packet/", organiser=True),
+        _o("organiser-letter-responded", lambda s: f"/organise/{s.responded.slug}/"),
+        _o("organiser-letter-draft", _draft),
+        _o("edit", lambda s: f"/organise/{s.open.slug}/edit/"),
+        _o("edit-preview", lambda s: f"/organise/{s.open.slug}/edit/", action=_preview_the_edit),
+        _o("new-letter", lambda s: "/organise/new/"),
+        _o("new-letter-errors", lambda s: "/organise/new/", action=_save_empty_letter),
+        _o("translation", lambda s: f"/organise/{s.open.slug}/translation/"),
+        _o("translation-de", lambda s: f"/organise/{s.open.slug}/translation/?language=de"),
+        _o("signatures", lambda s: f"/organise/{s.open.slug}/signatures/"),
+        _o("invalidate", lambda s: f"/organise/{s.open.slug}/signatures/invalidate/"),
+        _o(
+            "invalidate-count",
+            lambda s: f"/organise/{s.open.slug}/signatures/invalidate/",
+            action=_count_matching,
+        ),
+        _o("deliver", lambda s: f"/organise/{s.open.slug}/deliver/"),
+        _o(
+            "delivery-two-links",
+            lambda s: f"/organise/{_to_two(s).slug}/deliver/",
+            action=_deliver_to_both,
+        ),
+        _o("delivery-responded", lambda s: f"/organise/{s.responded.slug}/delivery/"),
+        _o("response", lambda s: f"/organise/{s.delivered.slug}/response/"),
+        _o("packet", lambda s: f"/organise/{s.delivered.slug}/packet/"),
+        _o("packet-responded", lambda s: f"/organise/{s.responded.slug}/packet/"),
+        _o("invitation", _invitation),
     ]
 }
 
@@ -105,6 +392,16 @@ TEXTS = {
         "Safer on-call hours",
         "Nights on call have doubled this year.",
         ["Cap on-call nights at four a month", "Pay on-call time in full"],
+    ),
+    "canteen-prices": (
+        "Fair canteen prices",
+        "The canteen raised its prices twice this year.",
+        ["Freeze the canteen prices"],
+    ),
+    "badge-policy": (
+        "Badges stay at the door",
+        "Please do not track our badges inside the building.",
+        ["Stop tracking badges inside the building"],
     ),
 }
 CASEY = (LEADERSHIP.name, LEADERSHIP.role)
@@ -147,7 +444,7 @@ def seed_site() -> Site:
         goal=first.goal,
         change_note="A deadline for the contract",
     )
-    thanked = confirmed_signature(
+    confirmed_signature(
         first,
         name="Pia Public",
         email="pia@example.org",
@@ -161,7 +458,7 @@ def seed_site() -> Site:
         )
     for n in range(2):
         _anonymous(first, f"Hidden {n}", f"hidden{n}@example.org")
-    pending = pending_signature(first, name="Nia New", email="nia@example.org")
+    pending_signature(first, name="Nia New", email="nia@example.org")  # not shown anywhere
 
     # 2. Delivered, acknowledged and answered, with an update.
     responded = _published(
@@ -215,13 +512,23 @@ def seed_site() -> Site:
         delivered, by=organiser, method="email", respond_by=timezone.now() + timedelta(days=14)
     )
 
+    # 4. Closed for signatures.
+    closed = _published(organiser, "canteen-prices", goal=50)
+    confirmed_signature(closed, name="Ola Open", email="ola@example.org")
+    closed = services.letter_close(letter=closed, by=organiser)
+
+    # 5. Open, asking for a work address (the sign form and confirm page say so).
+    work = _published(organiser, "badge-policy", goal=30, allowed_domains=["northwind.example"])
+
     return Site(
         open=current(first),
         responded=current(responded),
         delivered=current(delivered),
-        confirm_token=make_token(pending, Purpose.CONFIRM),
-        thanks_token=make_token(thanked, Purpose.CONFIRM),
+        closed=current(closed),
+        work=current(work),
+        organiser=organiser,
         leadership_token=waiting.token,
+        responded_leadership_token=casey.token,
     )
 
 
@@ -244,9 +551,11 @@ def sign_in(
     page.goto(base_url + start)
     if start != LOGIN:
         page.wait_for_url(re.compile(LOGIN))
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    # By the fields' names: the page is in the browser's language (or the
+    # one the reader chose on an earlier page), not always English.
+    page.locator("input[name=login]").fill(email)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("form:has(input[name=password]) button[type=submit]").first.click()
     page.wait_for_url(re.compile(lands))
 
 
@@ -284,13 +593,67 @@ def page_params(names: list[str], known: dict[str, str]) -> list[Any]:
     ]
 
 
-def open_site_page(page: Any, base_url: str, site: Site, which: SitePage) -> None:
-    """Go to a page (signing in first if it needs the organiser) and do its
-    action; the page must answer without a server error."""
-    if which.organiser:
+def open_site_page(
+    page: Any, base_url: str, site: Site, which: SitePage, *, signed_in: bool = False
+) -> None:
+    """Go to a page (signing in first if it needs the organiser, unless the
+    page is `signed_in` already) and do its action; the address must answer
+    with the page's status."""
+    if which.organiser and not signed_in:
         sign_in(page, base_url)
     response = page.goto(base_url + which.path(site))
     assert response is not None
-    assert response.status < 500, f"{which.name}: HTTP {response.status}"
+    assert response.status == which.status, (
+        f"{which.name}: HTTP {response.status} (expected {which.status}) at {page.url}"
+    )
     if which.action is not None:
         which.action(page)
+
+
+# --- The whole site, in each language -------------------------------------------------
+
+LANGUAGES = [code for code, _name in settings.LANGUAGES]
+# What a reader's browser asks for (Accept-Language), by the language the pages should be in.
+BROWSER_LOCALE = {"en": "en-GB", "de": "de-DE"}
+
+
+def sign_in_browser(page: Any, base_url: str, user: Any) -> None:
+    """Sign `user` in without the login page (whose words are in the page's
+    language): a session made on the server, its cookie given to the browser."""
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": base_url}]
+    )
+
+
+def walk_site(
+    new_page: Callable[..., Any],
+    base_url: str,
+    site: Site,
+    language: str,
+    *,
+    names: list[str] | None = None,
+    init_script: str | None = None,
+    watch: Callable[[Any], None] | None = None,
+) -> Iterator[tuple[SitePage, Any]]:
+    """Open every page of PAGES (or those `names`) in a browser whose
+    reader asks for `language`, one after another, yielding each (page kind,
+    Playwright page) once it is shown; the page must be in that language.
+    The visitor and the organiser each have a browser of their own (opened
+    with `new_page`, given `init_script`, and shown to `watch` first)."""
+    browsers = {}
+    for who in ("visitor", "organiser"):
+        browsers[who] = new_page(locale=BROWSER_LOCALE[language], init_script=init_script)
+        if watch is not None:
+            watch(browsers[who])
+    sign_in_browser(browsers["organiser"], base_url, site.organiser)
+    for name in names or list(PAGES):
+        which = PAGES[name]
+        page = browsers["organiser" if which.organiser else "visitor"]
+        with translation.override(language):  # what the page's path makes is in it too
+            open_site_page(page, base_url, site, which, signed_in=True)
+        shown = page.evaluate("document.documentElement.lang")
+        assert shown == language, f"{name} in {language}: <html lang={shown!r}> at {page.url}"
+        yield which, page

@@ -1,6 +1,9 @@
 """Accessibility in a real browser (Debian's Chromium): axe-core finds no WCAG
-2.1 A/AA violation on any main page, in light and dark mode, and a co-worker
-can sign with the keyboard alone, hearing the errors when something is missing.
+2.1 A/AA violation on any kind of page of the site (tests/site_pages.PAGES:
+public, signers', leadership's, account and organiser pages, each state and
+each form with its errors), in English and in German, in light and dark
+mode; and a co-worker can sign with the keyboard alone, hearing the errors
+when something is missing.
 
 axe-core comes from the npm registry, pinned in package.json/package-lock.json
 (`npm ci --no-audit --no-fund` puts it in node_modules/).  The site's CSP
@@ -20,7 +23,7 @@ import pytest
 from django.conf import settings
 
 from letters.models import Letter, Signature, SignatureStatus
-from tests.site_pages import PAGES, Site, open_site_page, page_params
+from tests.site_pages import LANGUAGES, PAGES, Site, walk_site
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -58,12 +61,19 @@ def format_violations(violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def axe_result(page: Any) -> dict[str, Any]:
+    """axe-core's WCAG 2.1 A and AA rules run on the page: its version, how
+    many checks passed, and each violation with the elements concerned."""
+    assert page.evaluate("typeof axe") == "object", "axe-core was not injected"
+    result: dict[str, Any] = page.evaluate(RUN_AXE, WCAG_21_AA)
+    assert result["passes"] > 0, "axe-core checked nothing"
+    return result
+
+
 def run_axe(page: Any) -> None:
     """Run axe-core's WCAG 2.1 A and AA rules on the page; fail listing every
     violation with the elements concerned."""
-    assert page.evaluate("typeof axe") == "object", "axe-core was not injected"
-    result = page.evaluate(RUN_AXE, WCAG_21_AA)
-    assert result["passes"] > 0, "axe-core checked nothing"
+    result = axe_result(page)
     assert not result["violations"], (
         f"axe-core {result['version']} found WCAG 2.1 AA violations on {page.url}:\n"
         + format_violations(result["violations"])
@@ -79,25 +89,36 @@ def axe_js() -> str:
     return str(AXE_JS)
 
 
-@pytest.fixture(params=["light", "dark"])
-def axe_page(request: Any, new_page: Callable[..., Any], axe_js: str) -> Any:
-    """A page in its own context, in light or dark mode, with axe-core loaded
-    into every document before the site's own scripts."""
-    scheme = request.param
-    page = new_page(color_scheme=scheme, init_script=axe_js)
-    dark = page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
-    assert dark == (scheme == "dark")
-    return page
+SCHEMES = ["light", "dark"]
 
 
-# Pages with a known violation: name -> the reason (marks that check xfail, strict).
-KNOWN_VIOLATIONS: dict[str, str] = {}
-
-
-@pytest.mark.parametrize("name", page_params(list(PAGES), KNOWN_VIOLATIONS))
-def test_no_wcag_violations(site_server: str, axe_page: Any, site: Site, name: str) -> None:
-    open_site_page(axe_page, site_server, site, PAGES[name])
-    run_axe(axe_page)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_wcag_violations_on_any_page(
+    site_server: str, new_page: Callable[..., Any], site: Site, axe_js: str, language: str
+) -> None:
+    """Every page of PAGES, in light and in dark mode (the same page, its
+    colour scheme switched), all checked before the test says what it found."""
+    found = []
+    checked = 0
+    version = ""
+    for which, page in walk_site(new_page, site_server, site, language, init_script=axe_js):
+        for scheme in SCHEMES:
+            page.emulate_media(color_scheme=scheme)
+            dark = page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
+            assert dark == (scheme == "dark")
+            result = axe_result(page)
+            version = result["version"]
+            checked += 1
+            if result["violations"]:
+                found.append(
+                    f"{which.name} ({language}, {scheme}) at {page.url}:\n"
+                    + format_violations(result["violations"])
+                )
+    assert checked == len(PAGES) * len(SCHEMES)
+    assert not found, (
+        f"axe-core {version} found WCAG 2.1 AA violations on {len(found)} of {checked} "
+        "pages:\n\n" + "\n\n".join(found)
+    )
 
 
 # --- Signing with the keyboard alone --------------------------------------------
