@@ -8,13 +8,15 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from letters import api
-from letters.views import delivery, signing, widget
+from letters.views import delivery, meta, signing, widget
 from letters.views import public as views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="letters:index", permanent=False)),
     # Browsers ask for /favicon.ico on pages that name no icon (the admin's).
     path("favicon.ico", lambda request: redirect(static("img/favicon.svg"), permanent=True)),
+    path("robots.txt", meta.robots_txt, name="robots_txt"),
+    path("sitemap.xml", meta.sitemap_xml, name="sitemap"),
     path("letters/<slug:slug>/embed/", widget.embed, name="letter_embed"),
     path("letters/", include("letters.urls")),
     path("signing-safely/", views.signing_safely, name="signing_safely"),
@@ -31,7 +33,7 @@ urlpatterns = [
     path("api/letters/<slug:slug>/counts/", api.letter_counts, name="api_letter_counts"),
     path("api/openapi.json", api.openapi_document, name="api_openapi"),
     re_path(r"^api/(?:[\s\S]*/)?$", api.not_found),  # any other API address: a JSON 404
-    path("accounts/", include("allauth.urls")),
+    path("accounts/", include("accounts.urls")),  # allauth's, with ?lang=
     path("admin/", admin.site.urls),
 ]
 
