@@ -171,3 +171,12 @@ def test_allauths_sentences_listed_for_our_german_voice_are_allauths_own():
     with translation.override("de"):
         untranslated = [s for s in ALLAUTH_SENTENCES if translation.gettext(s) == s]
     assert untranslated == []
+
+
+def test_switching_language_on_the_login_page_keeps_where_it_leads(client):
+    """Sent to sign in on the way to a page, a German speaker switches
+    language and still lands on that page afterwards."""
+    page = client.get("/accounts/login/?next=/organise/new/").content.decode()
+    assert 'href="/accounts/login/?lang=de&amp;next=%2Forganise%2Fnew%2F"' in page
+    page = client.get("/accounts/login/?next=/organise/new/&lang=de").content.decode()
+    assert 'href="/accounts/login/?lang=en&amp;next=%2Forganise%2Fnew%2F"' in page
