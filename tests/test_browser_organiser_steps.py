@@ -130,7 +130,8 @@ def test_closing_and_archiving_go_through_a_confirmation_step(
     toc = page.get_by_role("navigation", name="On this page")
     toc.get_by_role("link", name="Status and next step").click()
     page.get_by_role("link", name="Close for signatures").click()
-    assert page.get_by_role("heading", name="Close this letter for signatures?").is_visible()
+    page.wait_for_url(re.compile(rf"/organise/{open_letter.slug}/close/$"))
+    page.get_by_role("heading", name="Close this letter for signatures?").wait_for()
     assert page.get_by_text("The 3 verified signatures stay counted").is_visible()
     page.get_by_role("link", name="Cancel").click()
     page.wait_for_url(re.compile(rf"/organise/{open_letter.slug}/$"))
@@ -145,7 +146,8 @@ def test_closing_and_archiving_go_through_a_confirmation_step(
     assert open_letter.status == LetterStatus.CLOSED
 
     page.get_by_role("region", name="Archive or erase").get_by_role("link", name="Archive").click()
-    assert page.get_by_role("heading", name="Archive this letter?").is_visible()
+    page.wait_for_url(re.compile(rf"/organise/{open_letter.slug}/archive/$"))
+    page.get_by_role("heading", name="Archive this letter?").wait_for()
     assert page.get_by_text("It cannot be undone.").is_visible()
     page.get_by_role("button", name="Archive now").click()
     page.wait_for_url(re.compile(rf"/organise/{open_letter.slug}/$"))
@@ -206,7 +208,7 @@ def test_without_javascript_the_link_is_in_a_labelled_field_to_select_and_no_but
 
     page.get_by_role("button", name="Make a review link").click()
     link = page.get_by_label("Review link", exact=True)
-    assert link.is_visible()
+    link.wait_for()
     assert link.is_editable() is False  # read-only: selectable, not changeable
     assert "/p/" in link.input_value()
     assert page.get_by_role("button", name="Copy link").count() == 0  # hidden
