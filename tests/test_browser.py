@@ -42,7 +42,7 @@ def test_coworker_signs_confirms_from_the_email_and_sees_the_count(
     assert not public.is_checked()
     public.check()
     page.get_by_role("button", name="Confirm my signature").click()
-    assert page.get_by_role("heading", name="Thank you for signing").is_visible()
+    page.get_by_role("heading", name="Thank you for signing").wait_for()  # the POST's answer
 
     page.goto(site_server + open_letter.get_absolute_url())
     for _ in range(20):
