@@ -28,6 +28,7 @@ def leadership_link_get(*, token: str) -> LeadershipLink | None:
         LeadershipLink.objects.select_related("delivery__letter", "delivery__version")
         .filter(token_hash=hash_token(token), revoked_at__isnull=True)
         .exclude(delivery__letter__status=LetterStatus.ARCHIVED)
+        .exclude(delivery__letter__status=LetterStatus.TAKEN_DOWN)  # its text is shown nowhere
         .first()
     )
     if link is None or (link.expires_at is not None and link.expires_at <= timezone.now()):
