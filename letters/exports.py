@@ -140,7 +140,13 @@ class CountKind:
 
 def _status_cells(letter: Letter, threshold: int) -> list[Cell]:
     # No pending count for anyone (see selectors.letter_status_counts).
-    raw = selectors.letter_status_counts(letter=letter, with_pending=False)
+    raw: dict[str, int | None] = {
+        **selectors.letter_status_counts(letter=letter, with_pending=False)
+    }
+    # Held ("flagged"): the figure the signatories page shows, signatures
+    # held on an earlier day, none below MODERATION_MIN_REPORTED, so one
+    # confirmation never moves it (docs/threat-model.md, "Held signatures").
+    raw["flagged"] = selectors.letter_held_counts(letter=letter).total
     return [Cell(key, n) for key, n in raw.items()]
 
 
@@ -315,10 +321,13 @@ def summary_rows(letters: Iterable[Letter]) -> Iterator[dict[str, Any]]:
 def signatory_rows(letter: Letter) -> Iterator[dict[str, Any]]:
     """Public confirmed signers (never anonymous ones, never emails), oldest
     first, read through a server-side cursor in chunks."""
+    # The comment as the public sees it (`selectors.shown_comment`).
+    columns = ["shown_comment" if f == "comment" else f for f in SIGNATORY_FIELDS]
     rows = (
         Signature.objects.filter(LISTED_SIGNERS, letter=letter)
+        .annotate(shown_comment=selectors.shown_comment(letter))
         .order_by("confirmed_at", "id")
-        .values_list(*SIGNATORY_FIELDS)
+        .values_list(*columns)
         .iterator(chunk_size=5000)
     )
     for row in rows:
@@ -537,7 +546,16 @@ def signatory_csv_copy(letter: Letter) -> Iterator[bytes]:
     confirmed_at = (
         "to_char(confirmed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')"
     )
-    columns = ", ".join([*(cell(c) for c in SIGNATORY_FIELDS[:-1]), confirmed_at])
+    # A comment shows as `selectors.shown_comment` says: never a hidden one,
+    # none while the letter's comments are off.
+    comment = (
+        f"CASE WHEN comment_hidden_at IS NULL THEN {cell('comment')} END"
+        if letter.public_comments
+        else "NULL"
+    )
+    columns = ", ".join(
+        [*(comment if c == "comment" else cell(c) for c in SIGNATORY_FIELDS[:-1]), confirmed_at]
+    )
     query = (
         f"COPY (SELECT {columns} FROM {table} "  # noqa: S608 -- no user input in the SQL
         "WHERE letter_id = %s AND status = %s AND display = %s AND NOT flagged "

@@ -19,10 +19,26 @@ on whether a given address has a live signature.  So:
 - exact numbers only from MODERATION_MIN_REPORTED up ("fewer than 5" for
   0-4), and filters matching fewer are refused, with the same message.
 
-Every invalidation is audited (count and filter, never the addresses)."""
+Every invalidation is audited (count and filter, never the addresses).
+
+Held signatures (`Signature.flagged`: confirmed from a client over the
+confirmation rate limits, not counted) are reviewed the same way: released
+(counted, through a CountDelta each, like a confirmation) or invalidated in
+bulk by the same filters, after a dry run with the same rules.  What an
+organiser sees of them is bounded further (docs/threat-model.md, "Held
+signatures"): only signatures held on an **earlier day** are shown or
+acted on (`held_review_start`), so the held figures move at the grain of
+the day counts, never with one confirmation; they count confirmed rows
+only; and no filter picks out a reason category (the reason split is shown
+with small-cell and complementary suppression only).
+
+Owners add office address ranges (`office_range_add`), on top of the
+operator's SIGN_RATE_ALLOWLIST, so co-workers confirming from one office are
+not held; every change is audited."""
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import date
 
@@ -34,7 +50,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from letters.emailaddr import canonical_domain
-from letters.models import Display, Letter, Signature, SignatureStatus
+from letters.models import Display, Letter, OfficeRange, Signature, SignatureStatus
+from letters.selectors.organiser import held_signatures
 from letters.services.audit import audit
 from letters.services.counts import count_change
 from letters.services.errors import ServiceError
@@ -84,9 +101,14 @@ def _matching(letter: Letter, flt: SignatureFilter) -> QuerySet[Signature]:
     the module docstring)."""
     if not (flt.domain or flt.since or flt.until):
         raise ServiceError(_("Give an email domain or a range of days."))
+    return _filtered(
+        letter, Signature.objects.filter(letter=letter, status=SignatureStatus.CONFIRMED), flt
+    )
+
+
+def _filtered(letter: Letter, qs: QuerySet[Signature], flt: SignatureFilter) -> QuerySet[Signature]:
     if flt.since and flt.until and flt.since > flt.until:
         raise ServiceError(_("The first day must not be after the last."), field="until")
-    qs = Signature.objects.filter(letter=letter, status=SignatureStatus.CONFIRMED)
     if flt.domain:
         domain = _filter_domain(letter, flt.domain)
         # The stored tags cover each address's domain and its parents.
@@ -173,3 +195,134 @@ def signatures_invalidate_matching(
         reason=reason,
     )
     return changed
+
+
+# --- Held signatures ----------------------------------------------------------------
+
+
+def _held_matching(letter: Letter, flt: SignatureFilter) -> QuerySet[Signature]:
+    """Held signatures the filter holds; no filter: every held one."""
+    return _filtered(letter, held_signatures(letter), flt)
+
+
+def held_matching_count(*, letter: Letter, flt: SignatureFilter) -> int | None:
+    """The dry run of a release or an invalidation of held signatures: how
+    many match, or None for fewer than MODERATION_MIN_REPORTED (none
+    included), as `signatures_matching_count`."""
+    count = _held_matching(letter, flt).count()
+    return count if count >= settings.MODERATION_MIN_REPORTED else None
+
+
+def _refuse_small(letter: Letter, flt: SignatureFilter, message: str) -> None:
+    if held_matching_count(letter=letter, flt=flt) is None:
+        raise ServiceError(message % {"min": settings.MODERATION_MIN_REPORTED})
+
+
+@transaction.atomic
+def held_release_matching(
+    *, letter: Letter, by: User | None, flt: SignatureFilter, reason: str
+) -> int:
+    """Count every held signature matching the filter; returns how many.
+
+    Each one is a conditional update of its own row (held → not held: a
+    signature withdrawn or released by someone else meanwhile is skipped)
+    and a CountDelta insert, as a confirmation: nothing shared is updated
+    here; `counts_fold` folds the deltas into the public count."""
+    if not reason.strip():
+        raise ServiceError(_("Give a reason."), field="reason")
+    _refuse_small(letter, flt, _("Fewer than %(min)d held signatures match: nothing was released."))
+    released = 0
+    for signature in _held_matching(letter, flt).select_for_update().iterator(chunk_size=500):
+        updated = Signature.objects.filter(
+            pk=signature.pk, status=SignatureStatus.CONFIRMED, flagged=True
+        ).update(flagged=False, held_reason="")
+        if updated:
+            count_change(signature, +1)
+            released += 1
+    audit(
+        actor=by,
+        action="signature.held_release",
+        letter=letter,
+        target=flt.describe() or "all held",
+        count=released,
+        reason=reason,
+    )
+    return released
+
+
+@transaction.atomic
+def held_invalidate_matching(
+    *, letter: Letter, by: User | None, flt: SignatureFilter, reason: str
+) -> int:
+    """Invalidate every held signature matching the filter (they were never
+    counted: the counts do not change); returns how many."""
+    if not reason.strip():
+        raise ServiceError(_("Give a reason."), field="reason")
+    _refuse_small(
+        letter, flt, _("Fewer than %(min)d held signatures match: nothing was invalidated.")
+    )
+    changed = 0
+    for signature in _held_matching(letter, flt).select_for_update().iterator(chunk_size=500):
+        changed += _invalidate(signature)
+    audit(
+        actor=by,
+        action="signature.held_invalidate",
+        letter=letter,
+        target=flt.describe() or "all held",
+        count=changed,
+        reason=reason,
+    )
+    return changed
+
+
+# --- Office ranges ------------------------------------------------------------------
+
+# The widest range an owner may add: wider would switch the rate limit off
+# for much of the internet, not let one office in.
+OFFICE_RANGE_MIN_PREFIX = {4: 16, 6: 32}
+OFFICE_RANGES_MAX = 50
+
+
+def _office_network(raw: str) -> str:
+    try:
+        network = ipaddress.ip_network(raw.strip(), strict=False)
+    except ValueError as exc:
+        raise ServiceError(
+            _("Enter an address range like 192.0.2.0/24 or 2001:db8::/48."), field="network"
+        ) from exc
+    widest = OFFICE_RANGE_MIN_PREFIX[network.version]
+    if network.prefixlen < widest:
+        raise ServiceError(
+            _("This range is too wide: use /%(prefix)d or narrower.") % {"prefix": widest},
+            field="network",
+        )
+    return str(network)
+
+
+@transaction.atomic
+def office_range_add(
+    *, letter: Letter, by: User | None, network: str, label: str = ""
+) -> OfficeRange:
+    """An owner adds an office range to the letter: confirmations from it
+    are not rate limited (they are not held).  Audited."""
+    normalised = _office_network(network)
+    if OfficeRange.objects.filter(letter=letter, network=normalised).exists():
+        raise ServiceError(_("This range is already on the list."), field="network")
+    if OfficeRange.objects.filter(letter=letter).count() >= OFFICE_RANGES_MAX:
+        raise ServiceError(
+            _("A letter can have at most %(n)d office ranges.") % {"n": OFFICE_RANGES_MAX}
+        )
+    office = OfficeRange.objects.create(
+        letter=letter, network=normalised, label=label.strip()[:80], added_by=by
+    )
+    audit(actor=by, action="office_range.add", letter=letter, target=normalised, label=office.label)
+    return office
+
+
+@transaction.atomic
+def office_range_remove(*, letter: Letter, by: User | None, range_id: int) -> None:
+    office = OfficeRange.objects.select_for_update().filter(pk=range_id, letter=letter).first()
+    if office is None:
+        raise ServiceError(_("This range is not on the list."))
+    office.delete()
+    audit(actor=by, action="office_range.remove", letter=letter, target=office.network)

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 
+from letters.models.held import HeldReason, OfficeRange
 from speed.counters import count_in_windows
 
 logger = logging.getLogger(__name__)
@@ -32,8 +33,7 @@ def _networks(allowlist: tuple[str, ...]) -> tuple[Any, ...]:
     return tuple(ipaddress.ip_network(net, strict=False) for net in allowlist)
 
 
-def _ip_allowlisted(client_ip: str) -> bool:
-    networks = _networks(tuple(settings.SIGN_RATE_ALLOWLIST))
+def _in_networks(client_ip: str, networks: tuple[Any, ...]) -> bool:
     if not networks:
         return False
     try:
@@ -41,6 +41,17 @@ def _ip_allowlisted(client_ip: str) -> bool:
     except ValueError:
         return False
     return any(address in network for network in networks)
+
+
+def _ip_allowlisted(client_ip: str) -> bool:
+    """On the operator's global list (SIGN_RATE_ALLOWLIST)."""
+    return _in_networks(client_ip, _networks(tuple(settings.SIGN_RATE_ALLOWLIST)))
+
+
+def _in_office_ranges(client_ip: str, letter_id: int) -> bool:
+    """In one of the letter's office ranges (`OfficeRange`, its owners')."""
+    ranges = OfficeRange.objects.filter(letter_id=letter_id).values_list("network", flat=True)
+    return _in_networks(client_ip, _networks(tuple(ranges)))
 
 
 def _rate_windows(letter_id: int, client_ip: str, prefix: str) -> list[tuple[str, int, int]]:
@@ -57,6 +68,11 @@ def _rate_windows(letter_id: int, client_ip: str, prefix: str) -> list[tuple[str
 
 
 def confirm_rate_exceeded(*, letter_id: int, client_ip: str) -> bool:
+    """Whether this confirmation is over a limit (`confirm_rate_hold`)."""
+    return bool(confirm_rate_hold(letter_id=letter_id, client_ip=client_ip))
+
+
+def confirm_rate_hold(*, letter_id: int, client_ip: str) -> str:
     """Count a confirmation against the burst and sustained limits
     (SIGN_RATE_BURST, SIGN_RATE_SUSTAINED: fixed windows in the cache, Redis
     in production) of the client that confirms.  Fails open if the cache is
@@ -65,13 +81,23 @@ def confirm_rate_exceeded(*, letter_id: int, client_ip: str) -> bool:
     The limit is applied to the confirming request, not to the sign form:
     anyone can submit the form for someone else's address, but only the
     mailbox's owner confirms, so what decides whether a confirmed signature
-    counts is the owner's own act (DESIGN §2 rule 7)."""
+    counts is the owner's own act (DESIGN §2 rule 7).
+
+    Returns why the signature is held (a `HeldReason`: the first limit
+    exceeded), or "" when it counts.  Clients on the operator's global list
+    or in the letter's office ranges are not limited."""
     windows = _rate_windows(letter_id, client_ip, "confirmrate")
     if not windows:
-        return False
+        return ""
     try:
         counts = count_in_windows([(key, ttl) for key, ttl, _limit in windows])
     except Exception:
         logger.warning("confirm rate limit: cache unavailable", exc_info=True)
-        return False
-    return any(n > limit for n, (_key, _ttl, limit) in zip(counts, windows, strict=True))
+        return ""
+    reasons = (HeldReason.BURST, HeldReason.SUSTAINED)  # the order of `_rate_windows`
+    for reason, n, (_key, _ttl, limit) in zip(reasons, counts, windows, strict=True):
+        if n > limit:
+            # Only now the letter's office ranges (one query, on the rare
+            # confirmation over a limit, not on every one).
+            return "" if _in_office_ranges(client_ip, letter_id) else str(reason)
+    return ""

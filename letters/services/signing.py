@@ -41,7 +41,7 @@ from letters.models import (
 )
 from letters.services.counts import count_change
 from letters.services.errors import ServiceError
-from letters.services.rate_limits import confirm_rate_exceeded
+from letters.services.rate_limits import confirm_rate_hold
 from letters.signature_outbox import request_signature_emails
 from letters.signer_address import address_hash, sealed_address, stored_address
 from speed.prepared import prepared_cursor, typed_param
@@ -216,7 +216,7 @@ def signature_create(
         job_title=job_title,
         team=team,
         location=location,
-        comment=comment,
+        comment=comment if letter.public_comments else "",  # comments off: none stored
         display=display,
         wants_updates=wants_updates,
     ).cleaned()
@@ -408,8 +408,9 @@ def signature_confirm(
     every field that will be published: they replace whatever the sign form
     stored (someone else may have typed it).  `display` alone changes only
     the display.  Whether the signature counts is decided here, by the
-    confirming client's rate limit (`confirm_rate_exceeded`): over it, the
-    signature is held (`flagged`) and the thanks page says so.
+    confirming client's rate limit (`confirm_rate_hold`): over it, the
+    signature is held (`flagged`, with its `held_reason`) until an organiser
+    reviews it, and the thanks page says so.
 
     `personal_email` (a work address only): where everything that names the
     letter goes once its owner confirms it (`signature_personal_confirm`);
@@ -432,7 +433,11 @@ def signature_confirm(
         changes["display"] = display
         if display == Display.ANONYMOUS:
             changes.update(UNNAMED)
-    changes["flagged"] = confirm_rate_exceeded(letter_id=signature.letter_id, client_ip=client_ip)
+    if not signature.letter.public_comments:
+        changes["comment"] = ""  # the letter's comments are off: none stored
+    held = confirm_rate_hold(letter_id=signature.letter_id, client_ip=client_ip)
+    changes["flagged"] = bool(held)
+    changes["held_reason"] = held
     # The letter's condition is a subquery on a local column (no join), so
     # the row's own `status = pending` stays in the UPDATE's WHERE, where a
     # concurrent confirm re-checks it: exactly one wins.

@@ -320,8 +320,8 @@ def test_confirmed_over_the_rate_limit_the_signature_is_held_and_the_signer_is_t
 
     held = Signature.objects.get(flagged=True)
     assert address_of(held) == "burst2@example.org"  # the third confirmation from one client
-    assert "held and not counted" in pages["burst2@example.org"].content.decode()
-    assert "held and not counted" not in pages["burst1@example.org"].content.decode()
+    assert "counted after a review" in pages["burst2@example.org"].content.decode()
+    assert "counted after a review" not in pages["burst1@example.org"].content.decode()
     assert Signature.objects.filter(status=SignatureStatus.CONFIRMED).count() == 3
     assert letter_counts(letter_id=open_letter.pk).confirmed == 2
     services.counts_recount(letter_id=open_letter.pk)
