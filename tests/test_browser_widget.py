@@ -21,7 +21,7 @@ from django.utils import translation
 
 from letters import services
 from letters.models import LetterStats
-from letters.tests.factories import open_letter
+from letters.tests.factories import open_letter, record_paper
 from tests.test_accessibility import axe_js, run_axe
 
 __all__ = ["axe_js"]  # the fixture, shared with tests/test_accessibility.py
@@ -57,7 +57,7 @@ def popular_letter(organiser: Any) -> Any:
             )
         ],
     )
-    services.letter_set_paper_count(letter=letter, count=1234)
+    record_paper(letter, 1234)
     LetterStats.objects.update_or_create(letter=letter, defaults={"confirmed": 12345})
     letter.refresh_from_db()
     return letter

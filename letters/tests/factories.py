@@ -41,6 +41,7 @@ from letters.models import (
     Letter,
     Organiser,
     OrganiserRole,
+    PaperBatch,
     Signature,
     SignatureStatus,
 )
@@ -144,6 +145,28 @@ def open_letter(
     data = services.LetterInput(goal=goal, allowed_domains=allowed_domains or [], **fields)
     letter = services.letter_create(slug=slug, data=data, owner=owner, translations=translations)
     return services.letter_publish(letter=letter, by=published_by)
+
+
+def record_paper(
+    letter: Letter,
+    count: int,
+    *,
+    by: User | None = None,
+    corrects: PaperBatch | None = None,
+    **fields: Any,
+) -> PaperBatch:
+    """A batch of paper signatures (or a correction) through the service,
+    entered by `by`, else by the letter's first organiser, else a new user."""
+    if by is None:
+        organiser = Organiser.objects.filter(letter=letter).select_related("user").first()
+        by = organiser.user if organiser else make_user()
+    data = services.PaperInput(
+        count=count,
+        collected_on=fields.pop("collected_on", timezone.localdate()),
+        where_how=fields.pop("where_how", "Sheets passed round at the depot"),
+        **fields,
+    )
+    return services.paper_batch_record(letter=letter, by=by, data=data, corrects=corrects)
 
 
 def current(letter: Letter) -> Letter:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from letters import selectors, services
 from letters.models import Answer, Display, EventKind, Letter, Signature
-from letters.tests.factories import confirmed_signature, deliver, edit_letter
+from letters.tests.factories import confirmed_signature, deliver, edit_letter, record_paper
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,7 +67,7 @@ def signed(open_letter: Letter) -> Letter:
 
 
 def test_letter_detail_has_counts_goal_status_timeline_and_versions(client, signed):
-    services.letter_set_paper_count(letter=signed, count=7)
+    record_paper(signed, 7)
 
     data = get_json(client, detail_url(signed))
 
@@ -75,7 +75,9 @@ def test_letter_detail_has_counts_goal_status_timeline_and_versions(client, sign
     assert data["goal"] == 100
     assert (data["confirmed_count"], data["anonymous_count"]) == (2, 1)
     assert (data["paper_count"], data["total"]) == (7, 9)
-    assert [e["kind"] for e in data["timeline"]] == [EventKind.PUBLISHED]
+    # Newest first: the batch of paper signatures is an event too.
+    assert [e["kind"] for e in data["timeline"]] == [EventKind.PAPER, EventKind.PUBLISHED]
+    assert data["timeline"][0]["text"] == "7"
     assert data["timeline"][0]["created_at"].startswith(str(timezone.now().year))
     (version,) = data["versions"]
     assert version["number"] == 1

@@ -27,6 +27,7 @@ from letters.tests.factories import (
     confirmed_signature,
     make_user,
     pending_signature,
+    record_paper,
     signature_of,
 )
 from letters.tests.factories import open_letter as make_open_letter
@@ -727,7 +728,7 @@ def test_the_notes_explain_the_csv_and_are_the_same_from_page_admin_and_command(
 def test_paper_signatures_are_a_row_of_their_own_never_added_to_verified_counts(
     letter_with_groups, organiser
 ):
-    services.letter_set_paper_count(letter=letter_with_groups, count=12)
+    record_paper(letter_with_groups, 12)
     slug = letter_with_groups.slug
     url = reverse("organise:export_counts", kwargs={"slug": slug})
 

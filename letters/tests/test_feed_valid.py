@@ -24,8 +24,14 @@ from django.utils import timezone
 from django.utils.http import http_date, parse_http_date
 
 from letters import services
-from letters.models import Answer, EventKind, Letter, LetterEvent, LetterStatus
-from letters.tests.factories import confirmed_signature, current, deliver, edit_letter
+from letters.models import PRIVATE_KINDS, Answer, EventKind, Letter, LetterEvent, LetterStatus
+from letters.tests.factories import (
+    confirmed_signature,
+    current,
+    deliver,
+    edit_letter,
+    record_paper,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,15 +40,18 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 STATEMENT = 'We hear you. <img src="https://evil.example/t.gif"> & we will act on pay.'
 UPDATE = "We met the board today. Next step: the all-hands on Friday."
+TAKEDOWN_REASON = "It named a colleague."
+PRIVATE_TEXT = "Between the moderators and the organisers"
 
 
 @pytest.fixture
 def whole_timeline(open_letter: Letter, organiser: Any) -> Letter:
     """A letter with an event of every kind: published (the fixture), a
-    new version, an organiser update, closed, delivered, acknowledged, the
-    deadline passed, leadership's response with an answer per demand; and
-    archived, written directly (an archived letter's feed is a 404, but the
-    entry must be valid all the same)."""
+    new version, an organiser update, paper signatures and their correction,
+    closed, delivered, acknowledged, the deadline passed, leadership's
+    response with an answer per demand; and archived, written directly (an
+    archived letter's feed is a 404, but the entry must be valid all the
+    same)."""
     confirmed_signature(open_letter, name="Pia Public", email="pia@example.org")
     letter = edit_letter(
         current(open_letter),
@@ -52,6 +61,8 @@ def whole_timeline(open_letter: Letter, organiser: Any) -> Letter:
         change_note="Asked for action now",
     )
     services.letter_post_update(letter=letter, by=organiser, text=UPDATE)
+    first_batch = record_paper(letter, 40, by=organiser)
+    record_paper(letter, 38, by=organiser, corrects=first_batch)
     services.letter_close(letter=letter, by=organiser)
     _delivery, (issued,) = deliver(
         current(letter), organiser, respond_by=timezone.now() + timedelta(days=1)
@@ -69,6 +80,12 @@ def whole_timeline(open_letter: Letter, organiser: Any) -> Letter:
         link=issued.link,
     )
     LetterEvent.objects.create(letter=letter, kind=EventKind.ARCHIVED)
+    # The moderators' steps (issue 19): takedown and reinstatement are
+    # public; the others are for the organisers only, never in the feed.
+    LetterEvent.objects.create(letter=letter, kind=EventKind.TAKEN_DOWN, text=TAKEDOWN_REASON)
+    LetterEvent.objects.create(letter=letter, kind=EventKind.REINSTATED)
+    for kind in PRIVATE_KINDS:
+        LetterEvent.objects.create(letter=letter, kind=kind, text=PRIVATE_TEXT)
     letter = current(letter)
     assert letter.status == LetterStatus.RESPONDED
     kinds = set(letter.events.values_list("kind", flat=True))
@@ -147,13 +164,13 @@ def test_a_feed_with_every_event_kind_is_valid_atom(whole_timeline: Letter, tmp_
         ]
         assert alternates or entry.find(ATOM + "content") is not None
     titles = {e.findtext(ATOM + "title") for e in entries(root)}
-    assert titles == {str(label) for label in EventKind.labels}
+    assert titles == {str(label) for kind, label in EventKind.choices if kind not in PRIVATE_KINDS}
 
 
 def test_every_entry_is_dated_identified_and_carries_its_content(whole_timeline: Letter) -> None:
     root = ET.fromstring(Client().get(feed_url(whole_timeline)).content)  # noqa: S314
     ids = [e.findtext(ATOM + "id") for e in entries(root)]
-    assert len(ids) == len(set(ids)) == len(EventKind.values)
+    assert len(ids) == len(set(ids)) == len(EventKind.values) - len(PRIVATE_KINDS)
     newest = max(datetime.fromisoformat(e.findtext(ATOM + "updated") or "") for e in entries(root))
     assert datetime.fromisoformat(root.findtext(ATOM + "updated") or "") == newest
     for entry in entries(root):
@@ -214,6 +231,11 @@ def test_each_kind_of_event_says_what_happened(whole_timeline: Letter) -> None:
     assert content("Acknowledged") == "Casey Chief acknowledged receiving the letter."
     assert "has passed without a response" in content("Response deadline passed")
     assert content("Archived") == "The letter was archived."
+    assert content("Taken down by the moderators") == (
+        f"The site's moderators took the letter down. {TAKEDOWN_REASON}"
+    )
+    assert content("Reinstated by the moderators") == "The site's moderators reinstated the letter."
+    assert PRIVATE_TEXT not in Client().get(feed_url(whole_timeline)).content.decode()
     assert "Pia Public" not in Client().get(feed_url(whole_timeline)).content.decode()
 
 
