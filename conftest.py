@@ -60,6 +60,15 @@ def _fast_password_hashing(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _second_factor_not_required(settings: Any) -> None:
+    """The tests run with DEBUG off, where organisers must have a second
+    factor (config/auth.py); the personas sign in with a password, so the
+    requirement is off unless a test (accounts/tests/test_second_factor.py)
+    turns it on."""
+    settings.REQUIRE_ORGANISER_2FA = False
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery() -> Iterator[None]:
     celery_app.conf.task_always_eager = True
     yield

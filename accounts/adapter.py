@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailConfirmation
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.http import HttpRequest
 
@@ -45,3 +46,14 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_reset_password_from_key_url(self, key: str) -> str:
         return on_site(super().get_reset_password_from_key_url(key))
+
+
+class MfaAdapter(DefaultMFAAdapter):
+    """Passkeys, security keys and authenticator apps name the site
+    ("Undersigned"), not the host the request came through.  A passkey
+    belongs to the host it was made on (the WebAuthn relying party is the
+    request's host, allauth's default), so organisers make and use theirs
+    on the site's address."""
+
+    def _get_site_name(self) -> str:
+        return SITE_NAME

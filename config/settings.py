@@ -16,6 +16,7 @@ from django.utils.csp import CSP  # type: ignore[import-untyped,unused-ignore]
 from django.utils.translation import gettext_lazy as _
 from psycopg_pool import ConnectionPool
 
+from config.auth import *  # noqa: F403  (AUTH_*, ACCOUNT_*, MFA_*, REQUIRE_ORGANISER_2FA)
 from config.mail import mailer_from_url
 from config.signer_keys import load_signer_keys
 from speed.dbpool import check_unless_recent
@@ -77,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.require_second_factor",  # REQUIRE_ORGANISER_2FA
 ]
 
 # Requests whose answer is the same for every visitor (the sign POST, the
@@ -242,33 +244,8 @@ DEFAULT_FROM_EMAIL: str = env.str(
 )
 SERVER_EMAIL: str = DEFAULT_FROM_EMAIL
 
-# --- Auth (django-allauth) ------------------------------------------------
-AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
-]
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
-LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "organise:dashboard"
-ACCOUNT_USER_MODEL_USERNAME_FIELD = None
-ACCOUNT_LOGIN_METHODS = {"email"}
-ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
-ACCOUNT_EMAIL_VERIFICATION = "mandatory"
-ACCOUNT_UNIQUE_EMAIL = True
-ACCOUNT_PREVENT_ENUMERATION = True
-ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
-ACCOUNT_CONFIRM_EMAIL_ON_GET = False
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Undersigned] "
-ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"  # emails name the site, not the host
+# --- Auth (django-allauth, two-factor, passkeys): config/auth.py ------------
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-MFA_TOTP_ISSUER = "Undersigned"
 
 # --- I18N -----------------------------------------------------------------
 LANGUAGE_CODE = "en"
