@@ -241,13 +241,21 @@ def public_page(
     (`content_changed_at`, for Last-Modified); the template gets the
     page's path (`page_path`: the same for every visitor of this copy) for
     its canonical address and language alternates (base.html)."""
+    return public_response(request, key, page_build(request, template, context))
+
+
+def page_build(
+    request: HttpRequest, template: str, context: Callable[[], dict[str, Any]]
+) -> Callable[[], Built]:
+    """`public_page`'s builder: for a view whose one cached copy may be one
+    of two pages (a letter's, or the notice that it was taken down)."""
 
     def build() -> Built:
         values = {"page_path": request.path, **context()}
         body = render_to_string(template, values).encode()
         return body, "text/html; charset=utf-8", values.get("content_changed_at")
 
-    return public_response(request, key, build)
+    return build
 
 
 def _not_modified(request: HttpRequest, cached: CachedBody) -> bool:

@@ -196,6 +196,23 @@ def version_changed_email(signature: Signature, version: LetterVersion) -> Email
     )
 
 
+def comment_hidden_email(signature: Signature) -> Email:
+    """ "An organiser hid your comment": the reason, and that the signature
+    still counts (a work address without a confirmed personal one gets the
+    neutral notice)."""
+    to = named_recipient(signature)
+    if to is None:
+        return neutral_news_email(signature)
+    letter = signature.letter
+    context = {
+        "letter_title": letter_text(letter, signature.language).title,
+        "letter_url": letter_url(letter),
+        "comment": signature.comment,
+        "reason": signature.comment_hidden_reason,
+    }
+    return build_email(name="comment-hidden", to=to, context=context, language=signature.language)
+
+
 @dataclass(frozen=True)
 class AnswerLine:
     """One demand and leadership's answer to it, in the reader's language."""

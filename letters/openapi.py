@@ -115,8 +115,17 @@ SCHEMAS: dict[str, Any] = {
             "published_at": {"type": ["string", "null"], "format": "date-time"},
             "confirmed_count": {**_COUNT, "description": "Verified (emailed-link) signatures."},
             "anonymous_count": {**_COUNT, "description": "Of those, who withheld their name."},
-            "paper_count": {**_COUNT, "description": "Signatures collected on paper."},
-            "total": {**_COUNT, "description": "confirmed_count + paper_count."},
+            "paper_count": {
+                **_COUNT,
+                "description": "Signatures collected on paper, as the organisers recorded "
+                "them in batches (not verified): each batch counts as last corrected.  Every "
+                "batch is a timeline event: `paper` (text: its count) or `paper_corrected` "
+                "(text: the old and the new count, `40 → 38`).",
+            },
+            "total": {
+                **_COUNT,
+                "description": "confirmed_count + paper_count: online and paper together.",
+            },
             "addressees": {"type": "array", "items": _ref("Addressee")},
             "demands": {"type": "array", "items": _ref("Demand")},
             "timeline": {"type": "array", "items": _ref("Event"), "maxItems": 50},
@@ -141,8 +150,8 @@ SCHEMAS: dict[str, Any] = {
             "slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
             "confirmed_count": _COUNT,
             "anonymous_count": _COUNT,
-            "paper_count": _COUNT,
-            "total": _COUNT,
+            "paper_count": {**_COUNT, "description": "Signatures on paper (see Letter)."},
+            "total": {**_COUNT, "description": "confirmed_count + paper_count."},
             "min_group": {
                 "type": "integer",
                 "minimum": 1,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from letters.views import delivery, exports, steps
+from letters.views import comments, delivery, exports, held, paper, reports, steps
 from letters.views import organise as views
 
 app_name = "organise"
@@ -18,8 +18,9 @@ urlpatterns = [
     path("<slug:slug>/archive/", steps.letter_archive, name="archive"),
     path("<slug:slug>/duplicate/", views.letter_duplicate, name="duplicate"),
     path("<slug:slug>/preview-link/", views.letter_preview_link, name="preview_link"),
-    path("<slug:slug>/paper/", views.letter_paper_count, name="paper"),
+    path("<slug:slug>/paper/", paper.paper, name="paper"),
     path("<slug:slug>/erase/", views.letter_erase_identities, name="erase"),
+    path("<slug:slug>/appeal/", reports.letter_appeal, name="appeal"),
     path("<slug:slug>/translation/", views.letter_translation, name="translation"),
     path("<slug:slug>/organisers/invite/", views.organiser_invite, name="invite"),
     path("<slug:slug>/organisers/<int:organiser_id>/role/", views.organiser_role, name="role"),
@@ -42,6 +43,13 @@ urlpatterns = [
     path("<slug:slug>/export/counts/", exports.export_counts, name="export_counts"),
     path("<slug:slug>/export/signatories/", exports.export_signatories, name="export_signatories"),
     path("<slug:slug>/signatures/", views.signatures, name="signatures"),
+    path("<slug:slug>/comments/", comments.comments, name="comments"),
+    path("<slug:slug>/comments/setting/", comments.comments_setting, name="comments_setting"),
+    path(
+        "<slug:slug>/comments/<str:signature_ref>/hide/",
+        comments.comment_hide,
+        name="comment_hide",
+    ),
     path(
         "<slug:slug>/signatures/<str:signature_ref>/invalidate/",
         views.signature_invalidate,
@@ -51,5 +59,12 @@ urlpatterns = [
         "<slug:slug>/signatures/invalidate/",
         views.signatures_invalidate_matching,
         name="invalidate_matching",
+    ),
+    path("<slug:slug>/signatures/held/", held.held_signatures, name="held"),
+    path("<slug:slug>/signatures/held/office-ranges/", held.office_ranges, name="office_ranges"),
+    path(
+        "<slug:slug>/signatures/held/office-ranges/<int:range_id>/remove/",
+        held.office_range_remove,
+        name="office_range_remove",
     ),
 ]

@@ -72,6 +72,16 @@ def send_version_email(self: Task, signature_id: int, number: int) -> str:
     )
 
 
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def send_comment_hidden_email(self: Task, signature_id: int) -> str:
+    """ "An organiser hid your comment" (services.comments)."""
+    return _retrying(
+        self,
+        signature_id,
+        lambda: services.comment_hidden_email_send(signature_id=signature_id),
+    )
+
+
 @shared_task(bind=True)
 def notify_letter_news(self: Task, letter_id: int) -> int:
     """Asked for NEWS_WINDOW seconds after news on a letter: claim all of its
@@ -106,6 +116,12 @@ def send_event_email(self: Task, event_ids: list[int] | int, signature_id: int) 
 def notify_organisers(self: Task, event_ids: list[int] | int) -> int:
     ids = _ids(event_ids)
     return _retrying(self, ids[0], lambda: services.organisers_tell_event(event_ids=ids))
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def notify_moderation(self: Task, event_id: int) -> int:
+    """The organisers told of a moderators' step (letters.services.reports)."""
+    return _retrying(self, event_id, lambda: services.organisers_tell_moderation(event_id=event_id))
 
 
 @shared_task(bind=True, max_retries=None, acks_late=True)

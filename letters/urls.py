@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from letters.views import meta, signing
+from letters.views import meta, reports, signing
 from letters.views import public as views
 from letters.views.feed import LetterFeed
 
@@ -15,5 +15,7 @@ urlpatterns = [
     path("<slug:slug>/signatories/", views.letter_signatories, name="signatories"),
     path("<slug:slug>/check-inbox/", signing.check_inbox, name="check_inbox"),
     path("<slug:slug>/feed/", LetterFeed(), name="feed"),
+    path("<slug:slug>/report/", reports.report_letter, name="report"),
+    path("<slug:slug>/report/sent/", reports.report_sent, name="report_sent"),
     path("<slug:slug>/card.png", meta.share_card, name="card"),
 ]

@@ -37,7 +37,16 @@ from django.utils import timezone, translation
 from django.utils.translation import get_language
 
 from letters import services
-from letters.models import Answer, Display, Letter, OrganiserRole, Signature
+from letters.models import (
+    Answer,
+    Display,
+    HeldReason,
+    Letter,
+    LetterTemplate,
+    OrganiserRole,
+    Signature,
+)
+from letters.refs import signature_ref
 from letters.tests.factories import (
     LEADERSHIP,
     ORGANISER,
@@ -49,7 +58,9 @@ from letters.tests.factories import (
     make_persona,
     open_letter,
     pending_signature,
+    record_paper,
 )
+from letters.tests.held import held_signature
 from letters.tokens import Purpose, make_token
 
 
@@ -177,11 +188,41 @@ def _draft(s: Site) -> str:
     return f"/organise/{letter.slug}/"
 
 
+def _taken_down(s: Site) -> Letter:
+    """A new letter of the organiser's, taken down by the site's moderators."""
+    letter = _letter(s)
+    services.letter_take_down(letter=letter, by=s.organiser, reason="It names a colleague.")
+    return letter
+
+
 def _invitation(s: Site) -> str:
     token = services.organiser_invite(
         letter=s.open, by=s.organiser, email=_address(), role=OrganiserRole.EDITOR
     )
     return f"/organise/invitations/{token}/"
+
+
+def _letter_template(s: Site) -> LetterTemplate:
+    """An active letter template in the language of the visit (the new-letter
+    page lists it; `?template=<id>` fills the form from it)."""
+    title, ask, demands = TEXTS["safer-on-call"]
+    return LetterTemplate.objects.create(
+        name=f"Safer on-call {next(_fresh)}",
+        description="Ask for fewer and fairly paid on-call nights.",
+        language=get_language(),
+        title=title,
+        body=f"Dear [name],\n\n{ask}",
+        demands=demands,
+    )
+
+
+def _new_from_template(s: Site) -> str:
+    return f"/organise/new/?template={_letter_template(s).pk}"
+
+
+def _new_with_templates(s: Site) -> str:
+    _letter_template(s)
+    return "/organise/new/"
 
 
 # --- What to do on a page before looking at it ---------------------------------------
@@ -251,6 +292,17 @@ def _preview_the_edit(page: Any) -> None:
     _submit(page, "form.sign-form", "button[name=preview]")
 
 
+def _save_empty_paper_batch(page: Any) -> None:
+    _submit(page, "form.sign-form")
+    _assert_errors_shown(page)
+
+
+def _paper_correct(s: Site) -> str:
+    """The correction form of `delivered`'s latest batch."""
+    latest = s.delivered.paper_batches.filter(corrected_by__isnull=True).latest("id")
+    return f"/organise/{s.delivered.slug}/paper/?correct={latest.pk}"
+
+
 def _save_empty_letter(page: Any) -> None:
     _submit(page, "form.sign-form", "button[name=save]")
     _assert_errors_shown(page)
@@ -259,6 +311,26 @@ def _save_empty_letter(page: Any) -> None:
 def _count_matching(page: Any) -> None:
     page.locator("input[name=domain]").fill("example.org")
     _submit(page, "form.sign-form", "button[value=count]")
+
+
+def _count_held(page: Any) -> None:
+    _submit(page, "form.sign-form", "button[value=count]")
+
+
+def _add_a_wrong_range(page: Any) -> None:
+    page.locator("input[name=network]").fill("10.0.0.0/8")
+    _submit(page, "form.sign-form")
+
+
+def _comment_hide(s: Site) -> str:
+    """The confirmation page for hiding a comment on the open letter (a
+    fresh commenter each visit: a hidden comment has no such page)."""
+    signature = _confirmed(s.open, name="Cleo Comment", comment="A comment to hide.")
+    return f"/organise/{s.open.slug}/comments/{signature_ref(signature.pk)}/hide/"
+
+
+def _hide_without_reason(page: Any) -> None:
+    _submit(page, "form.sign-form")
 
 
 def _deliver_to_both(page: Any) -> None:
@@ -280,6 +352,26 @@ def _respond(page: Any) -> None:
     for group in page.locator("#response-form fieldset").all():
         group.locator("input[type=radio]").first.check()
     _submit(page, "#response-form form")
+
+
+def _password_if_asked(page: Any) -> None:
+    """Adding a passkey asks for the password again unless the organiser
+    signed in moments ago: give it, to reach the form."""
+    if "/reauthenticate/" in page.url:
+        page.locator("input[name=password]").fill(PASSWORD)
+        _submit(page, "main form:has(input[name=password])")
+    assert page.url.endswith("/accounts/2fa/webauthn/add/"), page.url
+
+
+def _report_empty(page: Any) -> None:
+    _submit(page, "form.report-form")
+    _assert_errors_shown(page)
+
+
+def _report(page: Any) -> None:
+    page.locator("select[name=reason]").select_option("spam")
+    _submit(page, "form.report-form")
+    assert "/report/sent/" in page.url, page.url
 
 
 def _p(name: str, path: Callable[[Site], str], **more: Any) -> SitePage:
@@ -310,6 +402,10 @@ PAGES: dict[str, SitePage] = {
         _p("review-link", _review_link),
         _p("signing-safely", lambda s: "/signing-safely/"),
         _p("not-found", lambda s: "/letters/no-such-letter/", status=404),
+        _p("report", lambda s: f"/letters/{s.open.slug}/report/"),
+        _p("report-errors", lambda s: f"/letters/{s.open.slug}/report/", action=_report_empty),
+        _p("report-sent", lambda s: f"/letters/{s.open.slug}/report/", action=_report),
+        _p("taken-down", lambda s: f"/letters/{_taken_down(s).slug}/"),
         # Behind the links emailed to signers.
         _p("confirm", _confirm_link),
         _p("confirm-errors", _confirm_link, action=_confirm_without_choosing),
@@ -341,6 +437,8 @@ PAGES: dict[str, SitePage] = {
         _o("account-email", lambda s: "/accounts/email/"),
         _o("password-change", lambda s: "/accounts/password/change/"),
         _o("two-factor", lambda s: "/accounts/2fa/"),
+        _o("passkeys", lambda s: "/accounts/2fa/webauthn/"),
+        _o("passkey-add", lambda s: "/accounts/2fa/webauthn/add/", action=_password_if_asked),
         _o("logout", lambda s: "/accounts/logout/"),
         _o("admin-not-allowed", lambda s: "/admin/", status=403),
         # The organiser's.
@@ -353,6 +451,7 @@ PAGES: dict[str, SitePage] = {
         ),
         _o("organiser-letter-responded", lambda s: f"/organise/{s.responded.slug}/"),
         _o("organiser-letter-draft", _draft),
+        _o("organiser-letter-taken-down", lambda s: f"/organise/{_taken_down(s).slug}/"),
         _o("publish-confirm", lambda s: f"{_draft(s)}publish/"),
         _o("close-confirm", lambda s: f"/organise/{s.open.slug}/close/"),
         _o("archive-confirm", lambda s: f"/organise/{s.open.slug}/archive/"),
@@ -360,6 +459,8 @@ PAGES: dict[str, SitePage] = {
         _o("edit-preview", lambda s: f"/organise/{s.open.slug}/edit/", action=_preview_the_edit),
         _o("new-letter", lambda s: "/organise/new/"),
         _o("new-letter-errors", lambda s: "/organise/new/", action=_save_empty_letter),
+        _o("new-letter-templates", _new_with_templates),
+        _o("new-letter-from-template", _new_from_template),
         _o("translation", lambda s: f"/organise/{s.open.slug}/translation/"),
         _o("translation-de", lambda s: f"/organise/{s.open.slug}/translation/?language=de"),
         _o("signatures", lambda s: f"/organise/{s.open.slug}/signatures/"),
@@ -369,6 +470,21 @@ PAGES: dict[str, SitePage] = {
             lambda s: f"/organise/{s.open.slug}/signatures/invalidate/",
             action=_count_matching,
         ),
+        _o("held", lambda s: f"/organise/{s.open.slug}/signatures/held/"),
+        _o(
+            "held-count",
+            lambda s: f"/organise/{s.open.slug}/signatures/held/",
+            action=_count_held,
+        ),
+        _o("office-ranges", lambda s: f"/organise/{s.open.slug}/signatures/held/office-ranges/"),
+        _o(
+            "office-ranges-errors",
+            lambda s: f"/organise/{s.open.slug}/signatures/held/office-ranges/",
+            action=_add_a_wrong_range,
+        ),
+        _o("comments", lambda s: f"/organise/{s.open.slug}/comments/"),
+        _o("comment-hide", _comment_hide),
+        _o("comment-hide-errors", _comment_hide, action=_hide_without_reason),
         _o("deliver", lambda s: f"/organise/{s.open.slug}/deliver/"),
         _o(
             "delivery-two-links",
@@ -379,6 +495,13 @@ PAGES: dict[str, SitePage] = {
         _o("response", lambda s: f"/organise/{s.delivered.slug}/response/"),
         _o("packet", lambda s: f"/organise/{s.delivered.slug}/packet/"),
         _o("packet-responded", lambda s: f"/organise/{s.responded.slug}/packet/"),
+        _o("paper", lambda s: f"/organise/{s.delivered.slug}/paper/"),
+        _o("paper-correct", _paper_correct),
+        _o(
+            "paper-errors",
+            lambda s: f"/organise/{s.open.slug}/paper/",
+            action=_save_empty_paper_batch,
+        ),
         _o("invitation", _invitation),
     ]
 }
@@ -462,6 +585,15 @@ def seed_site() -> Site:
     for n in range(2):
         _anonymous(first, f"Hidden {n}", f"hidden{n}@example.org")
     pending_signature(first, name="Nia New", email="nia@example.org")  # not shown anywhere
+    # Held by the rate limits yesterday (counted after an organiser's review),
+    # and an office range whose confirmations are never held.
+    for n in range(6):
+        held_signature(first, name=f"Held {n}", email=f"held{n}@example.org")
+    for n in range(5):
+        held_signature(first, reason=HeldReason.SUSTAINED, email=f"slow{n}@example.org")
+    services.office_range_add(
+        letter=first, by=organiser, network="198.51.100.0/24", label="Head office, Leeds"
+    )
 
     # 2. Delivered, acknowledged and answered, with an update.
     responded = _published(
@@ -511,6 +643,18 @@ def seed_site() -> Site:
             delivered, name=name, email=f"signer{n}@example.org", team=team, location=location
         )
     _anonymous(delivered, "Kim Hidden", "kim@example.org", team="Support", location="Leeds")
+    # Signatures on paper: a batch with a scan's checksum, one corrected.
+    record_paper(
+        delivered,
+        14,
+        by=organiser,
+        where_how="Sheets at the Leeds depot",
+        collected_on=timezone.localdate() - timedelta(days=3),
+        scan_sha256="5e" * 32,
+    )
+    miscounted = record_paper(delivered, 9, by=organiser, where_how="Canteen, Berlin")
+    record_paper(delivered, 8, by=organiser, where_how="Canteen, Berlin: recounted",
+                 corrects=miscounted)  # fmt: skip
     _delivery, (waiting,) = deliver(
         delivered, by=organiser, method="email", respond_by=timezone.now() + timedelta(days=14)
     )

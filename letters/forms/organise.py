@@ -262,7 +262,3 @@ class InvalidateFilterForm(forms.Form):
         if not (data.get("domain") or data.get("since") or data.get("until")):
             raise forms.ValidationError(_("Give an email domain or a range of days."))
         return data
-
-
-class PaperCountForm(forms.Form):
-    paper_count = forms.IntegerField(label=_("Signatures collected on paper"), min_value=0)

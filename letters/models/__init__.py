@@ -15,12 +15,15 @@ import Letter`):
 - `signature`: signatures and folded counts (Signature, CountDelta, ...);
 - `delivery`: timeline, delivery, response, event emails, milestones;
 - `organisers`: organisers, invitations and the audit log;
-- `languages`: the configured languages, read from settings when asked.
+- `paper`: signatures collected on paper, in batches (PaperBatch);
+- `languages`: the configured languages, read from settings when asked;
+- `templates`: the letter templates organisers start a draft from.
 """
 
 from __future__ import annotations
 
 from letters.models.delivery import (
+    PRIVATE_KINDS,
     Answer,
     Delivery,
     DeliveryMethod,
@@ -32,6 +35,7 @@ from letters.models.delivery import (
     Milestone,
     Response,
 )
+from letters.models.held import HeldReason, OfficeRange
 from letters.models.languages import default_language, language_choices
 from letters.models.letter import (
     PUBLIC_STATUSES,
@@ -42,7 +46,16 @@ from letters.models.letter import (
     LetterVersion,
     VersionTranslation,
 )
+from letters.models.moderation import (
+    REPORT_TEXT_MAX,
+    AppealDecision,
+    Report,
+    ReportOutcome,
+    ReportReason,
+    Takedown,
+)
 from letters.models.organisers import AuditLog, Invitation, Organiser, OrganiserRole
+from letters.models.paper import PaperBatch
 from letters.models.signature import (
     ERASED_FIELDS,
     LIVE_STATUSES,
@@ -56,15 +69,19 @@ from letters.models.signature import (
     SignatureStatus,
     VersionStats,
 )
+from letters.models.templates import LetterTemplate
 
 __all__ = [
     "ERASED_FIELDS",
     "LIVE_STATUSES",
+    "PRIVATE_KINDS",
     "PUBLIC_STATUSES",
+    "REPORT_TEXT_MAX",
     "UNNAMED",
     "WITHDRAWN_FIELDS",
     "Addressee",
     "Answer",
+    "AppealDecision",
     "AuditLog",
     "CountDelta",
     "Delivery",
@@ -75,19 +92,27 @@ __all__ = [
     "EmailKind",
     "EventEmail",
     "EventKind",
+    "HeldReason",
     "Invitation",
     "LeadershipLink",
     "Letter",
     "LetterEvent",
     "LetterStats",
     "LetterStatus",
+    "LetterTemplate",
     "LetterVersion",
     "Milestone",
+    "OfficeRange",
     "Organiser",
     "OrganiserRole",
+    "PaperBatch",
+    "Report",
+    "ReportOutcome",
+    "ReportReason",
     "Response",
     "Signature",
     "SignatureStatus",
+    "Takedown",
     "VersionStats",
     "VersionTranslation",
     "default_language",

@@ -24,6 +24,27 @@ class EventKind(models.TextChoices):
     UPDATE = "update", _("Organiser update")
     ARCHIVED = "archived", _("Archived")
     DEADLINE_PASSED = "deadline", _("Response deadline passed")
+    PAPER = "paper", _("Paper signatures recorded")
+    PAPER_CORRECTED = "paper_corrected", _("Paper signatures corrected")
+    TAKEN_DOWN = "taken_down", _("Taken down by the moderators")
+    REINSTATED = "reinstated", _("Reinstated by the moderators")
+    # Moderation steps seen only by the organisers and admins (PRIVATE_KINDS).
+    CHANGE_REQUESTED = "change_request", _("Change requested by the moderators")
+    APPEALED = "appealed", _("Takedown appealed")
+    APPEAL_REJECTED = "appeal_rejected", _("Appeal rejected")
+    REPORTS_DISMISSED = "dismissed", _("Reports dismissed")
+
+
+# Kinds that are no part of the public timeline (page, API, feed, emails to
+# signers): moderation between the site's admins and the organisers.
+PRIVATE_KINDS = frozenset(
+    {
+        EventKind.CHANGE_REQUESTED,
+        EventKind.APPEALED,
+        EventKind.APPEAL_REJECTED,
+        EventKind.REPORTS_DISMISSED,
+    }
+)
 
 
 class LetterEvent(models.Model):

@@ -22,6 +22,9 @@ class LetterStatus(models.TextChoices):
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     RESPONDED = "responded", _("Responded")
     ARCHIVED = "archived", _("Archived")
+    # By the site's moderators (letters.services.reports): the page shows a
+    # notice instead of the text; reinstating restores the earlier status.
+    TAKEN_DOWN = "taken_down", _("Taken down")
 
 
 PUBLIC_STATUSES = (
@@ -53,6 +56,11 @@ class Letter(models.Model):
     list_public_signatories = models.BooleanField(_("list public signatories"), default=True)
     show_names_after = models.PositiveIntegerField(
         _("show names only once this many have signed"), null=True, blank=True
+    )
+    public_comments = models.BooleanField(
+        _("show signers' comments"),
+        default=True,
+        help_text=_("Off: the sign form asks for no comment and no comment is shown anywhere."),
     )
     paper_count = models.PositiveIntegerField(_("signatures on paper"), default=0)
     preview_token_hash = models.CharField(max_length=64, blank=True, editable=False)

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from letters.models.held import HeldReason
 from letters.models.languages import default_language
 from letters.models.letter import Letter, LetterVersion
 
@@ -34,6 +35,7 @@ ERASED_FIELDS = {
     "team": "",
     "location": "",
     "comment": "",
+    "comment_hidden_reason": "",
     "secret": "",
     "wants_updates": False,
 }
@@ -96,6 +98,12 @@ class Signature(models.Model):
     team = models.CharField(max_length=120, blank=True)
     location = models.CharField(max_length=120, blank=True)
     comment = models.TextField(max_length=1000, blank=True)
+    # An organiser hid the comment (services.comments): kept, shown nowhere;
+    # the signature and its count are untouched.  `comment_hidden_told_at`:
+    # when its signer was emailed about it (at most once).
+    comment_hidden_at = models.DateTimeField(null=True, blank=True)
+    comment_hidden_reason = models.CharField(max_length=300, blank=True)
+    comment_hidden_told_at = models.DateTimeField(null=True, blank=True)
     display = models.CharField(max_length=10, choices=Display.choices, default=Display.PUBLIC)
     wants_updates = models.BooleanField(default=False)
     # A personal address a work-address signer gave on the confirm page, for
@@ -115,6 +123,12 @@ class Signature(models.Model):
     flagged = models.BooleanField(
         default=False,
         help_text="Confirmed from a client over the confirmation rate limit: held, not counted.",
+    )
+    held_reason = models.CharField(
+        max_length=10,
+        choices=HeldReason.choices,
+        blank=True,
+        help_text="Why a flagged signature is held (which rate limit); empty when not held.",
     )
     secret = models.CharField(max_length=32, blank=True)
     emails_requested = models.PositiveSmallIntegerField(default=1)

@@ -9,7 +9,11 @@ One module per reader; callers use the names from here
   signatories, and the letter a sign POST is for;
 - `organiser`: the organiser's dashboard, co-organisers, group counts,
   deliveries, status and version counts;
-- `day_counts`: the day-by-day changes that public charts draw.
+- `day_counts`: the day-by-day changes that public charts draw;
+- `comments`: what anyone sees of a signer's comment, and the organisers'
+  list of comments to moderate;
+- `templates`: the letter templates offered to organisers;
+- `paper`: the batches of signatures on paper.
 
 Selectors import models and helpers, never services or tasks.
 """
@@ -17,21 +21,28 @@ Selectors import models and helpers, never services or tasks.
 from __future__ import annotations
 
 from letters.selectors.bearer import invitation_get, leadership_link_get
+from letters.selectors.comments import CommentRow, comment_to_hide, letter_comments, shown_comment
 from letters.selectors.counts import Counts, letter_counts, letter_counts_many
 from letters.selectors.day_counts import letter_day_counts, letter_day_counts_cached
 from letters.selectors.organiser import (
     DashboardRow,
+    HeldCounts,
+    held_review_start,
+    held_signatures,
     invitations_open,
     letter_deliveries,
     letter_group_counts,
+    letter_held_counts,
     letter_latest_delivery,
     letter_named_subscribers,
+    letter_office_ranges,
     letter_status_counts,
     letter_version_counts,
     letters_for_organiser,
     organisers_of,
     organisers_to_tell,
 )
+from letters.selectors.paper import PaperBatchRow, paper_batches, paper_batches_counted
 from letters.selectors.public import (
     PAST_STATUSES,
     AnsweredDemand,
@@ -56,24 +67,32 @@ from letters.selectors.public import (
     names_visible,
     version_fingerprint,
 )
+from letters.selectors.templates import letter_template_offered, letter_templates_offered
 
 __all__ = [
     "PAST_STATUSES",
     "AnsweredDemand",
+    "CommentRow",
     "Counts",
     "DashboardRow",
+    "HeldCounts",
     "LetterIndex",
     "LetterText",
     "Outcome",
+    "PaperBatchRow",
     "PastLetter",
     "PublicSignatory",
     "ResponseView",
     "VersionRow",
     "_signing_letters",
+    "comment_to_hide",
+    "held_review_start",
+    "held_signatures",
     "invitation_get",
     "invitations_open",
     "leadership_link_get",
     "letter_by_preview_token",
+    "letter_comments",
     "letter_counts",
     "letter_counts_many",
     "letter_day_counts",
@@ -82,12 +101,16 @@ __all__ = [
     "letter_events",
     "letter_for_signing",
     "letter_group_counts",
+    "letter_held_counts",
     "letter_latest_delivery",
     "letter_named_subscribers",
+    "letter_office_ranges",
     "letter_public_get",
     "letter_public_signatories",
     "letter_responses",
     "letter_status_counts",
+    "letter_template_offered",
+    "letter_templates_offered",
     "letter_text",
     "letter_version_counts",
     "letter_versions",
@@ -97,5 +120,8 @@ __all__ = [
     "names_visible",
     "organisers_of",
     "organisers_to_tell",
+    "paper_batches",
+    "paper_batches_counted",
+    "shown_comment",
     "version_fingerprint",
 ]

@@ -5,15 +5,21 @@ version counts."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time
 
-from django.db.models import Count
+from django.conf import settings
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from letters.models import (
     Delivery,
     Display,
+    HeldReason,
     Invitation,
     Letter,
+    OfficeRange,
     Organiser,
     Signature,
     SignatureStatus,
@@ -148,3 +154,62 @@ def letter_version_counts(*, letter: Letter) -> dict[int, int]:
     """Named (public) confirmed signers per version number (anonymous
     signers are in the totals only: `letter_versions`)."""
     return {row.version.number: row.named for row in letter_versions(letter=letter)}
+
+
+def held_review_start() -> datetime:
+    """Midnight today, in the site's time zone: signatures held from then on
+    wait for tomorrow's review (and figures), so that no held figure moves
+    with one confirmation (docs/threat-model.md, "Held signatures")."""
+    today = timezone.localdate()
+    return timezone.make_aware(datetime.combine(today, time.min))
+
+
+def held_signatures(letter: Letter) -> QuerySet[Signature]:
+    """The letter's held signatures an organiser may see counted and act on:
+    confirmed (never pending: a stranger creates those), held, and held on
+    an earlier day than today."""
+    return Signature.objects.filter(
+        letter=letter,
+        status=SignatureStatus.CONFIRMED,
+        flagged=True,
+        confirmed_at__lt=held_review_start(),
+    )
+
+
+@dataclass(frozen=True)
+class HeldCounts:
+    """What organisers see of a letter's held signatures: how many (None:
+    fewer than MODERATION_MIN_REPORTED, none included) and why, by reason
+    category (small cells suppressed, with complementary suppression), of
+    signatures held before today (`services.moderation.held_review_start`)."""
+
+    total: int | None
+    reasons: list[Cell]
+    threshold: int
+
+
+def letter_held_counts(*, letter: Letter) -> HeldCounts:
+    """Held signatures by reason: confirmed rows only (a pending row is what
+    a stranger can create, DESIGN §2 rule 8), held on an earlier day (one
+    confirmation moves no figure: docs/threat-model.md, "Held
+    signatures").  One query."""
+    threshold = settings.MODERATION_MIN_REPORTED
+    rows = (
+        held_signatures(letter)
+        .values("held_reason")
+        .annotate(n=Count("id"))
+        .values_list("held_reason", "n")
+    )
+    labels = dict(HeldReason.choices)
+    by_reason: dict[str, int] = {}
+    for reason, n in rows:
+        label = str(labels.get(reason, _("Over the rate limits (held before reasons were kept)")))
+        by_reason[label] = by_reason.get(label, 0) + n
+    total = sum(by_reason.values())
+    if total < threshold:
+        return HeldCounts(total=None, reasons=[], threshold=threshold)
+    return HeldCounts(total=total, reasons=suppress(by_reason, threshold), threshold=threshold)
+
+
+def letter_office_ranges(*, letter: Letter) -> list[OfficeRange]:
+    return list(OfficeRange.objects.filter(letter=letter).select_related("added_by").order_by("id"))

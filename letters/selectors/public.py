@@ -14,6 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from letters.models import (
+    PRIVATE_KINDS,
     PUBLIC_STATUSES,
     CountDelta,
     Delivery,
@@ -28,6 +29,7 @@ from letters.models import (
     VersionStats,
 )
 from letters.refs import signature_ref
+from letters.selectors.comments import shown_comment
 from letters.selectors.counts import Counts, letter_counts, letter_counts_many
 from letters.tokens import hash_token
 from speed.memory import TtlMemo
@@ -197,7 +199,9 @@ def letter_public_signatories(
     ignore_listing: bool = False,
 ) -> list[PublicSignatory]:
     """Confirmed public signers, newest first, keyset-paginated by
-    (confirmed_at, id).  Anonymous and flagged signatures are never returned.
+    (confirmed_at, id).  Anonymous and flagged signatures are never returned;
+    a comment is empty once hidden or while the letter's comments are off
+    (`selectors.comments.shown_comment`).
     The public sees none while the letter hides its list (or has fewer
     signatures than its "show names after" threshold); organisers pass
     `ignore_listing`."""
@@ -217,9 +221,13 @@ def letter_public_signatories(
         qs = qs.filter(
             Q(confirmed_at__lte=at) & (Q(confirmed_at__lt=at) | Q(confirmed_at=at, pk__lt=pk))
         )
-    rows = qs.order_by("-confirmed_at", "-id").values_list(
-        "id", "name", "job_title", "team", "location", "comment", "confirmed_at"
-    )[:limit]
+    rows = (
+        qs.annotate(shown_comment=shown_comment(letter))
+        .order_by("-confirmed_at", "-id")
+        .values_list(
+            "id", "name", "job_title", "team", "location", "shown_comment", "confirmed_at"
+        )[:limit]
+    )
     return [PublicSignatory(*row) for row in rows]
 
 
@@ -280,7 +288,12 @@ def letter_versions(*, letter: Letter) -> list[VersionRow]:
 
 
 def letter_events(*, letter: Letter) -> list[LetterEvent]:
-    return list(LetterEvent.objects.filter(letter=letter).order_by("-created_at", "-id")[:50])
+    """The public timeline (moderation between admins and organisers is not on it)."""
+    return list(
+        LetterEvent.objects.filter(letter=letter)
+        .exclude(kind__in=PRIVATE_KINDS)
+        .order_by("-created_at", "-id")[:50]
+    )
 
 
 def letter_by_preview_token(*, token: str) -> Letter | None:
@@ -291,6 +304,7 @@ def letter_by_preview_token(*, token: str) -> Letter | None:
         .filter(preview_token_hash=hash_token(token))
         .exclude(preview_token_hash="")
         .exclude(status=LetterStatus.ARCHIVED)  # withdrawn from view, like the public page
+        .exclude(status=LetterStatus.TAKEN_DOWN)  # its text is shown nowhere
         .first()
     )
 

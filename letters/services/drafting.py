@@ -302,7 +302,9 @@ def letter_duplicate(*, letter: Letter, by: User) -> Letter:
     copy = letter_create(
         slug=_free_slug(letter.slug), data=data, owner=by, translations=translations
     )
-    Letter.objects.filter(pk=copy.pk).update(duplicated_from=letter)
+    Letter.objects.filter(pk=copy.pk).update(
+        duplicated_from=letter, public_comments=letter.public_comments
+    )
     copy.refresh_from_db()
     return copy
 
@@ -317,12 +319,6 @@ def letter_preview_link_create(*, letter: Letter) -> str:
 
 def letter_preview_link_revoke(*, letter: Letter) -> None:
     Letter.objects.filter(pk=letter.pk).update(preview_token_hash="")
-
-
-def letter_set_paper_count(*, letter: Letter, count: int) -> None:
-    if count < 0:
-        raise ServiceError(_("Enter zero or more."), field="paper_count")
-    Letter.objects.filter(pk=letter.pk).update(paper_count=count)
 
 
 def _translation_problem(

@@ -82,6 +82,7 @@ def signatures_erase_retained(*, progress: Tracker | None = None) -> int:
         LetterStatus.ACKNOWLEDGED,
         LetterStatus.RESPONDED,
         LetterStatus.ARCHIVED,
+        LetterStatus.TAKEN_DOWN,  # like closed (letters.services.reports)
     ]
     letters = (
         Letter.objects.filter(status__in=done_states)
@@ -89,7 +90,12 @@ def signatures_erase_retained(*, progress: Tracker | None = None) -> int:
             ended_at=Max(
                 "events__created_at",
                 filter=Q(
-                    events__kind__in=[EventKind.CLOSED, EventKind.DELIVERED, EventKind.ARCHIVED]
+                    events__kind__in=[
+                        EventKind.CLOSED,
+                        EventKind.DELIVERED,
+                        EventKind.ARCHIVED,
+                        EventKind.TAKEN_DOWN,
+                    ]
                 ),
             )
         )

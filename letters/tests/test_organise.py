@@ -65,11 +65,11 @@ def client_for(user: Any | None) -> Client:
 NEEDED = {
     (Capability.VIEW, "get", 200): ["letter", "signatures"],
     # close and archive: their confirmation pages (letters/views/steps.py)
-    (Capability.EDIT, "get", 200): ["edit", "translation", "close"],
+    (Capability.EDIT, "get", 200): ["edit", "translation", "close", "paper"],
     (Capability.EDIT, "get", 302): ["publish"],  # the letter is open: back to its page
     (Capability.OWN, "get", 200): ["archive"],
     (Capability.MODERATE, "get", 200): ["invalidate_matching"],
-    (Capability.EDIT, "post", 302): ["close", "duplicate", "preview_link", "paper", "publish"],
+    (Capability.EDIT, "post", 302): ["close", "duplicate", "preview_link", "publish"],
     (Capability.INVITE, "post", 302): ["invite"],
     (Capability.OWN, "post", 302): ["archive"],
 }
@@ -348,7 +348,8 @@ def test_translation_is_served_to_visitors_of_that_language(organiser):
 def test_paper_signatures_are_shown_apart_and_added_to_the_total(team):
     confirmed_signature(team["letter"], name="Pia", email="pia@example.org")
     client_for(team["editor"]).post(
-        reverse("organise:paper", kwargs={"slug": team["letter"].slug}), {"paper_count": "40"}
+        reverse("organise:paper", kwargs={"slug": team["letter"].slug}),
+        {"count": "40", "collected_on": "2026-01-15", "where_how": "Canteen, at lunch"},
     )
 
     page = Client().get(team["letter"].get_absolute_url()).content.decode()

@@ -51,6 +51,10 @@ def _as_delivered(letter: Letter, delivery: Delivery | None) -> dict[str, Any]:
         "demands": list(version.demands.all()),
         "fingerprint": selectors.version_fingerprint(version),
         "counts": counts,
+        "total": counts.confirmed + letter.paper_count,
+        "paper_batches": selectors.paper_batches_counted(letter=letter)
+        if letter.paper_count
+        else [],
         # Only the groups shown: hidden ones are not even named.
         "teams": _shown(
             selectors.letter_group_counts(letter=letter, field="team", threshold=threshold)

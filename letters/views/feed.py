@@ -196,6 +196,11 @@ def _texts(
     sentences = {
         EventKind.CLOSED: _("The letter was closed: it takes no more signatures."),
         EventKind.ARCHIVED: _("The letter was archived."),
+        EventKind.TAKEN_DOWN: _("The site's moderators took the letter down."),
+        EventKind.REINSTATED: _("The site's moderators reinstated the letter."),
+        # The text is the count ("40"), or the correction ("40 → 35").
+        EventKind.PAPER: _("Signatures collected on paper were recorded:"),
+        EventKind.PAPER_CORRECTED: _("A batch of signatures on paper was corrected:"),
         EventKind.DEADLINE_PASSED: _(
             "The date leadership was asked to respond by has passed without a response."
         ),

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -44,7 +45,9 @@ def _overview(slug: str) -> HttpResponse:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     rows = selectors.letters_for_organiser(user=account(request))
-    return render(request, "organise/dashboard.html", {"rows": rows})
+    offered = selectors.letter_templates_offered(language=get_language())
+    templates = [t for t in offered if t.language == get_language()] or offered
+    return render(request, "organise/dashboard.html", {"rows": rows, "templates": templates})
 
 
 def _preview(form: forms.LetterForm) -> dict[str, Any]:
@@ -76,7 +79,20 @@ def _valid(request: HttpRequest, form: forms.LetterForm) -> bool:
 @login_required
 @require_http_methods(GET_POST)
 def letter_new(request: HttpRequest) -> HttpResponse:
-    form = _letter_form(request, creating=True, initial={"language": settings.LANGUAGE_CODE})
+    """A new draft, blank or started from a letter template (`?template=<id>`,
+    letters/models/templates.py): the template only fills the form; nothing
+    is saved until the organiser saves."""
+    chosen = request.GET.get("template")
+    template = selectors.letter_template_offered(chosen)
+    initial: dict[str, Any] = {"language": settings.LANGUAGE_CODE}
+    if template is not None:
+        initial = {
+            "title": template.title,
+            "body": template.body,
+            "demands": "\n".join(str(d) for d in template.demands),
+            "language": template.language,
+        }
+    form = _letter_form(request, creating=True, initial=initial)
     preview = None
     if _valid(request, form):
         if "preview" in request.POST:
@@ -95,7 +111,14 @@ def letter_new(request: HttpRequest) -> HttpResponse:
                     % {"url": letter_url(letter)},
                 )
                 return _overview(letter.slug)
-    return render(request, "organise/edit.html", {"form": form, "preview": preview})
+    context = {
+        "form": form,
+        "preview": preview,
+        "template": template,
+        "template_gone": bool(chosen) and template is None,
+        "templates": selectors.letter_templates_offered(language=get_language()),
+    }
+    return render(request, "organise/edit.html", context)
 
 
 @organiser_view(VIEW)
@@ -113,7 +136,6 @@ def letter_overview(request: HttpRequest, access: OrganiserAccess) -> HttpRespon
         "invitations": selectors.invitations_open(letter=letter),
         "invite_form": forms.InviteForm(),
         "role_choices": OrganiserRole.choices,
-        "paper_form": forms.PaperCountForm(initial={"paper_count": letter.paper_count}),
         "preview_url": request.session.pop(f"preview-url-{letter.pk}", None),
         "translations": list(version.translations.all()) if version else [],
         "letter_url": letter_url(letter),
@@ -163,18 +185,6 @@ def letter_preview_link(request: HttpRequest, access: OrganiserAccess) -> HttpRe
         # Shown once, on the next page; only the hash is stored.
         request.session[f"preview-url-{letter.pk}"] = absolute_url("letter_preview", token=token)
     return _overview(letter.slug)
-
-
-@organiser_view(EDIT, methods=POST)
-def letter_paper_count(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
-    form = forms.PaperCountForm(request.POST)
-    if form.is_valid():
-        count = form.cleaned_data["paper_count"]
-        services.letter_set_paper_count(letter=access.letter, count=count)
-        messages.success(request, _("Saved."))
-    else:
-        messages.error(request, _("Enter zero or more."))
-    return _overview(access.letter.slug)
 
 
 @organiser_view(EDIT, methods=GET_POST)
@@ -306,6 +316,7 @@ def signatures(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
         "signatories": selectors.letter_public_signatories(
             letter=letter, limit=500, ignore_listing=True
         ),
+        "held": selectors.letter_held_counts(letter=letter),
         "reason_form": forms.ReasonForm(),
         "filter_form": forms.InvalidateFilterForm(),
     }

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import (
+    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
@@ -28,12 +29,20 @@ from letters import selectors
 from letters.charts import chart_table_rows, signatures_chart_svg
 from letters.diff import version_diff_html
 from letters.forms import SignForm
-from letters.http import language_from_query, public_page, same_for_everyone
+from letters.http import (
+    Built,
+    language_from_query,
+    page_build,
+    public_page,
+    public_response,
+    same_for_everyone,
+)
 from letters.links import letter_url
 from letters.models import Letter
 from letters.refs import mask_id, unmask_id
 from letters.selectors.changes import index_changed_at, letter_changed_at
 from letters.suppression import merge_small_days
+from letters.views.reports import taken_down_build
 
 SIGNATORIES_ON_LETTER_PAGE = 20
 
@@ -145,12 +154,22 @@ def letter_index(request: HttpRequest) -> HttpResponse:
 @require_safe
 @language_from_query
 def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    """A cached copy costs no query; the letter is read only to rebuild it."""
+    """A cached copy costs no query; the letter is read only to rebuild it.
+    A letter taken down by the moderators: the notice instead (one more
+    query, only where the letter is not public)."""
 
     def context() -> dict[str, Any]:
         return letter_context(selectors.letter_public_get(slug=slug), SignForm())
 
-    return public_page(request, f"letter:{slug}", "letters/detail.html", context)
+    detail = page_build(request, "letters/detail.html", context)
+
+    def build() -> Built:
+        try:
+            return detail()
+        except Http404:
+            return taken_down_build(request, slug)
+
+    return public_response(request, f"letter:{slug}", build)
 
 
 SIGNATORIES_PER_PAGE = 50

@@ -28,7 +28,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from letters.access import CAPABILITIES, Capability
-from letters.models import OrganiserRole
+from letters.models import OfficeRange, OrganiserRole
 from letters.refs import signature_ref
 from letters.tests.factories import letter_form
 from tests.security.world import (
@@ -194,6 +194,11 @@ ROUTES: dict[str, Route] = {
     "letters/<slug:slug>/check-inbox/": Route("get", everyone(200)),
     "letters/<slug:slug>/feed/": Route("get", everyone(200), query=PUBLIC_QUERIES),
     "letters/<slug:slug>/card.png": Route("get", everyone(200), query=PUBLIC_QUERIES),
+    # Reports (issue 19): anyone, no account; the form has its own page.
+    "letters/<slug:slug>/report/": Route(
+        "get", everyone(200), post=_const({"reason": "spam", "text": "Advertising"})
+    ),
+    "letters/<slug:slug>/report/sent/": Route("get", everyone(200)),
     "robots.txt": Route("get", everyone(200)),
     "sitemap.xml": Route("get", everyone(200)),
     "api/letters/": Route("get", everyone(200)),
@@ -223,9 +228,16 @@ ROUTES: dict[str, Route] = {
     "organise/<slug:slug>/duplicate/": Route("post", organisers(EDIT, 302), post=_const({})),
     "organise/<slug:slug>/preview-link/": Route("post", organisers(EDIT, 302), post=_const({})),
     "organise/<slug:slug>/paper/": Route(
-        "post", organisers(EDIT, 302), post=_const({"paper_count": "3"})
+        "get",
+        organisers(EDIT, 200),
+        post=_const({"count": "3", "collected_on": "2026-01-15", "where_how": "At the gate"}),
     ),
     "organise/<slug:slug>/erase/": Route("post", organisers(OWN, 302), post=_erase),
+    # The one appeal against a takedown (refused, with a message, while
+    # the letter is not taken down: the same redirect).
+    "organise/<slug:slug>/appeal/": Route(
+        "post", organisers(EDIT, 302), post=_const({"message": "Please reinstate it."})
+    ),
     "organise/<slug:slug>/translation/": Route(
         "get",
         organisers(EDIT, 200),
@@ -253,6 +265,31 @@ ROUTES: dict[str, Route] = {
         "get",
         organisers(MODERATE, 200),
         post=_const({"domain": "example.org", "reason": "Fakes", "action": "invalidate"}),
+    ),
+    # Held signatures (issue 19): review (count, release, invalidate) is
+    # moderation; office ranges are the owners'.
+    "organise/<slug:slug>/signatures/held/": Route(
+        "get",
+        organisers(MODERATE, 200),
+        post=_const({"action": "release", "reason": "Checked"}),
+    ),
+    "organise/<slug:slug>/signatures/held/office-ranges/": Route(
+        "get",
+        organisers(OWN, 200),
+        post=_const({"network": "198.51.100.0/24", "label": "Head office"}),
+    ),
+    # <range_id> is the letter's office range if it has one (an unknown id
+    # is refused by the service, after the same authorisation).
+    "organise/<slug:slug>/signatures/held/office-ranges/<int:range_id>/remove/": Route(
+        "post", organisers(OWN, 302), post=_const({})
+    ),
+    "organise/<slug:slug>/comments/": Route("get", organisers(VIEW, 200)),
+    "organise/<slug:slug>/comments/setting/": Route(
+        "post", organisers(EDIT, 302), post=_const({"public_comments": "off"})
+    ),
+    # <signature_ref> is the letter's public signer, who left a comment.
+    "organise/<slug:slug>/comments/<str:signature_ref>/hide/": Route(
+        "get", organisers(MODERATE, 200), post=_const({"reason": "Off topic"})
     ),
     "organise/<slug:slug>/export/counts/": Route(
         "get", organisers(EXPORT, 200), query=EXPORT_QUERIES
@@ -304,6 +341,8 @@ def build_path(route: str, world: World, role: str) -> str:
         "organiser_id": world.membership(letter, "editor").pk,
         "signature_ref": signature_ref(world.public[letter.pk].pk),
         "link_id": world.link.pk,
+        "range_id": OfficeRange.objects.filter(letter=letter).values_list("pk", flat=True).first()
+        or 0,
     }
     return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route)
 

@@ -44,6 +44,8 @@ CACHING: dict[str, str] = {
     "letters/<slug:slug>/check-inbox/": PUBLIC,
     "letters/<slug:slug>/feed/": PUBLIC,
     "letters/<slug:slug>/card.png": PUBLIC,  # the share card (og:image)
+    "letters/<slug:slug>/report/": PRIVATE,  # a form with its CSRF token
+    "letters/<slug:slug>/report/sent/": PRIVATE,  # after a form: nothing gained by sharing
     "robots.txt": PUBLIC,
     "sitemap.xml": PUBLIC,
     "api/letters/": PUBLIC,
@@ -72,13 +74,20 @@ CACHING: dict[str, str] = {
     "organise/<slug:slug>/preview-link/": PRIVATE,
     "organise/<slug:slug>/paper/": PRIVATE,
     "organise/<slug:slug>/erase/": PRIVATE,
+    "organise/<slug:slug>/appeal/": PRIVATE,
     "organise/<slug:slug>/translation/": PRIVATE,
     "organise/<slug:slug>/organisers/invite/": PRIVATE,
     "organise/<slug:slug>/organisers/<int:organiser_id>/role/": PRIVATE,
     "organise/<slug:slug>/organisers/<int:organiser_id>/remove/": PRIVATE,
     "organise/<slug:slug>/signatures/": PRIVATE,
+    "organise/<slug:slug>/comments/": PRIVATE,
+    "organise/<slug:slug>/comments/setting/": PRIVATE,
+    "organise/<slug:slug>/comments/<str:signature_ref>/hide/": PRIVATE,
     "organise/<slug:slug>/signatures/<str:signature_ref>/invalidate/": PRIVATE,
     "organise/<slug:slug>/signatures/invalidate/": PRIVATE,
+    "organise/<slug:slug>/signatures/held/": PRIVATE,
+    "organise/<slug:slug>/signatures/held/office-ranges/": PRIVATE,
+    "organise/<slug:slug>/signatures/held/office-ranges/<int:range_id>/remove/": PRIVATE,
     "organise/<slug:slug>/export/counts/": PRIVATE,
     "organise/<slug:slug>/export/signatories/": PRIVATE,
     "organise/<slug:slug>/deliver/": PRIVATE,
@@ -103,6 +112,9 @@ AREA_VALUES = {
     "content_type_id": "1",
     "app_label": "letters",
     "url": "no-such-page/",
+    "letter_id": "1",  # the moderation queue's actions
+    "action": "dismiss",
+    "pk": "1",  # a passkey or security key (allauth's WebAuthn pages)
 }
 
 

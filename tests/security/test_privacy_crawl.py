@@ -16,9 +16,11 @@ from collections.abc import Iterator
 import pytest
 from django.apps import apps
 from django.core import mail
+from django.core.cache import cache
 from django.test import Client
 
 from letters import services
+from letters.http import local_tier_clear
 from letters.models import Letter, OrganiserRole
 from letters.tests.factories import SIGNER, make_user, open_letter, signature_of
 from tests.security.matrix import ROUTES, build_path, send
@@ -90,6 +92,11 @@ def live_the_letter_s_life(world: World) -> None:
     assert leadership.post(link, {**respond, "confirm": "yes"}).status_code == 302
     services.letter_post_update(letter=world.delivered, by=editor, text="Leadership answered.")
     Letter.objects.filter(pk=world.letter.pk).update(goal=3)
+    report = {"reason": "personal", "text": "It names someone"}
+    assert visitor.post(f"/letters/{world.letter.slug}/report/", report).status_code == 302
+    services.letter_request_change(
+        letter=world.letter, by=world.users["admin"], message="Remove the name."
+    )  # the organisers are emailed
     services.counts_fold_all()
 
 
@@ -119,6 +126,16 @@ def crawl(world: World, roles: tuple[str, ...]) -> Iterator[tuple[str, str]]:
                 f"GET api {letter.slug} as {role}",
                 send(client, "get", f"/api/letters/{letter.slug}/counts/").text(),
             )
+    # Last, the delivered letter taken down and appealed (issue 19): its
+    # notice, and its organisers' page with the takedown and the appeal.
+    admin = world.users["admin"]
+    services.letter_take_down(letter=world.delivered, by=admin, reason="Names a colleague")
+    services.takedown_appeal(letter=world.delivered, by=world.users["owner"], message="Fixed")
+    local_tier_clear()
+    cache.clear()
+    for role, client in clients.items():
+        for url in (f"/letters/{world.delivered.slug}/", f"/organise/{world.delivered.slug}/"):
+            yield f"GET {url} (taken down) as {role}", send(client, "get", url).text()
 
 
 def emails_to_others() -> Iterator[tuple[str, str]]:
