@@ -12,7 +12,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from accounts.second_factor import has_second_factor, second_factor_required
@@ -21,15 +21,21 @@ Handler = Callable[[HttpRequest], HttpResponseBase]
 
 
 def organiser_area(path: str) -> bool:
-    return path.startswith(reverse("organise:dashboard"))
+    """Whether `path` (with the script prefix, as `request.path`) is under
+    the organiser area; never, in a URL conf without one (the bench's
+    baseline)."""
+    try:
+        return path.startswith(reverse("organise:dashboard"))
+    except NoReverseMatch:
+        return False
 
 
 def require_second_factor(get_response: Handler) -> Handler:
     def middleware(request: HttpRequest) -> HttpResponseBase:
         if (
             second_factor_required()
-            and organiser_area(request.path_info)
             and request.user.is_authenticated
+            and organiser_area(request.path)
             and not has_second_factor(request.user)
         ):
             return set_one_up(request)

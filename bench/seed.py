@@ -75,7 +75,7 @@ COLUMNS = [
     "status", "flagged", "secret", "emails_requested", "email_kind", "emails_sent",
     "email_failed", "email_attempts", "created_at",
     "confirmation_sent_at", "confirmed_at", "notified_version", "email_window_count",
-    "work_address",
+    "work_address", "held_reason", "comment_hidden_reason",
 ]  # fmt: skip
 UNNAMED = ("", "", "", "", "")  # an anonymous row's name, job title, team, location, comment
 
@@ -175,6 +175,8 @@ def signature_rows(
             0,
             0,
             False,  # the demo letter accepts any domain
+            "",  # not held
+            "",  # its comment not hidden
         )
 
 
