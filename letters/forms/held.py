@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from letters.forms.organise import SignatureFilterForm
 
-class HeldFilterForm(forms.Form):
+
+class HeldFilterForm(SignatureFilterForm):
     """Which held signatures to release or invalidate: the same filters as
-    invalidation (email domain with its subdomains, whole days of
-    confirmation); no filter means every held signature."""
+    invalidation; no filter means every held signature."""
 
-    domain = forms.CharField(
-        label=_("Email domain"),
-        max_length=253,
-        required=False,
-        help_text=_("Includes its subdomains. Leave empty for every domain."),
-    )
-    since = forms.DateField(
-        label=_("Confirmed on or after (day)"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    until = forms.DateField(
-        label=_("Confirmed on or before (day)"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["domain"].help_text = _(
+            "Includes its subdomains. Leave empty for every domain."
+        )
 
 
 class OfficeRangeForm(forms.Form):

@@ -234,10 +234,11 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300)
 
 
-class InvalidateFilterForm(forms.Form):
-    """Which confirmed signatures to invalidate: by email domain (with its
-    subdomains) and/or whole days of confirmation (see services.moderation
-    for why not finer)."""
+class SignatureFilterForm(forms.Form):
+    """Confirmed signatures by email domain (with its subdomains) and/or
+    whole days of confirmation (see services.moderation for why not finer),
+    with the reason for acting on them: invalidation's and held signatures'
+    filters (letters/forms/held.py)."""
 
     domain = forms.CharField(
         label=_("Email domain"),
@@ -256,6 +257,10 @@ class InvalidateFilterForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+
+class InvalidateFilterForm(SignatureFilterForm):
+    """Which confirmed signatures to invalidate: at least one filter."""
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
