@@ -16,6 +16,8 @@ from letters.emailaddr import canonical_domain
 from letters.forms.zoned import ZonedForm
 from letters.models import Letter, OrganiserRole
 from letters.services import LetterInput
+from letters.services.employers import EmployerInput, employers_check
+from letters.services.errors import ServiceError
 from letters.services.slugs import slug_free, slug_from_title, slug_taken
 
 DOMAIN_RE = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
@@ -63,13 +65,20 @@ class LetterForm(ZonedForm):
         help_text=_("One demand per line, in order."),
     )
     language = forms.ChoiceField(label=_("Language of the letter"), choices=settings.LANGUAGES)
-    allowed_domains = forms.CharField(
-        label=_("Allowed email domains (optional)"),
+    employers = forms.CharField(
+        label=_("Employers and their email domains (optional)"),
         required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_(
-            "Only addresses at these domains can sign, as proof of employment. "
-            "Separate with commas. Empty: any address."
+            "One employer per line: its name, a colon, then the domains that prove"
+            " employment there, separated by commas (for example: Northwind: northwind.example,"
+            " eu.northwind.example). Subdomains count too. Empty: any address can sign."
         ),
+    )
+    accept_supporters = forms.BooleanField(
+        label=_("Also accept other supporters (addresses at none of these domains)"),
+        required=False,
+        help_text=_("Counted apart, never presented as staff."),
     )
     goal = forms.IntegerField(label=_("Signature goal (optional)"), required=False, min_value=1)
     closes_at = forms.DateTimeField(
@@ -133,18 +142,34 @@ class LetterForm(ZonedForm):
             raise forms.ValidationError(_("Add at least one demand."))
         return demands
 
-    def clean_allowed_domains(self) -> list[str]:
-        raw = self.cleaned_data["allowed_domains"].replace(" ", ",")
-        domains = []
-        for entry in [d for d in raw.split(",") if d.strip()]:
-            try:
-                domain = canonical_domain(entry)
-            except UnicodeError as exc:
-                raise forms.ValidationError(_("%(d)s is not a domain.") % {"d": entry}) from exc
-            if "." not in domain or not DOMAIN_RE.fullmatch(domain):
-                raise forms.ValidationError(_("%(d)s is not a domain.") % {"d": entry})
-            domains.append(domain)
-        return domains
+    def clean_employers(self) -> list[EmployerInput]:
+        entries = []
+        for line in _lines(self.cleaned_data["employers"]):
+            name, sep, raw = line.rpartition(":")
+            if not sep:
+                name, raw = "", line
+            domains = []
+            for entry in [d for d in raw.replace(" ", ",").split(",") if d.strip()]:
+                try:
+                    domain = canonical_domain(entry)
+                except UnicodeError as exc:
+                    raise forms.ValidationError(_("%(d)s is not a domain.") % {"d": entry}) from exc
+                if "." not in domain or not DOMAIN_RE.fullmatch(domain):
+                    raise forms.ValidationError(_("%(d)s is not a domain.") % {"d": entry})
+                domains.append(domain)
+            if not domains:
+                raise forms.ValidationError(
+                    _("Give %(name)s at least one email domain.") % {"name": name or line}
+                )
+            name = name.strip() or domains[0]
+            if len(name) > 150:
+                raise forms.ValidationError(_("An employer's name is too long."))
+            entries.append(EmployerInput(name=name, domains=domains))
+        try:
+            employers_check(entries)
+        except ServiceError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        return entries
 
     def clean_closes_at(self) -> datetime | None:
         closes_at: datetime | None = self.cleaned_data["closes_at"]
@@ -160,7 +185,8 @@ class LetterForm(ZonedForm):
             demands=data["demands"],
             addressees=data["addressees"],
             language=data["language"],
-            allowed_domains=data["allowed_domains"],
+            employers=data["employers"],
+            accept_supporters=data["accept_supporters"],
             goal=data["goal"],
             closes_at=data["closes_at"],
             list_public_signatories=data["list_public_signatories"],
@@ -180,7 +206,10 @@ class LetterForm(ZonedForm):
             "body": version.body,
             "demands": "\n".join(version.demands.values_list("text", flat=True)),
             "language": letter.language,
-            "allowed_domains": ", ".join(letter.allowed_domains),
+            "employers": "\n".join(
+                f"{e.name}: {', '.join(e.domains)}" for e in letter.employers.all()
+            ),
+            "accept_supporters": letter.accept_supporters,
             "goal": letter.goal,
             "closes_at": letter.closes_at,
             "list_public_signatories": letter.list_public_signatories,

@@ -15,6 +15,7 @@ import Letter`):
 - `signature`: signatures and folded counts (Signature, CountDelta, ...);
 - `delivery`: timeline, delivery, response, event emails, milestones;
 - `organisers`: organisers, invitations and the audit log;
+- `employers`: the employers a (coalition) letter speaks for, their counts;
 - `paper`: signatures collected on paper, in batches (PaperBatch);
 - `languages`: the configured languages, read from settings when asked;
 - `templates`: the letter templates organisers start a draft from.
@@ -35,6 +36,7 @@ from letters.models.delivery import (
     Milestone,
     Response,
 )
+from letters.models.employers import Employer, EmployerStats
 from letters.models.held import HeldReason, OfficeRange
 from letters.models.languages import default_language, language_choices
 from letters.models.letter import (
@@ -90,6 +92,8 @@ __all__ = [
     "DemandAnswer",
     "Display",
     "EmailKind",
+    "Employer",
+    "EmployerStats",
     "EventEmail",
     "EventKind",
     "HeldReason",

@@ -65,6 +65,11 @@ class LetterEvent(models.Model):
         "Response", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     news_claim = models.CharField(max_length=64, blank=True, default="")
+    # Whose leadership an event is about on a coalition letter (delivered,
+    # acknowledged, response); null: the whole letter.
+    employer = models.ForeignKey(
+        "Employer", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering: ClassVar[list[str]] = ["-created_at", "-id"]
@@ -85,6 +90,11 @@ class Delivery(models.Model):
 
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="deliveries")
     version = models.ForeignKey(LetterVersion, on_delete=models.PROTECT, related_name="+")
+    # Delivered to one employer's leadership (a coalition letter delivers to
+    # each); null: the letter names no employer.
+    employer = models.ForeignKey(
+        "Employer", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     method = models.CharField(max_length=10, choices=DeliveryMethod.choices)
     delivered_at = models.DateTimeField()
     note = models.TextField(blank=True)
@@ -133,6 +143,11 @@ class Response(models.Model):
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="responses")
     version = models.ForeignKey(LetterVersion, on_delete=models.PROTECT, related_name="+")
     statement = models.TextField()
+    # The employer whose leadership answered (its delivery's); null: the
+    # letter names no employer.
+    employer = models.ForeignKey(
+        "Employer", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     source = models.CharField(max_length=300, blank=True)
     link = models.ForeignKey(LeadershipLink, on_delete=models.SET_NULL, null=True, blank=True)
     recorded_by = models.ForeignKey(

@@ -51,6 +51,14 @@ class Letter(models.Model):
         blank=True,
         help_text=_("Signers must use an address at one of these domains. Empty: any address."),
     )
+    accept_supporters = models.BooleanField(
+        _("also accept other supporters"),
+        default=False,
+        help_text=_(
+            "Addresses at none of the employers' domains may sign too: counted apart as "
+            "other supporters, never as staff."
+        ),
+    )
     goal = models.PositiveIntegerField(_("signature goal"), null=True, blank=True)
     closes_at = models.DateTimeField(_("closes at"), null=True, blank=True)
     list_public_signatories = models.BooleanField(_("list public signatories"), default=True)

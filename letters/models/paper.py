@@ -38,6 +38,11 @@ class PaperBatch(models.Model):
     (blank: none given)."""
 
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="paper_batches")
+    # Whose staff signed these sheets (null: the letter names no employer,
+    # or other supporters); a correction keeps its batch's employer.
+    employer = models.ForeignKey(
+        "Employer", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     count = models.PositiveIntegerField(_("signatures"))
     collected_on = models.DateField(_("collected on"))
     where_how = models.CharField(_("where and how"), max_length=300, blank=True)

@@ -87,6 +87,17 @@ class Signature(models.Model):
         Letter, on_delete=models.CASCADE, related_name="signatures", db_index=False
     )
     version = models.ForeignKey(LetterVersion, on_delete=models.PROTECT, related_name="+")
+    # Decided by the address's domain at signing (letters.employers); null:
+    # the letter names no employer, or an other supporter.  No index: read
+    # by letter (a recount groups by it), and every sign would update one.
+    employer = models.ForeignKey(
+        "Employer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
     # The address, never in clear (letters/signer_address.py): its keyed
     # hash (deduplication; kept after erasure), sealed to the mail sender's
     # key (only email workers can open it) and keyed tags of its domains.
@@ -231,6 +242,14 @@ class CountDelta(models.Model):
 
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="+")
     version = models.ForeignKey(LetterVersion, on_delete=models.CASCADE, related_name="+")
+    employer = models.ForeignKey(
+        "Employer",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
     confirmed = models.SmallIntegerField()
     public = models.SmallIntegerField()
 

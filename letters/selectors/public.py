@@ -31,6 +31,7 @@ from letters.models import (
 from letters.refs import signature_ref
 from letters.selectors.comments import shown_comment
 from letters.selectors.counts import Counts, letter_counts, letter_counts_many
+from letters.selectors.employers import letter_employers
 from letters.tokens import hash_token
 from speed.memory import TtlMemo
 
@@ -360,5 +361,12 @@ def letter_for_signing(*, slug: str) -> Letter:
     current version; a letter that stopped being public is refused at most
     that long after."""
     return _signing_letters.get_or_compute(
-        slug, lambda: letter_public_get(slug=slug), settings.SIGNING_LETTER_TTL
+        slug, lambda: _with_employers(letter_public_get(slug=slug)), settings.SIGNING_LETTER_TTL
     )
+
+
+def _with_employers(letter: Letter) -> Letter:
+    """The letter with its employers loaded on it (the sign path decides a
+    signer's employer from them without a query)."""
+    letter_employers(letter=letter)
+    return letter

@@ -16,6 +16,8 @@ from django.utils import timezone
 from letters.models import (
     CountDelta,
     Display,
+    Employer,
+    EmployerStats,
     Letter,
     LetterStats,
     LetterStatus,
@@ -39,6 +41,7 @@ def count_change(signature: Signature, sign: int) -> None:
     CountDelta.objects.create(
         letter_id=signature.letter_id,
         version_id=signature.version_id,
+        employer_id=signature.employer_id,
         confirmed=sign,
         public=sign if signature.display == Display.PUBLIC else 0,
     )
@@ -56,7 +59,7 @@ def counts_fold(*, letter_id: int) -> tuple[int, int]:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"DELETE FROM {table} WHERE letter_id = %s "  # noqa: S608
-                "RETURNING version_id, confirmed, public",
+                "RETURNING version_id, confirmed, public, employer_id",
                 [letter_id],
             )
             rows = cursor.fetchall()
@@ -69,17 +72,32 @@ def counts_fold(*, letter_id: int) -> tuple[int, int]:
                 updated_at=timezone.now(),
             )
             by_version: dict[int, tuple[int, int]] = defaultdict(lambda: (0, 0))
-            for version_id, change, public_change in rows:
+            by_employer: dict[int, tuple[int, int]] = defaultdict(lambda: (0, 0))
+            for version_id, change, public_change, employer_id in rows:
                 total, named = by_version[version_id]
                 by_version[version_id] = (total + change, named + public_change)
+                if employer_id is not None:
+                    total, named = by_employer[employer_id]
+                    by_employer[employer_id] = (total + change, named + public_change)
             for version_id, (change, public_change) in by_version.items():
                 VersionStats.objects.get_or_create(version_id=version_id, letter_id=letter_id)
                 VersionStats.objects.filter(pk=version_id).update(
                     confirmed=F("confirmed") + change, public=F("public") + public_change
                 )
+            _fold_employers(letter_id, by_employer)
             if confirmed > 0:
                 _note_milestones(letter_id)
     return confirmed, public
+
+
+def _fold_employers(letter_id: int, by_employer: dict[int, tuple[int, int]]) -> None:
+    """Add folded changes to each employer's stats (under the letter's
+    stats lock, like the rest of the fold)."""
+    for employer_id, (change, public_change) in sorted(by_employer.items()):
+        EmployerStats.objects.get_or_create(employer_id=employer_id, letter_id=letter_id)
+        EmployerStats.objects.filter(pk=employer_id).update(
+            confirmed=F("confirmed") + change, public=F("public") + public_change
+        )
 
 
 def _note_milestones(letter_id: int) -> None:
@@ -148,6 +166,7 @@ def counts_recount(*, letter_id: int) -> tuple[int, int]:
         LetterStats.objects.filter(pk=letter_id).update(
             confirmed=confirmed, public=public, updated_at=timezone.now()
         )
+        _recount_employers(letter_id)
         for version_id, true_count, true_public, pending, pending_public in rows:
             VersionStats.objects.update_or_create(
                 version_id=version_id,
@@ -158,6 +177,43 @@ def counts_recount(*, letter_id: int) -> tuple[int, int]:
                 },
             )
     return confirmed, public
+
+
+def _recount_employers(letter_id: int) -> None:
+    """Each employer's stats: its true counts minus its deltas not yet
+    folded, in one statement (one snapshot), under the caller's lock."""
+    sig = connection.ops.quote_name(Signature._meta.db_table)
+    delta = connection.ops.quote_name(CountDelta._meta.db_table)
+    employer = connection.ops.quote_name(Employer._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH s AS (
+                    SELECT employer_id, COUNT(*) AS c,
+                        COUNT(*) FILTER (WHERE display = %s) AS p
+                    FROM {sig} WHERE letter_id = %s AND status = %s AND flagged = %s
+                    GROUP BY employer_id),
+                d AS (
+                    SELECT employer_id, SUM(confirmed) AS c, SUM(public) AS p
+                    FROM {delta} WHERE letter_id = %s GROUP BY employer_id)
+                SELECT e.id, COALESCE(s.c, 0), COALESCE(s.p, 0),
+                    COALESCE(d.c, 0), COALESCE(d.p, 0)
+                FROM {employer} e
+                LEFT JOIN s ON s.employer_id = e.id
+                LEFT JOIN d ON d.employer_id = e.id
+                WHERE e.letter_id = %s
+            """,  # noqa: S608
+            [Display.PUBLIC, letter_id, SignatureStatus.CONFIRMED, False, letter_id, letter_id],
+        )
+        rows = cursor.fetchall()
+    for employer_id, true_count, true_public, pending, pending_public in rows:
+        EmployerStats.objects.update_or_create(
+            employer_id=employer_id,
+            defaults={
+                "letter_id": letter_id,
+                "confirmed": int(true_count) - int(pending),
+                "public": int(true_public) - int(pending_public),
+            },
+        )
 
 
 def counts_recount_all(*, progress: Tracker | None = None) -> int:

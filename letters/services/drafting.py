@@ -32,6 +32,11 @@ from letters.models import (
     VersionTranslation,
     default_language,
 )
+from letters.services.employers import (
+    EmployerInput,
+    employers_recount_on_commit,
+    employers_save,
+)
 from letters.services.errors import ServiceError
 from letters.services.events import event_record
 from letters.services.slugs import letter_insert
@@ -55,7 +60,12 @@ class LetterInput:
     demands: list[str]
     addressees: list[tuple[str, str]]
     language: str = field(default_factory=default_language)
+    # The employers the letter speaks for (services.employers); a bare
+    # list of domains (`allowed_domains`) is one employer named after its
+    # first domain.
+    employers: list[EmployerInput] = field(default_factory=list)
     allowed_domains: list[str] = field(default_factory=list)
+    accept_supporters: bool = False
     goal: int | None = None
     closes_at: datetime | None = None
     list_public_signatories: bool = True
@@ -67,12 +77,17 @@ def _settings(data: LetterInput) -> dict[str, Any]:
     return {
         "title": data.title,
         "language": data.language,
-        "allowed_domains": list(data.allowed_domains),
         "goal": data.goal,
         "closes_at": data.closes_at,
         "list_public_signatories": data.list_public_signatories,
         "show_names_after": data.show_names_after,
     }
+
+
+def _employers(data: LetterInput) -> list[EmployerInput]:
+    if data.employers or not data.allowed_domains:
+        return list(data.employers)
+    return [EmployerInput(name=data.allowed_domains[0], domains=list(data.allowed_domains))]
 
 
 def _replace_addressees(letter: Letter, addressees: list[tuple[str, str]]) -> None:
@@ -124,6 +139,9 @@ def letter_create(
     `owner`, if given, becomes its owner.  An empty `slug`: one made from
     the title (`services.slugs`)."""
     letter = letter_insert(slug=slug, fields=_settings(data))
+    employers_save(
+        letter=letter, entries=_employers(data), accept_supporters=data.accept_supporters
+    )
     _replace_addressees(letter, data.addressees)
     version = _new_version(letter, data, owner, 1)
     _add_translations(version, translations)
@@ -200,6 +218,10 @@ def letter_edit(*, letter: Letter, by: User, data: LetterInput) -> Letter:
         Letter.objects.filter(pk=letter.pk).update(current_version=letter.current_version)
         event_record(letter=letter, kind=EventKind.NEW_VERSION, text=data.change_note, by=by)
     Letter.objects.filter(pk=letter.pk).update(**_settings(data))
+    if employers_save(
+        letter=letter, entries=_employers(data), accept_supporters=data.accept_supporters
+    ):
+        employers_recount_on_commit(letter.pk)
     _replace_addressees(letter, data.addressees)
     letter.refresh_from_db()
     return letter
@@ -290,7 +312,10 @@ def letter_duplicate(*, letter: Letter, by: User) -> Letter:
         demands=list(version.demands.values_list("text", flat=True)),
         addressees=[(a.name, a.role) for a in letter.addressees.all()],
         language=letter.language,
-        allowed_domains=list(letter.allowed_domains),
+        employers=[
+            EmployerInput(name=e.name, domains=list(e.domains)) for e in letter.employers.all()
+        ],
+        accept_supporters=letter.accept_supporters,
         goal=letter.goal,
         list_public_signatories=letter.list_public_signatories,
         show_names_after=letter.show_names_after,

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from letters.emailaddr import MailAddress, domain_allowed, mail_address
+from letters.employers import employer_for
 from letters.models import (
     LIVE_STATUSES,
     UNNAMED,
@@ -39,6 +40,7 @@ from letters.models import (
     Signature,
     SignatureStatus,
 )
+from letters.selectors.employers import letter_employers
 from letters.services.counts import count_change
 from letters.services.errors import ServiceError
 from letters.services.rate_limits import confirm_rate_hold
@@ -210,6 +212,9 @@ def signature_create(
     if letter.status != LetterStatus.OPEN or letter.current_version_id is None:
         raise ServiceError(_("This letter is not open for signatures."))
     address = _address_for(letter, email)
+    employer = employer_for(address.deliver_to, letter_employers(letter=letter))
+    if employer is None and letter_employers(letter=letter) and not letter.accept_supporters:
+        raise _outside_domains(letter)
     language = language or letter.language
     cleaned = SignerDetails(
         name=name,
@@ -220,7 +225,8 @@ def signature_create(
         display=display,
         wants_updates=wants_updates,
     ).cleaned()
-    row = _new_row(address, cleaned, language, at_work=bool(letter.allowed_domains))
+    row = _new_row(address, cleaned, language, at_work=employer is not None)
+    row["employer_id"] = employer.pk if employer is not None else None
     created = _insert_pending(letter, row)
     if created is not None:
         _email_owed()
@@ -256,13 +262,19 @@ def _address_for(letter: Letter, email: str) -> MailAddress:
         raise ServiceError(exc.messages[0], field="email") from exc
     except Exception as exc:
         raise ServiceError(_("Enter a valid email address."), field="email") from exc
-    if not domain_allowed(address.deliver_to, letter.allowed_domains):
-        raise ServiceError(
-            _("Please use your work address (%(domains)s).")
-            % {"domains": ", ".join(letter.allowed_domains)},
-            field="email",
-        )
+    if not letter_employers(letter=letter) and not domain_allowed(
+        address.deliver_to, letter.allowed_domains
+    ):
+        raise _outside_domains(letter)
     return address
+
+
+def _outside_domains(letter: Letter) -> ServiceError:
+    return ServiceError(
+        _("Please use your work address (%(domains)s).")
+        % {"domains": ", ".join(letter.allowed_domains)},
+        field="email",
+    )
 
 
 @transaction.atomic

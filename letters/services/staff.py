@@ -37,7 +37,6 @@ STEPS: dict[str, Callable[..., Letter]] = {
 # there is read-only (status, paper count, versions: their own services).
 EDITABLE_FIELDS = (
     "title",
-    "allowed_domains",
     "goal",
     "closes_at",
     "list_public_signatories",

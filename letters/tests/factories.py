@@ -45,6 +45,7 @@ from letters.models import (
     Signature,
     SignatureStatus,
 )
+from letters.services.employers import EmployerInput
 from letters.signer_address import address_hash, open_address, stored_address
 
 PASSWORD = "correct horse battery staple"  # every persona's
@@ -181,6 +182,10 @@ def edit_letter(letter: Letter, *, by: Any, **changes: Any) -> Letter:
     data = {
         "title": letter.title,
         "addressees": [(a.name, a.role) for a in letter.addressees.all()],
+        "employers": [
+            EmployerInput(name=e.name, domains=list(e.domains)) for e in letter.employers.all()
+        ],
+        "accept_supporters": letter.accept_supporters,
         **changes,
     }
     services.letter_edit(letter=letter, by=by, data=services.LetterInput(**data))
@@ -196,7 +201,7 @@ def letter_form(**overrides: str) -> dict[str, str]:
         "body": "Dear Casey,\n\nWe ask for **change**.",
         "demands": "First demand\nSecond demand",
         "language": "en",
-        "allowed_domains": "northwind.example, eu.northwind.example",
+        "employers": "northwind.example, eu.northwind.example",
         "goal": "250",
         "closes_at": "",
         "list_public_signatories": "on",

@@ -157,14 +157,14 @@ def test_letter_form_errors_show_next_to_fields_and_save_nothing(organiser, open
         letter_form(
             slug=open_letter.slug,
             demands="",
-            allowed_domains="not a domain!",
+            employers="not a domain!",
             closes_at="2000-01-01T10:00",
         ),
     )
 
     html = response.content.decode()
     assert response.status_code == 200
-    for field in ("slug", "demands", "allowed_domains", "closes_at"):
+    for field in ("slug", "demands", "employers", "closes_at"):
         assert f'id="id_{field}_error"' in html, field
     assert Letter.objects.count() == 1
 

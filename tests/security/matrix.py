@@ -130,7 +130,7 @@ def _letter_form(world: World) -> dict[str, Any]:
     return letter_form(
         slug="brand-new-letter", title="A shorter letter", addressees="Casey Chief, CEO",
         body="Dear Casey,\n\nWe ask for less.", demands="End the contract",
-        allowed_domains="", goal="100", change_note="Shorter",
+        employers="", goal="100", change_note="Shorter",
     )  # fmt: skip
 
 
