@@ -159,7 +159,7 @@ def measure_burst(stack: Stack, args: argparse.Namespace, slug: str, run_id: str
     groups = {
         name: pgid for name, pgid in stack.process_groups().items() if name == "celery-worker"
     }
-    cpu_before = cpu_seconds(groups)
+    cpu_before = cpu_seconds(groups, database=stack.database.name)
     out = run_python(
         ["-m", "bench.burst", "--slug", slug, "--prefix", prefix, "--count", str(args.burst)],
         env=stack.env(),
@@ -169,7 +169,7 @@ def measure_burst(stack: Stack, args: argparse.Namespace, slug: str, run_id: str
     )
     info = json.loads(out.strip().splitlines()[-1])
     found = stack.wait_for_emails(f"{prefix}-", args.burst, args.drain_timeout)
-    cpu_after = cpu_seconds(groups)
+    cpu_after = cpu_seconds(groups, database=stack.database.name)
     times = sorted(t for t, _a in found)
     delivered = len({a for _t, a in found})
     if delivered < args.burst:

@@ -164,6 +164,11 @@ class Database:
             row = conn.execute(sql.encode(), params).fetchone()
             return row[0] if row else None
 
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """Every row of one query on this database (tuples)."""
+        with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as conn:
+            return conn.execute(sql.encode(), params).fetchall()
+
     def drop(self) -> None:
         try:
             if self.created:

@@ -53,20 +53,34 @@ def _machine_busy_s() -> float:
     return (user + nice + system + irq + softirq + steal) / _TICK
 
 
-def cpu_seconds(groups: Mapping[str, int]) -> dict[str, float]:
+def _serves(pid: int, database: str) -> bool:
+    """Whether a PostgreSQL process is a backend connected to `database`
+    (its title, in /proc/<pid>/cmdline: `postgres: user database host ...`)."""
+    try:
+        title = (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
+    except OSError:
+        return False
+    return f" {database} " in title
+
+
+def cpu_seconds(groups: Mapping[str, int], *, database: str = "") -> dict[str, float]:
     """CPU seconds used so far by each named process group (`Proc.pid` is its
-    group id), by the PostgreSQL server processes, by this process (the
-    runner, and the SMTP sink in its threads), by its waited-for children
-    (wrk), and by the whole machine.  Processes that have exited are not
-    counted (PostgreSQL backends of pooled connections live on)."""
+    group id), by the PostgreSQL server processes (with `database`: only the
+    backends connected to it, the server being shared with other work on
+    the machine), by this process (the runner, and the SMTP sink in its
+    threads), by its waited-for children (wrk), and by the whole machine.
+    Processes that have exited are not counted (PostgreSQL backends of
+    pooled connections live on)."""
     by_group = dict.fromkeys(groups.values(), 0)
     postgres = 0
-    for _pid, comm, fields in proc_stats():
+    for pid, comm, fields in proc_stats():
         ticks = int(fields[11]) + int(fields[12])  # utime, stime
         group = int(fields[2])
         if group in by_group:
             by_group[group] += ticks
-        elif comm.startswith("postgres"):
+        elif comm.startswith("postgres") and (not database or _serves(pid, database)):
             postgres += ticks
     own = os.times()
     seconds = {name: by_group[pgid] / _TICK for name, pgid in groups.items()}

@@ -10,7 +10,10 @@ ROWS = [
     ("letter_page", "letter page (big letter)"),
     ("letter_page_304", "letter page, 304"),
     ("api_letter", "/api/letters/<slug>/"),
+    ("coalition_page", "coalition letter page"),
+    ("coalition_api", "coalition API"),
     ("sign", "sign POST"),
+    ("coalition_sign", "sign POST (coalition)"),
     ("pipeline", "pipeline signs (steady)"),
     ("export", "export CSV (1 request)"),
 ]
@@ -43,8 +46,11 @@ def table(results: dict[str, Any]) -> str:
     meta = results.get("meta", {})
     lines = ["", _heading(meta), "", *_measurements(results), ""]
     for key, notes in (
+        ("cpu_ratios", _cpu_ratio_notes),
         ("letter_page_304", _conditional_notes),
         ("sign", _sign_notes),
+        ("coalition_sign", lambda s: _sign_notes(s, "coalition sign")),
+        ("coalition", _coalition_notes),
         ("pipeline", _pipeline_notes),
         ("export", _export_notes),
         ("sealing", _sealing_notes),
@@ -71,39 +77,50 @@ def _heading(meta: dict[str, Any]) -> str:
 
 
 def _measurements(results: dict[str, Any]) -> list[str]:
-    """The table proper: one line per measurement, against the baseline."""
+    """The table proper: one line per measurement, against the baseline, with
+    the CPU of the gunicorn that served it per request answered (reads) or
+    per sign."""
     ratios = results.get("ratios", {})
     lines = [
         f"{'measurement':<26}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}"
-        f"{'vs baseline':>13}",
-        "-" * 77,
+        f"{'vs baseline':>13}{'gunicorn CPU ms':>17}",
+        "-" * 94,
     ]
     for key, label in ROWS:
         row = results.get(key)
         if not row:
             continue
         ratio = ratios.get(key)
+        cpu = (row.get("cpu_ms_per_request") or row.get("cpu_ms_per_sign") or {}).get("gunicorn")
         lines.append(
             f"{label:<26}{_num(row.get('rps')):>10}{_num(row.get('p50_ms'), 2):>10}"
             f"{_num(row.get('p99_ms'), 2):>10}{_num(row.get('errors')):>8}"
             f"{(f'{ratio:.0%}' if ratio is not None else ''):>13}"
+            f"{(_num(cpu, 2) if cpu is not None else ''):>17}"
         )
     return lines
+
+
+def _cpu_ratio_notes(ratios: dict[str, Any]) -> list[str]:
+    names = dict(ROWS)
+    parts = ", ".join(f"{names.get(key, key)} {ratio:.0%}" for key, ratio in ratios.items())
+    return [f"gunicorn CPU per request, the baseline's over the row's: {parts}"]
 
 
 def _conditional_notes(c: dict[str, Any]) -> list[str]:
     return [f"304: {c.get('not_modified_share', 0):.1%} of conditional GETs not modified"]
 
 
-def _sign_notes(s: dict[str, Any]) -> list[str]:
+def _sign_notes(s: dict[str, Any], name: str = "sign") -> list[str]:
     m = s.get("emails", {})
     purged = f" ({m['purged']:,} purged)" if m.get("purged") is not None else ""
+    indent = " " * (len(name) + 2)
     notes = [
-        f"sign: {s.get('accepted'):,} accepted (302), {s.get('rows_stored'):,} rows stored, "
+        f"{name}: {s.get('accepted'):,} accepted (302), {s.get('rows_stored'):,} rows stored, "
         f"{s.get('unanswered_at_stop')} in flight when wrk stopped "
         f"(rows match: {'yes' if s.get('rows_match_accepted') else 'NO'}); "
         f"other statuses: {s.get('other_statuses') or 'none'}",
-        f"      their emails: {m.get('delivered'):,}/{m.get('expected'):,} delivered, "
+        f"{indent}their emails: {m.get('delivered'):,}/{m.get('expected'):,} delivered, "
         f"{m.get('queued_at_stop'):,} still owed when signing stopped, the last "
         f"{m.get('last_after_stop_s')} s after{purged}",
     ]
@@ -112,7 +129,38 @@ def _sign_notes(s: dict[str, Any]) -> list[str]:
         parts = ", ".join(
             f"{label} {cpu[key]:.2f}" for key, label in CPU_NAMES.items() if key in cpu
         )
-        notes.append(f"      CPU ms per sign: {parts}; the machine {cpu.get('machine', 0):.2f}")
+        notes.append(f"{indent}CPU ms per sign: {parts}; the machine {cpu.get('machine', 0):.2f}")
+    return notes
+
+
+def _coalition_notes(c: dict[str, Any]) -> list[str]:
+    """The coalition letter: its employers' counts (checked four ways at
+    seeding), what reading them costs, its rows against the big letter's,
+    and whose count the signs it took went to."""
+    employers = c.get("employers", [])
+    shares = ", ".join(f"{e['name']} {e['confirmed']:,}" for e in employers)
+    paper = sum(e["paper"] for e in employers) + c.get("supporters_paper", 0)
+    vs, cpu = c.get("vs_big_letter", {}), c.get("cpu_vs_big_letter", {})
+    notes = [
+        f"coalition: {len(employers)} employers, {c.get('signatures'):,} signatures "
+        f"({c.get('public_signatures'):,} public): {shares}; other supporters "
+        f"{c.get('supporters'):,}; {paper:,} on paper",
+        f"           counts agree (seeded, GROUP BY, EmployerStats, employer_counts): "
+        f"{'yes' if c.get('counts_agree') else 'NO'}; employer_counts "
+        f"{c.get('employer_counts_ms')} ms in {c.get('employer_counts_queries')} queries "
+        f"(letter_counts {c.get('letter_counts_ms')} ms)",
+        f"           against the big letter: page {vs.get('page', 0):.0%}, API "
+        f"{vs.get('api', 0):.0%}, sign {vs.get('sign', 0):.0%} (req/s); page "
+        f"{cpu.get('page', 0):.0%}, API {cpu.get('api', 0):.0%}, sign {cpu.get('sign', 0):.0%} "
+        "(gunicorn CPU per request, the big letter's over the coalition's)",
+    ]
+    decided = c.get("sign_employers")
+    if decided:
+        by = ", ".join(f"{name} {n:,}" for name, n in decided["rows_by_employer"].items())
+        notes.append(
+            f"           signs: {decided['rows_checked']:,} rows, each under the employer its "
+            f"domain makes its: {'yes' if decided['decided_right'] else 'NO'} ({by})"
+        )
     return notes
 
 

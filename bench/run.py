@@ -7,13 +7,16 @@ after a short warm-up:
 
 1. baseline: a minimal Django view (bench.baseline) on its own gunicorn with
    the same settings, stopped afterwards (bench.reads);
-2. the letter page of the big letter, then conditional GETs (304);
-3. `/api/letters/<slug>/`;
+2. the letter page of the big letter, the coalition letter's page (ten
+   employers, counted apart), then conditional GETs of the big letter's (304);
+3. `/api/letters/<slug>/` of the big letter, then of the coalition letter;
 4. the streamed CSV export of the big letter's public signatories (and
    `psql \\copy` of the same rows as the floor), before anything is written
    (bench.export);
 5. sign POSTs with unique emails (wrk), then rows stored vs accepted, and the
-   drain of the confirmation emails they queued (bench.sign);
+   drain of the confirmation emails they queued (bench.sign); then the same
+   on the coalition letter, from its employers' domains and subdomains (and
+   other supporters'), with each row's employer checked;
 6. the confirmation pipeline: N signs at a steady rate, sign-to-inbox times,
    and emails per second with the worker's CPU per email (bench.pipeline).
 
@@ -55,6 +58,12 @@ from bench.wrk import Wrk, ensure_wrk
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 BIG_SLUG = "one-million"
+COALITION_SLUG = "coalition"
+# The rows given as requests/s over the baseline's.
+RATIO_KEYS = (
+    "letter_page", "letter_page_304", "api_letter", "sign",
+    "coalition_page", "coalition_api", "coalition_sign",
+)  # fmt: skip
 KEEP_RUNS = 10  # run directories (logs) kept under var/bench/runs
 
 
@@ -62,9 +71,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     cores = os.cpu_count() or 1
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--quick", action="store_true", help="small scale: 20,000 signatures, 5 s per measurement"
+        "--quick",
+        action="store_true",
+        help="small scale: 20,000 signatures (and 20,000 on the coalition letter), 5 s each",
     )
     parser.add_argument("--signatures", type=int, help="signatures on the big letter")
+    parser.add_argument(
+        "--coalition-signatures",
+        type=int,
+        help="signatures on the coalition letter (10 employers; 0: no coalition letter)",
+    )
     parser.add_argument("--duration", type=float, help="seconds per wrk measurement")
     parser.add_argument("--warmup", type=float, help="seconds of warm-up before each read")
     parser.add_argument(
@@ -99,6 +115,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     quick = args.quick
     defaults: dict[str, Any] = {
         "signatures": 20_000 if quick else 1_000_000,
+        "coalition_signatures": 20_000 if quick else 1_000_000,
         "duration": 5.0 if quick else 30.0,
         "warmup": 1.0 if quick else 3.0,
         "connections": 2 * args.workers,
@@ -148,10 +165,12 @@ def new_run_dir(run_id: str) -> Path:
     return workdir
 
 
-def seed(stack: Stack, count: int) -> dict[str, Any]:
+def seed(stack: Stack, count: int, coalition_count: int) -> dict[str, Any]:
     started = time.monotonic()
+    argv = ["-m", "bench.seed", "--count", str(count), "--slug", BIG_SLUG]
+    argv += ["--coalition-count", str(coalition_count), "--coalition-slug", COALITION_SLUG]
     out = run_python(
-        ["-m", "bench.seed", "--count", str(count), "--slug", BIG_SLUG],
+        argv,
         env=stack.env(),
         timeout=3600,
         what="seeding",
@@ -195,29 +214,72 @@ def measure(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Seed, then every measurement in order: (what the seeding said, results)."""
     log(f"database {stack.database.name} ({stack.database.where}); logs in {stack.workdir}")
-    log(f"seeding {args.signatures:,} signatures")
-    info = seed(stack, args.signatures)
+    log(
+        f"seeding {args.signatures:,} signatures, {args.coalition_signatures:,} on the "
+        "coalition letter"
+    )
+    info = seed(stack, args.signatures, args.coalition_signatures)
     log(f"seeded in {info['seconds']} s (COPY {info['copy_s']:.1f} s)")
-    slug, run_id = info["slug"], stack.run_id
+    slug, run_id, coalition = info["slug"], stack.run_id, info["coalition"]
 
     log("sealing: CPU per seal and open, in the runner (the stack idle)")
     sealing = measure_sealing(stack.signer_keys)
     log("baseline")
     results: dict[str, Any] = {"baseline": measure_baseline(stack, wrk, args)}
     web, _worker, _beat = stack.start_site()
-    log("letter page, 304, API")
-    results.update(measure_reads(stack, wrk, args, slug))
+    coalition_slug = coalition["slug"] if coalition else ""
+    log("letter page, coalition letter page, 304, API, coalition API")
+    results.update(measure_reads(stack, wrk, args, slug, coalition_slug))
     log("export")
     results["export"] = measure_export(stack, args, info, web.pid)
     log("sign")
     results["sign"] = measure_sign(stack, wrk, args, slug, run_id)
+    if coalition:
+        log("sign on the coalition letter")
+        results["coalition_sign"] = measure_sign(
+            stack,
+            wrk,
+            args,
+            coalition["slug"],
+            run_id,
+            sign_domains=coalition["sign_domains"],
+            label="coalition-sign",
+        )
     log(f"pipeline: {args.pipeline_rate:g} signs/s for {args.pipeline_seconds:g} s")
     pipeline = measure_pipeline(stack, args, slug, run_id)
     log(f"pipeline: {args.burst} confirmation emails queued at once")
     burst = measure_burst(stack, args, slug, run_id)
     results["pipeline"] = {**pipeline, "emails_per_s": burst["emails_per_s"], "burst": burst}
     results["sealing"] = {**sealing, **shares(sealing, results["sign"], burst)}
+    if coalition:
+        results["coalition"] = coalition_summary(coalition, results)
     return info, results
+
+
+def coalition_summary(coalition: dict[str, Any], results: dict[str, Any]) -> dict[str, Any]:
+    """What the seeding said of the coalition letter (its counts checked
+    four ways, the per-employer counts' cost), and its rows against the
+    big letter's in the same run: requests/s over requests/s, and the big
+    letter's gunicorn CPU per request (per sign) over the coalition's."""
+    kept = {key: value for key, value in coalition.items() if key != "sign_domains"}
+    pairs = {
+        "page": ("coalition_page", "letter_page", "cpu_ms_per_request"),
+        "api": ("coalition_api", "api_letter", "cpu_ms_per_request"),
+        "sign": ("coalition_sign", "sign", "cpu_ms_per_sign"),
+    }
+    return kept | {
+        "sign_employers": results["coalition_sign"].get("employers"),
+        "vs_big_letter": {
+            name: round(results[mine]["rps"] / (results[theirs]["rps"] or 1.0), 3)
+            for name, (mine, theirs, _cpu) in pairs.items()
+        },
+        "cpu_vs_big_letter": {
+            name: round(
+                results[theirs][cpu]["gunicorn"] / max(0.001, results[mine][cpu]["gunicorn"]), 3
+            )
+            for name, (mine, theirs, cpu) in pairs.items()
+        },
+    }
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -231,8 +293,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         info, results = measure(stack, wrk, args)
     base = results["baseline"]["rps"] or 1.0
     results["ratios"] = {
-        key: round(results[key]["rps"] / base, 3)
-        for key in ("letter_page", "letter_page_304", "api_letter", "sign")
+        key: round(results[key]["rps"] / base, 3) for key in RATIO_KEYS if key in results
+    }
+    # The same for the reads from the web server's own CPU per request: the
+    # baseline's over the row's (less moved by other work on the machine).
+    base_cpu = results["baseline"]["cpu_ms_per_request"]["gunicorn"]
+    results["cpu_ratios"] = {
+        key: round(base_cpu / max(0.001, results[key]["cpu_ms_per_request"]["gunicorn"]), 3)
+        for key in RATIO_KEYS
+        if "cpu_ms_per_request" in results.get(key, {})
     }
     results["meta"] = {
         "mode": "quick" if args.quick else "full",
@@ -247,6 +316,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "duration_s": args.duration,
         "signatures": args.signatures,
         "public_signatures": info["public_signatures"],
+        "coalition_signatures": args.coalition_signatures,
+        "coalition_public_signatures": (info["coalition"] or {}).get("public_signatures", 0),
         "seed_seconds": info["seconds"],
         "copy_seconds": round(info["copy_s"], 1),
         "database": stack.database.where,
