@@ -16,6 +16,8 @@ from accounts.models import User
 from letters.models import (
     Delivery,
     Display,
+    GroupMember,
+    GroupRole,
     HeldReason,
     Invitation,
     Letter,
@@ -47,13 +49,31 @@ class DashboardRow:
 
 
 def letters_for_organiser(*, user: User) -> list[DashboardRow]:
-    """The organiser's letters with role and counts (three queries for any
-    number of letters).  No pending count: see letter_status_counts."""
+    """The organiser's letters with role and counts, then the letters of
+    their organising groups (five queries for any number of letters).  No
+    pending count: see letter_status_counts."""
     memberships = list(
         Organiser.objects.filter(user=user).select_related("letter").order_by("-letter__created_at")
     )
-    counts = letter_counts_many([m.letter_id for m in memberships])
-    return [DashboardRow(m.letter, m.role, counts[m.letter_id]) for m in memberships]
+    rows = [(m.letter, str(m.role)) for m in memberships]
+    seen = {m.letter_id for m in memberships}
+    # The letters of the user's organising groups they do not organise
+    # themselves (letters.access gives them their group role's capabilities).
+    roles = dict(GroupMember.objects.filter(user=user).values_list("group_id", "role"))
+    for letter in (
+        Letter.objects.filter(group_id__in=list(roles))
+        .exclude(pk__in=seen)
+        .select_related("group")
+        .order_by("-created_at")
+    ):
+        assert letter.group is not None
+        role = _("%(role)s in %(group)s") % {
+            "role": GroupRole(roles[letter.group.pk]).label,
+            "group": letter.group.name,
+        }
+        rows.append((letter, role))
+    counts = letter_counts_many([letter.pk for letter, _role in rows])
+    return [DashboardRow(letter, role, counts[letter.pk]) for letter, role in rows]
 
 
 def organisers_to_tell(*, letter_id: int) -> list[tuple[str, str]]:

@@ -19,8 +19,9 @@ from letters.services.errors import ServiceError
 
 MAX_LENGTH = 80  # Letter.slug's
 # Words of the organiser area's own addresses (/organise/new/,
-# /organise/invitations/<token>/): a letter there could not be reached.
-RESERVED = frozenset({"new", "invitations"})
+# /organise/invitations/<token>/, /organise/groups/...): a letter there
+# could not be reached.
+RESERVED = frozenset({"new", "invitations", "groups"})
 ATTEMPTS = 20  # made addresses tried before giving up (concurrent drafts)
 
 

@@ -12,8 +12,21 @@ from django.test import Client
 from django.utils import timezone
 
 from letters import services
-from letters.access import CAPABILITIES, Capability
-from letters.models import LeadershipLink, Organiser, OrganiserRole, Signature, SignatureStatus
+from letters.access import (
+    CAPABILITIES,
+    GROUP_CAPABILITIES,
+    GROUP_LETTER_CAPABILITIES,
+    Capability,
+    GroupCapability,
+)
+from letters.models import (
+    GroupRole,
+    LeadershipLink,
+    Organiser,
+    OrganiserRole,
+    Signature,
+    SignatureStatus,
+)
 from letters.refs import signature_ref
 from letters.tests.factories import confirmed_signature, make_user, open_letter
 from tests.security.matrix import ROUTES, build_path, matrix_request, send, url_patterns
@@ -45,6 +58,8 @@ def test_every_role_gets_the_expected_status(world: World, route: str) -> None:
 REDIRECTS = {  # a visitor's 302s that are not the login page
     "": "/letters/",
     "letters/<slug:slug>/sign/": "/letters/stop-the-contract/check-inbox/",
+    # A public letter needs no reading link: back to it.
+    "letters/<slug:slug>/read/": "/letters/stop-the-contract/",
 }
 TO_LOGIN = sorted(r for r, s in ROUTES.items() if s.expect["visitor"] == 302 and r not in REDIRECTS)
 
@@ -135,3 +150,62 @@ def test_every_organiser_role_is_a_set_of_capabilities_and_owners_hold_all() -> 
     assert set(CAPABILITIES) == set(OrganiserRole)
     assert CAPABILITIES[OrganiserRole.OWNER] == frozenset(Capability)
     assert all(Capability.VIEW in held for held in CAPABILITIES.values())
+
+
+def test_every_group_role_is_a_set_of_capabilities_and_none_owns_the_letters() -> None:
+    """The group tables (`letters.access`): every group role is in both; on
+    a letter, no group role holds more than an editor, nor OWN or INVITE
+    (archiving, erasing identities, the letter's own organisers stay with
+    its owners); on the group, owners hold all."""
+    assert set(GROUP_LETTER_CAPABILITIES) == set(GroupRole) == set(GROUP_CAPABILITIES)
+    for held in GROUP_LETTER_CAPABILITIES.values():
+        assert Capability.VIEW in held
+        assert held <= CAPABILITIES[OrganiserRole.EDITOR]
+        assert not held & {Capability.OWN, Capability.INVITE}
+    assert GROUP_LETTER_CAPABILITIES[GroupRole.VIEWER] == CAPABILITIES[OrganiserRole.VIEWER]
+    assert GROUP_CAPABILITIES[GroupRole.OWNER] == frozenset(GroupCapability)
+    assert all(GroupCapability.VIEW in held for held in GROUP_CAPABILITIES.values())
+
+
+# Every page a group member reaches by GET: the letters' organiser pages
+# (through the group) and the group's own page.
+MEMBER_PAGES = sorted(
+    r
+    for r, spec in ROUTES.items()
+    if spec.method == "get"
+    and (r.startswith("organise/<slug:slug>/") or r == "organise/groups/<slug:group_slug>/")
+)
+
+
+LEAVE = "organise/groups/<slug:group_slug>/members/<int:member_id>/remove/"
+
+
+def _leave(world: World, client: Client) -> None:
+    path = build_path(LEAVE, world, "group_organiser")
+    assert send(client, "post", path, keep=True).status == 302
+
+
+def _removed(world: World, client: Client) -> None:
+    services.group_member_remove(
+        group=world.group,
+        by=world.users["group_owner"],
+        member_id=world.group_membership("group_organiser").pk,
+    )
+
+
+@pytest.mark.parametrize("how", [_leave, _removed], ids=["leaving", "removed"])
+def test_a_group_member_who_leaves_or_is_removed_loses_every_page_at_once(
+    world: World, how: Any
+) -> None:
+    """Access is read from the rows on every request (no cache, no session
+    state): the same signed-in client, the very next request, is a 404 on
+    every page it reached through the group."""
+    client = world.client("group_organiser")
+    before = {r: matrix_request(client, r, world, "group_organiser").status for r in MEMBER_PAGES}
+
+    how(world, client)
+    after = {r: matrix_request(client, r, world, "group_organiser").status for r in MEMBER_PAGES}
+
+    assert before == {r: ROUTES[r].expect["group_organiser"] for r in MEMBER_PAGES}
+    assert 200 in before.values()
+    assert after == dict.fromkeys(MEMBER_PAGES, 404)
