@@ -5,6 +5,15 @@ Status: open/closed → delivered → acknowledged → responded.  Each transiti
 is a conditional update from the allowed states and records its event
 (`event_record`, which decides who is emailed about it).
 Leadership links are random tokens shown once and stored as SHA-256 hashes.
+
+A letter with employers (a coalition letter) is delivered to one employer's
+leadership at a time (`Delivery.employer`); a link belongs to its delivery,
+so to that employer, and its holder acknowledges and responds for that
+employer only (`LetterEvent.employer`, `Response.employer`).  The letter's
+status still moves on the first acknowledgement or response of any
+employer; each employer's own state is derived from its rows
+(selectors.employer_status).  Each employer acknowledges once, under the
+letter's row lock.  A letter without employers works as it always did.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from letters.models import (
     Answer,
     Delivery,
     DemandAnswer,
+    Employer,
     EventKind,
     LeadershipLink,
     Letter,
@@ -31,7 +41,8 @@ from letters.models import (
     Signature,
 )
 from letters.queue import enqueue
-from letters.selectors import letter_counts
+from letters.selectors import employer_status, letter_counts
+from letters.selectors.employers import letter_employers
 from letters.services.audit import audit
 from letters.services.errors import ServiceError
 from letters.services.events import event_record
@@ -69,6 +80,22 @@ def _issue_links(
     return issued
 
 
+def _employer_of(letter: Letter, employer: Employer | None) -> Employer | None:
+    """The employer a delivery (or a response recorded by organisers) is
+    for: none on a letter without employers; on a letter with employers,
+    the one given (its own: refused otherwise), or its only one."""
+    employers = letter_employers(letter=letter)
+    if not employers:
+        if employer is not None:
+            raise ServiceError(_("This letter names no employer."), field="employer")
+        return None
+    if employer is None and len(employers) == 1:
+        return employers[0]
+    if employer is None or employer.pk not in {e.pk for e in employers}:
+        raise ServiceError(_("Choose one of the letter's employers."), field="employer")
+    return employer
+
+
 @transaction.atomic
 def letter_deliver(
     *,
@@ -80,12 +107,16 @@ def letter_deliver(
     note: str = "",
     links_expire_at: datetime | None = None,
     respond_by: datetime | None = None,
+    employer: Employer | None = None,
 ) -> tuple[Delivery, list[IssuedLink]]:
     """Record a delivery of the current version and issue one leadership
     link per recipient.  open/closed → delivered (a further delivery of an
-    already delivered letter adds links without changing the status)."""
+    already delivered letter adds links without changing the status).
+    A letter with employers is delivered to one employer's leadership
+    (`employer`; may be left out when the letter has only one)."""
     if not recipients:
         raise ServiceError(_("Choose at least one recipient."), field="recipients")
+    employer = _employer_of(letter, employer)
     delivered_states = [LetterStatus.DELIVERED, LetterStatus.ACKNOWLEDGED, LetterStatus.RESPONDED]
     locked = Letter.objects.select_for_update().get(pk=letter.pk)
     if locked.status in (LetterStatus.OPEN, LetterStatus.CLOSED):
@@ -98,6 +129,7 @@ def letter_deliver(
     delivery = Delivery.objects.create(
         letter=letter,
         version_id=locked.current_version_id,
+        employer=employer,
         method=method,
         delivered_at=delivered_at,
         note=note,
@@ -107,8 +139,9 @@ def letter_deliver(
     issued = _issue_links(delivery, recipients, links_expire_at)
     names = ", ".join(r.name for r in recipients)
     text = f"{names}: {note}" if note else names
-    event_record(letter=letter, kind=EventKind.DELIVERED, text=text, by=by)
-    audit(actor=by, action="letter.deliver", letter=letter, target=names, method=method)
+    event_record(letter=letter, kind=EventKind.DELIVERED, text=text, by=by, employer=employer)
+    target = f"{employer.name}: {names}" if employer else names
+    audit(actor=by, action="letter.deliver", letter=letter, target=target, method=method)
     letter.refresh_from_db()
     return delivery, issued
 
@@ -136,15 +169,31 @@ def leadership_link_email(
 
 @transaction.atomic
 def letter_acknowledge(*, link: LeadershipLink) -> Letter:
-    """Leadership acknowledges receipt: delivered → acknowledged."""
+    """Leadership acknowledges receipt: delivered → acknowledged.
+
+    A link to one employer's leadership acknowledges for that employer,
+    once (not after it acknowledged or responded): checked under the
+    letter's row lock, so two clicks at once record one acknowledgement.
+    The letter's status moves on the first employer's (a conditional
+    update that changes nothing later)."""
     letter = link.delivery.letter
-    updated = Letter.objects.filter(pk=letter.pk, status=LetterStatus.DELIVERED).update(
-        status=LetterStatus.ACKNOWLEDGED
-    )
-    if not updated:
-        raise ServiceError(_("Receipt was already acknowledged."))
+    employer = link.delivery.employer
+    if employer is None:
+        updated = Letter.objects.filter(pk=letter.pk, status=LetterStatus.DELIVERED).update(
+            status=LetterStatus.ACKNOWLEDGED
+        )
+        if not updated:
+            raise ServiceError(_("Receipt was already acknowledged."))
+    else:
+        Letter.objects.select_for_update().filter(pk=letter.pk).get()
+        status = employer_status(letter=letter, employer_id=employer.pk)
+        if status is None or not status.may_acknowledge:
+            raise ServiceError(_("Receipt was already acknowledged."))
+        Letter.objects.filter(pk=letter.pk, status=LetterStatus.DELIVERED).update(
+            status=LetterStatus.ACKNOWLEDGED
+        )
     LeadershipLink.objects.filter(pk=link.pk).update(last_used_at=timezone.now())
-    event_record(letter=letter, kind=EventKind.ACKNOWLEDGED, text=link.name)
+    event_record(letter=letter, kind=EventKind.ACKNOWLEDGED, text=link.name, employer=employer)
     letter.refresh_from_db()
     return letter
 
@@ -158,10 +207,16 @@ def letter_respond(
     link: LeadershipLink | None = None,
     recorded_by: User | None = None,
     source: str = "",
+    employer: Employer | None = None,
 ) -> Response:
     """Publish a response: delivered/acknowledged → responded (a later
     response to a responded letter is added to the timeline too).  `answers`
-    maps demand ids of the delivered version to an Answer."""
+    maps demand ids of the delivered version to an Answer.
+
+    On a letter with employers the response is one employer's: the link's
+    (its delivery's employer), or, recorded by organisers, `employer` (may
+    be left out when the letter has only one), which must have been
+    delivered to; its answers are to the version delivered to it."""
     if not statement.strip():
         raise ServiceError(_("Write a statement."), field="statement")
     if link is None and not source.strip():
@@ -170,8 +225,13 @@ def letter_respond(
     locked = Letter.objects.select_for_update().get(pk=letter.pk)
     if locked.status not in allowed:
         raise ServiceError(_("Only a delivered letter can be answered."))
-    delivery = Delivery.objects.filter(letter=letter).order_by("-delivered_at", "-id").first()
-    assert delivery is not None
+    employer = link.delivery.employer if link is not None else _employer_of(letter, employer)
+    deliveries = Delivery.objects.filter(letter=letter).order_by("-delivered_at", "-id")
+    if employer is not None:
+        deliveries = deliveries.filter(employer=employer)
+    delivery = link.delivery if link is not None and employer is not None else deliveries.first()
+    if delivery is None:
+        raise ServiceError(_("The letter was not delivered to this employer."), field="employer")
     demand_ids = set(delivery.version.demands.values_list("id", flat=True))
     if not set(answers) <= demand_ids or not set(answers.values()) <= set(Answer.values):
         raise ServiceError(_("Answer each demand."))
@@ -183,6 +243,7 @@ def letter_respond(
         source=source.strip(),
         link=link,
         recorded_by=recorded_by,
+        employer=employer,
     )
     DemandAnswer.objects.bulk_create(
         DemandAnswer(
@@ -194,7 +255,12 @@ def letter_respond(
         LeadershipLink.objects.filter(pk=link.pk).update(last_used_at=timezone.now())
     who = link.name if link else source
     event_record(
-        letter=letter, kind=EventKind.RESPONSE, text=who, by=recorded_by, response=response
+        letter=letter,
+        kind=EventKind.RESPONSE,
+        text=who,
+        by=recorded_by,
+        response=response,
+        employer=employer,
     )
     return response
 

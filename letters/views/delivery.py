@@ -21,6 +21,7 @@ from letters.access import Capability, OrganiserAccess, organiser_view
 from letters.forms import DeliveryForm, LinkEmailForm, ResponseForm, UpdateForm
 from letters.links import absolute_url, letter_url
 from letters.models import Answer, Delivery, EventKind, LeadershipLink, Letter, LetterStatus
+from letters.selectors.employers import employer_counts, letter_employers
 from letters.suppression import Cell
 from letters.views.acting import act
 from letters.views.steps import signer_email_context
@@ -52,6 +53,8 @@ def _as_delivered(letter: Letter, delivery: Delivery | None) -> dict[str, Any]:
         "fingerprint": selectors.version_fingerprint(version),
         "counts": counts,
         "total": counts.confirmed + letter.paper_count,
+        # A coalition letter's totals per employer (templates/letters/_employer_counts.html).
+        "employers": employer_counts(letter=letter, confirmed_total=counts.confirmed),
         "paper_batches": selectors.paper_batches_counted(letter=letter)
         if letter.paper_count
         else [],
@@ -78,6 +81,7 @@ def deliver(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
     form = DeliveryForm(
         request.POST or None,
         letter=letter,
+        employers=letter_employers(letter=letter),
         initial={"delivered_at": timezone.now()},
         zone=zones.remembered(request),
     )
@@ -92,10 +96,11 @@ def deliver(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
                 by=access.user,
                 method=data["method"],
                 delivered_at=data["delivered_at"],
-                recipients=[services.Recipient(a.name, a.role) for a in data["recipients"]],
+                recipients=[services.Recipient(n, r) for n, r in form.recipients_chosen()],
                 note=data["note"],
                 links_expire_at=timezone.now() + timedelta(days=days) if days else None,
                 respond_by=data["respond_by"],
+                employer=data.get("employer"),
             )
         except services.ServiceError as exc:
             form.add_error(exc.field, exc.message)
@@ -120,10 +125,14 @@ def delivery_overview(request: HttpRequest, access: OrganiserAccess) -> HttpResp
         item["url"] = absolute_url("leadership", token=item["token"])
         item["copy_id"] = f"leadership-link-{item['id']}"
         item["form"] = LinkEmailForm(initial={"link_id": item["id"], "token": item["token"]})
+    # A letter with employers: its deliveries under each employer, with where
+    # that employer's leadership stands.
+    per_employer = selectors.employer_deliveries(letter=letter)
     context = {
         "letter": letter,
         "may": access.may,
-        "deliveries": selectors.letter_deliveries(letter=letter),
+        "per_employer": per_employer,
+        "deliveries": [] if per_employer else selectors.letter_deliveries(letter=letter),
         "issued": issued,
         "responses": selectors.letter_responses(letter=letter),
         "update_form": UpdateForm(),
@@ -202,7 +211,14 @@ def record_response(request: HttpRequest, access: OrganiserAccess) -> HttpRespon
         messages.error(request, _("Record the delivery first."))
         return redirect("organise:letter", slug=letter.slug)
     demands = list(delivery.version.demands.all())
-    form = ResponseForm(request.POST or None, demands=demands, with_source=True)
+    # A letter with employers: whose leadership gave it, among those delivered to.
+    delivered = {
+        s.employer_id for s in selectors.employer_statuses(letter=letter) if s.delivered_at
+    }
+    employers = [e for e in letter_employers(letter=letter) if e.pk in delivered]
+    form = ResponseForm(
+        request.POST or None, demands=demands, with_source=True, employers=employers
+    )
     if response_step(request, form) == PUBLISH:
         try:
             services.letter_respond(
@@ -211,6 +227,7 @@ def record_response(request: HttpRequest, access: OrganiserAccess) -> HttpRespon
                 answers=form.answers(),
                 recorded_by=access.user,
                 source=form.cleaned_data["source"],
+                employer=form.cleaned_data.get("employer"),
             )
         except services.ServiceError as exc:
             form.add_error(exc.field, exc.message)
@@ -258,7 +275,8 @@ def _response_form(request: HttpRequest, link: LeadershipLink) -> ResponseForm:
 
 
 def _acknowledge(request: HttpRequest, link: LeadershipLink, form: ResponseForm) -> bool:
-    """The "acknowledge receipt" button: delivered → acknowledged."""
+    """The "acknowledge receipt" button: delivered → acknowledged (for the
+    link's employer, on a letter with employers)."""
     try:
         services.letter_acknowledge(link=link)
     except services.ServiceError as exc:
@@ -308,10 +326,38 @@ def _leadership_page(
             **_response_context(request, letter, form),
         }
     )
+    if link.delivery.employer_id is not None:
+        context.update(_employer_leadership(letter, link, context))
     response = render(request, "letters/leadership.html", context)
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+def _employer_leadership(
+    letter: Letter, link: LeadershipLink, context: dict[str, Any]
+) -> dict[str, Any]:
+    """A link to one employer's leadership (a letter with employers): that
+    employer's own staff count beside the whole letter's, its own
+    acknowledgement and its own responses; never another employer's."""
+    employer_id = link.delivery.employer_id
+    assert employer_id is not None
+    status = selectors.employer_status(letter=letter, employer_id=employer_id)
+    by_employer = context.get("employers") or employer_counts(
+        letter=letter, confirmed_total=context["counts"].confirmed
+    )
+    own = next(e for e in by_employer.employers if e.employer_id == employer_id)
+    several = len(by_employer.employers) > 1
+    return {
+        "employer_name": own.name,
+        "own_count": own,
+        "coalition": several,
+        "can_acknowledge": status is not None and status.may_acknowledge,
+        # On a letter with one employer every response is its own.
+        "responses": selectors.letter_responses(letter=letter, employer_id=employer_id)
+        if several
+        else context["responses"],
+    }
 
 
 @require_http_methods(["GET", "POST"])
