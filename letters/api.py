@@ -24,6 +24,7 @@ from letters.http import public_response, same_for_everyone
 from letters.links import letter_url
 from letters.models import Letter
 from letters.selectors import Counts
+from letters.selectors.employers import employer_counts
 from letters.suppression import suppress
 
 ALLOWED_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -93,6 +94,26 @@ def _totals(letter: Letter, counts: Counts) -> dict[str, int]:
     }
 
 
+def _employers(letter: Letter, counts: Counts) -> dict[str, Any]:
+    """A coalition letter's counts per employer, in the letter's order, and
+    its other supporters apart (null unless the letter accepts them): each
+    a total (DESIGN §2 rule 9), never anything inside an employer."""
+    rows = employer_counts(letter=letter, confirmed_total=counts.confirmed)
+    return {
+        "employers": [
+            {"name": e.name, "confirmed": e.confirmed, "paper": e.paper, "total": e.total}
+            for e in rows.employers
+        ],
+        "other_supporters": {
+            "confirmed": rows.supporters,
+            "paper": rows.supporters_paper,
+            "total": rows.supporters + rows.supporters_paper,
+        }
+        if letter.accept_supporters and rows.employers
+        else None,
+    }
+
+
 def _demands(letter: Letter) -> list[dict[str, Any]]:
     """The current text's demands, each with the latest response's answer to
     the demand at the same position of the delivered text (None if none)."""
@@ -111,6 +132,7 @@ def letter_detail_data(letter: Letter) -> dict[str, Any]:
     return {
         **_letter_summary(letter, counts),
         **_totals(letter, counts),
+        **_employers(letter, counts),
         "language": letter.language,
         "published_at": letter.published_at.isoformat() if letter.published_at else None,
         "addressees": [{"name": a.name, "role": a.role} for a in letter.addressees.all()],

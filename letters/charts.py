@@ -25,11 +25,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from letters.selectors.employers import EmployerCounts
 
 MAX_DAYS = 365
 MIN_SLOTS = 7  # a week
@@ -278,3 +282,75 @@ def signatures_chart_svg(
         "</svg>",
     ]
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+# --- Signatures by employer (coalition letters) ------------------------------------
+#
+# A coalition letter's count split by employer is drawn as one bar per
+# employer (templates/letters/_employer_bars.html: an HTML <meter> with the
+# number written beside it, so nothing depends on colour and no SVG needs a
+# table beside it), not as the over-time chart split by employer: each bar
+# is an employer's total, which DESIGN §2 rule 9 lets move with one signer,
+# and nothing inside an employer (no day, team or version) is drawn.  The
+# over-time chart stays the letter's, its days bounded as before.
+
+
+@dataclass(frozen=True)
+class EmployerBar:
+    """One employer's signatures (or the other supporters'): verified and
+    on paper."""
+
+    name: str
+    confirmed: int
+    paper: int
+
+    @property
+    def total(self) -> int:
+        return self.confirmed + self.paper
+
+
+@dataclass(frozen=True)
+class EmployerChart:
+    """The bars of a coalition letter: its employers in the letter's order,
+    the other supporters apart (None unless the letter accepts them), and
+    the scale every bar is drawn against (the letter's total)."""
+
+    employers: tuple[EmployerBar, ...]
+    supporters: EmployerBar | None
+    total: int
+
+    @property
+    def scale(self) -> int:
+        """Every bar's maximum: the letter's total (never below a bar, even
+        while the counts read a moment apart disagree)."""
+        shown = sum(bar.total for bar in self.employers)
+        shown += self.supporters.total if self.supporters else 0
+        return max(1, self.total, shown)
+
+    def largest(self, limit: int) -> tuple[list[EmployerBar], int]:
+        """The `limit` employers with the most signatures (ties in the
+        letter's order) and how many others there are (the widget)."""
+        ranked = sorted(self.employers, key=lambda bar: -bar.total)
+        return ranked[:limit], max(0, len(ranked) - limit)
+
+
+def employer_chart(
+    counts: EmployerCounts, *, total: int, accept_supporters: bool
+) -> EmployerChart | None:
+    """The bars a letter's public pages draw, or None where a split by
+    employer would say nothing: a letter with one employer (or none) that
+    takes no other supporters has one bar, its total."""
+    if len(counts.employers) < 2 and not (counts.employers and accept_supporters):
+        return None
+    return EmployerChart(
+        employers=tuple(
+            EmployerBar(name=row.name, confirmed=row.confirmed, paper=row.paper)
+            for row in counts.employers
+        ),
+        supporters=EmployerBar(
+            name=_("Other supporters"), confirmed=counts.supporters, paper=counts.supporters_paper
+        )
+        if accept_supporters
+        else None,
+        total=total,
+    )

@@ -11,6 +11,11 @@ export carries a signer's email; the signatory list holds public signers
 only.  No export counts or lists pending signatures, for anyone, admins
 included: anyone can start one with anyone's address (rule 8).  Paper
 signatures are their own kind ("paper"), never added to a verified count.
+Counts by employer (a coalition letter's) are totals, anonymous signers
+included, like the letter's own total: an employer is public and rule 9
+lets its total move with one anonymous signer; no export breaks an
+employer down any further (no employer by team, location or day), and
+teams and locations stay across the whole letter, public signers only.
 Callers audit every export, with its threshold (`letters.services.audit`).
 
 What an export is, is said with it, the same way from the organiser page,
@@ -45,6 +50,7 @@ from django.utils.translation import gettext_lazy as _
 
 from letters import selectors
 from letters.models import Display, Letter, Signature, SignatureStatus
+from letters.selectors.employers import employer_counts
 from letters.suppression import Cell, suppress
 
 FORMATS = ("csv", "json")  # the data formats of every export
@@ -57,6 +63,8 @@ SUMMARY_FIELDS = [
 ]  # fmt: skip
 SIGNATORY_FIELDS = ["name", "job_title", "team", "location", "comment", "confirmed_at"]
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# The employer kind's key for signers at none of the employers' domains.
+SUPPORTERS_KEY = "other supporters"
 
 # What each column means, said in every export's meta and notes.
 COUNT_COLUMNS: dict[str, Promise] = {
@@ -65,7 +73,7 @@ COUNT_COLUMNS: dict[str, Promise] = {
     "key": _(
         "which group of that kind: a status, a day (YYYY-MM-DD), a version number, a team or "
         'location ("—" for signers who gave none; empty on the one row that stands for every '
-        'hidden team or location), or "paper"'
+        'hidden team or location), an employer\'s name or "other supporters", or "paper"'
     ),
     "count": _(
         "how many; empty (null in JSON) when suppressed.  Day rows are the net change of the "
@@ -104,15 +112,16 @@ SUPPRESSION_RULE = _(
     "only one group of a kind would be hidden, the next smallest is hidden too, so that no "
     "hidden group can be worked out from the total.  Hidden teams and locations are not "
     "named: they are one row with an empty key.  Statuses, versions and paper signatures are "
-    "not groups of people and are not suppressed."
+    "not groups of people and are not suppressed; nor are employers, whose totals the "
+    "letter's public page shows."
 )
 PENDING_RULE = _(
     "Not included: signatures still waiting for their email confirmation are in no export, "
     "for anyone (anyone can start one with anyone's address)."
 )
 ANONYMOUS_RULE = _(
-    'Anonymous signers are counted in the totals (status "confirmed", days) only: never in '
-    "a team, location or version row, and never named."
+    'Anonymous signers are counted in the totals (status "confirmed", days, each employer\'s '
+    "total) only: never in a team, location or version row, and never named."
 )
 CSV_NOTE = _(
     "The CSV file is UTF-8 and starts with a byte-order mark, so spreadsheet programs show "
@@ -167,6 +176,21 @@ def _group_cells(field: str) -> CellSource:
     return cells
 
 
+def _employer_cells(letter: Letter, threshold: int) -> list[Cell]:
+    # Totals, anonymous signers included (rule 9 lets an employer's total
+    # move with one of them): not suppressed, as the public page shows
+    # them.  Confirmed, counted signatures only (rule 8); paper apart.  A
+    # letter that names no employer has no rows.
+    confirmed = selectors.letter_counts(letter_id=letter.pk).confirmed
+    counts = employer_counts(letter=letter, confirmed_total=confirmed)
+    if not counts:
+        return []
+    cells = [Cell(row.name, row.confirmed) for row in counts.employers]
+    if letter.accept_supporters or counts.supporters:
+        cells.append(Cell(SUPPORTERS_KEY, counts.supporters))
+    return cells
+
+
 def _paper_cells(letter: Letter, threshold: int) -> list[Cell]:
     # A number the organisers typed in: its own row, never added to a
     # verified count.
@@ -209,6 +233,15 @@ COUNT_KINDS: dict[str, CountKind] = {
             _group_cells("location"),
             suppressed=True,
             names_people=True,
+        ),
+        CountKind(
+            "employer",
+            _(
+                "confirmed signatures by employer (totals, anonymous signers included; other "
+                "supporters, at none of the employers' domains, apart); only letters that name "
+                "employers have these rows"
+            ),
+            _employer_cells,
         ),
         CountKind(
             "paper",

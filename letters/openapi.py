@@ -104,6 +104,31 @@ SCHEMAS: dict[str, Any] = {
             "source": {"type": "string", "description": "Where it was given, if recorded."},
         }
     ),
+    "EmployerCount": _object(
+        {
+            "name": {"type": "string"},
+            "confirmed": {
+                **_COUNT,
+                "description": "Verified signatures from addresses at this employer's email "
+                "domains (subdomains included), anonymous ones too: a total, nothing inside it.",
+            },
+            "paper": {**_COUNT, "description": "Its staff's signatures on paper."},
+            "total": {**_COUNT, "description": "confirmed + paper."},
+        },
+        "One employer of a coalition letter and its staff's signatures.",
+    ),
+    "OtherSupporters": _object(
+        {
+            "confirmed": {
+                **_COUNT,
+                "description": "Verified signatures from addresses at none of the employers' "
+                "domains: counted apart, never as anyone's staff.",
+            },
+            "paper": {**_COUNT, "description": "Their signatures on paper."},
+            "total": {**_COUNT, "description": "confirmed + paper."},
+        },
+        "Signers who are not the staff of any of the letter's employers.",
+    ),
     "LetterDetail": _object(
         {
             "slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
@@ -125,6 +150,19 @@ SCHEMAS: dict[str, Any] = {
             "total": {
                 **_COUNT,
                 "description": "confirmed_count + paper_count: online and paper together.",
+            },
+            "employers": {
+                "type": "array",
+                "items": _ref("EmployerCount"),
+                "description": "The employers whose staff sign the letter (a coalition letter "
+                "names several), in the letter's order; a signer's employer is the one their "
+                "verified address's domain belongs to.  Empty when the letter names none (anyone "
+                "may sign).  Each employer's confirmed count is part of confirmed_count.",
+            },
+            "other_supporters": {
+                "oneOf": [_ref("OtherSupporters"), {"type": "null"}],
+                "description": "Null unless the letter names employers and also accepts "
+                "signers from outside them.",
             },
             "addressees": {"type": "array", "items": _ref("Addressee")},
             "demands": {"type": "array", "items": _ref("Demand")},

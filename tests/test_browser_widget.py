@@ -169,6 +169,86 @@ def test_the_widget_fits_its_documented_size_in_every_language(
     assert measured["cut"] == [], measured
 
 
+COALITION = [  # ten employers, as the benchmark's coalition letter has
+    ("Northwind Traders", 3456),
+    ("Contoso Pharmaceuticals", 2345),
+    ("Fabrikam Residences", 1234),
+    ("Tailspin Toys", 987),
+    ("Wide World Importers", 876),
+    ("Adventure Works Cycles", 765),
+    ("Woodgrove Bank", 654),
+    ("Litware", 543),
+    ("Proseware", 432),
+    ("Lucerne Publishing", 321),
+]
+
+
+@pytest.fixture
+def coalition_letter(organiser: Any) -> Any:
+    """The popular letter's longest lines, as a coalition of ten employers
+    that also takes other supporters, with paper for one employer and for
+    the supporters: the widget at its longest."""
+    from letters.models import Employer, EmployerStats
+    from letters.services.employers import EmployerInput
+
+    letter = open_letter(
+        owner=organiser,
+        slug="koalition",
+        goal=20000,
+        title=ENGLISH_TITLE,
+        translations=[
+            services.TranslationInput(
+                language="de",
+                title=GERMAN_TITLE,
+                body="Sehr geehrte Geschäftsführungen,\n\nwir bitten Sie zu handeln.",
+                demands=["Faire Bezahlung", "Planbare Schichten", "Mitsprache"],
+            )
+        ],
+        employers=[
+            EmployerInput(name=name, domains=[f"{name.split()[0].lower()}.example"])
+            for name, _count in COALITION
+        ],
+        accept_supporters=True,
+    )
+    for (name, count), employer in zip(
+        COALITION, Employer.objects.filter(letter=letter), strict=True
+    ):
+        assert employer.name == name
+        EmployerStats.objects.update_or_create(
+            employer=employer, defaults={"letter": letter, "confirmed": count}
+        )
+    LetterStats.objects.update_or_create(letter=letter, defaults={"confirmed": 12345})
+    record_paper(letter, 100, employer_id=Employer.objects.get(name=COALITION[0][0]).pk)
+    record_paper(letter, 1134)  # the other supporters'
+    letter.refresh_from_db()
+    return letter
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_a_coalition_letters_widget_fits_its_documented_size(
+    site_server: str, new_page: Any, other_site: Any, coalition_letter: Any, language: str
+) -> None:
+    """The three largest employers with their totals, how many others, and
+    the other supporters apart, beside every other line at its longest."""
+    code = widget_code(coalition_letter, site_server, lang=language)
+    _page, frame = host_page(new_page, other_site, code)
+
+    employers = frame.get_by_test_id("widget-employers")
+    assert employers.is_visible()
+    items = employers.locator("li").all_inner_texts()
+    thousands = "." if language == "de" else ","
+    assert items[:2] == [
+        f"Northwind Traders 3{thousands}556",  # its paper included
+        f"Contoso Pharmaceuticals 2{thousands}345",
+    ]
+    assert len(items) == 3  # the eight others as one item; the supporters in the count only
+    measured = frame.evaluate(OVERFLOW)
+    assert (measured["innerWidth"], measured["innerHeight"]) == (320, 340)
+    assert measured["width"] <= measured["innerWidth"], measured
+    assert measured["height"] <= measured["innerHeight"], measured
+    assert measured["cut"] == [], measured
+
+
 @pytest.mark.parametrize(
     ("theme", "preference", "dark"),
     [

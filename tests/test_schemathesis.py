@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from config.wsgi import application
 from letters.models import Display
 from letters.openapi import DEMO_SLUG
-from letters.tests.factories import confirmed_signature, open_letter
+from letters.services.employers import EmployerInput
+from letters.tests.factories import confirmed_signature, open_letter, record_paper
 
 # Loaded through the WSGI app at collection time (the document needs no database).
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
@@ -34,12 +35,23 @@ def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any] | None
 
 @pytest.fixture
 def letter(transactional_db: None) -> Any:
-    """An open letter at the documented example address, with two signers."""
-    letter = open_letter(slug=DEMO_SLUG)
-    confirmed_signature(letter, name="Pia Public", email="pia@example.org")
-    confirmed_signature(
-        letter, name="Anna Anonymous", email="anna@example.org", display=Display.ANONYMOUS
+    """An open coalition letter at the documented example address: two
+    employers, a signer of each (one anonymous), another supporter, and
+    paper for one employer."""
+    letter = open_letter(
+        slug=DEMO_SLUG,
+        employers=[
+            EmployerInput(name="Northwind", domains=["northwind.example"]),
+            EmployerInput(name="Contoso", domains=["contoso.example"]),
+        ],
+        accept_supporters=True,
     )
+    confirmed_signature(letter, name="Pia Public", email="pia@northwind.example")
+    confirmed_signature(
+        letter, name="Anna Anonymous", email="anna@contoso.example", display=Display.ANONYMOUS
+    )
+    confirmed_signature(letter, name="Sam Supporter", email="sam@example.org")
+    record_paper(letter, 7, employer_id=letter.employers.get(name="Contoso").pk)
     return letter
 
 
@@ -55,3 +67,7 @@ def test_api_conforms_to_its_openapi_document(case: Any, letter: Any) -> None:
     response = case.call_and_validate()
     if response.status_code == 200:
         assert "Anna Anonymous" not in response.text
+        if case.operation.path == "/api/letters/{slug}/" and case.path_parameters == {
+            "slug": DEMO_SLUG
+        }:
+            assert [e["name"] for e in response.json()["employers"]] == ["Northwind", "Contoso"]

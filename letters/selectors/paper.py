@@ -29,7 +29,7 @@ def paper_batches(*, letter: Letter) -> list[PaperBatchRow]:
     what it corrects or is corrected by: one query."""
     batches = (
         PaperBatch.objects.filter(letter=letter)
-        .select_related("entered_by", "corrects")
+        .select_related("entered_by", "corrects", "employer")
         .annotate(correction_id=F("corrected_by__id"))
         .order_by("-created_at", "-id")
     )
@@ -40,7 +40,7 @@ def paper_batches_counted(*, letter: Letter) -> list[PaperBatch]:
     """The batches that make up the letter's paper total (those no batch
     corrects), in the order they were collected."""
     return list(
-        PaperBatch.objects.filter(letter=letter, corrected_by__isnull=True).order_by(
-            "collected_on", "id"
-        )
+        PaperBatch.objects.filter(letter=letter, corrected_by__isnull=True)
+        .select_related("employer")
+        .order_by("collected_on", "id")
     )

@@ -13,7 +13,15 @@ corrected twice; the unique `corrects` is the last word if it ever were.
 
 Every batch is a public event ("Paper signatures recorded: 40", or
 "corrected: 40 → 35": counts only, no names, no place) and an audit entry
-naming the batch, its count and who entered it.
+naming the batch, its count, its employer and who entered it.
+
+Employers (a coalition letter's, letters.models.employers): a batch of a
+letter that names employers says whose staff signed the sheets, one of
+the letter's employers, or (`employer_id` None) other supporters, which
+only a letter that accepts other supporters takes.  A letter that names no
+employer takes no employer.  A correction keeps its batch's employer
+(whatever its input says): moving sheets to another employer is withdrawing
+the batch (a correction to 0) and recording a new one.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from letters.models import EventKind, Letter, LetterStatus, PaperBatch
+from letters.selectors.employers import letter_employers
 from letters.services.audit import audit
 from letters.services.errors import ServiceError
 from letters.services.events import event_record
@@ -48,6 +57,9 @@ class PaperInput:
     collected_on: date
     where_how: str
     scan_sha256: str = ""
+    # Whose staff signed (one of the letter's employers); None: other
+    # supporters, or a letter that names no employer.
+    employer_id: int | None = None
 
 
 def paper_total(*, letter: Letter) -> int:
@@ -94,7 +106,24 @@ def _check(data: PaperInput, *, correcting: bool) -> PaperInput:
         collected_on=data.collected_on,
         where_how=where_how,
         scan_sha256=normalise_sha256(data.scan_sha256),
+        employer_id=data.employer_id,
     )
+
+
+def _employer_of(letter: Letter, data: PaperInput, corrects: PaperBatch | None) -> int | None:
+    """The batch's employer: its corrected batch's, else the one asked for,
+    which must be one of the letter's employers, or None (other
+    supporters) if the letter accepts them (ServiceError on "employer")."""
+    if corrects is not None:
+        return corrects.employer_id
+    employers = {e.pk for e in letter_employers(letter=letter)}
+    if data.employer_id is None:
+        if employers and not letter.accept_supporters:
+            raise ServiceError(_("Choose whose staff signed these sheets."), field="employer")
+        return None
+    if data.employer_id not in employers:
+        raise ServiceError(_("Choose one of the letter's employers."), field="employer")
+    return data.employer_id
 
 
 def paper_batch_record(
@@ -111,8 +140,10 @@ def paper_batch_record(
                 raise ServiceError(_("The letter is archived: nothing can be added to it."))
             if corrects is not None:
                 _check_correctable(locked, corrects)
+            employer_id = _employer_of(locked, data, corrects)
             batch = PaperBatch.objects.create(
                 letter=locked,
+                employer_id=employer_id,
                 count=data.count,
                 collected_on=data.collected_on,
                 where_how=data.where_how,
@@ -133,6 +164,7 @@ def paper_batch_record(
                 letter=locked,
                 target=f"paper_batch:{batch.pk}",
                 count=data.count,
+                employer=employer_id or "",
                 collected_on=data.collected_on.isoformat(),
                 corrects=corrects.pk if corrects else "",
                 scan_sha256=data.scan_sha256,

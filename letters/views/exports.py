@@ -1,6 +1,8 @@
 """Exports for organisers: counts of their own letters (groups suppressed at
-EXPORT_MIN_GROUP; teams and locations count public signers only; paper
-signatures a kind of their own; no pending count), the notes that say what
+EXPORT_MIN_GROUP; teams and locations count public signers only; each
+employer's total, anonymous signers included, and never broken down
+further; paper signatures a kind of their own; no pending count), the
+notes that say what
 the counts export's columns mean, and the list of public signatories.
 Every export of counts or names is audited, with its threshold; the notes
 hold neither and are not."""

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_safe
 from letters import selectors
 from letters.http import public_page, query_language
 from letters.links import letter_url
+from letters.views.public import employer_chart_for
 
 # The site's policy, except that any site may frame this page.  The frame is
 # inert: no script, no form; its one link opens the letter in a new tab.
@@ -38,6 +39,13 @@ EMBED_CSP: dict[str, Any] = {
 }
 
 THEMES = ("light", "dark", "auto")
+
+# A coalition letter's widget names its largest employers with their
+# totals (verified and on paper) and the number of the others; the other
+# supporters are in the count, never in an employer's figure.  In English
+# and German this fits the documented 320 by 340 pixels beside every other
+# line at its longest (tests/test_browser_widget.py).
+WIDGET_EMPLOYERS = 2
 
 
 @xframe_options_exempt
@@ -56,6 +64,8 @@ def embed(request: HttpRequest, slug: str) -> HttpResponse:
         counts = selectors.letter_counts(letter_id=letter.pk)
         total = counts.confirmed + letter.paper_count
         language = get_language() or letter.language
+        chart = employer_chart_for(letter, counts)
+        largest, others = chart.largest(WIDGET_EMPLOYERS) if chart else ([], 0)
         return {
             "letter": letter,
             "text": selectors.letter_text(letter, language),
@@ -64,6 +74,9 @@ def embed(request: HttpRequest, slug: str) -> HttpResponse:
             "goal_percent": min(100, round(100 * total / letter.goal)) if letter.goal else None,
             "letter_url": f"{letter_url(letter)}?{urlencode({'lang': language})}",
             "theme": theme,
+            "employer_chart": chart,
+            "largest_employers": largest,
+            "other_employers": others,
         }
 
     return public_page(request, f"embed:{slug}:{theme}", "letters/embed.html", context)

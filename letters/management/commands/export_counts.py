@@ -8,7 +8,8 @@ CSV starts with a UTF-8 byte-order mark (read it with "utf-8-sig"); JSON is
 `{"meta": ..., "rows": [...]}`, the meta saying what the export is (letters,
 day, columns, kinds, suppression rule and threshold, pending left out);
 `--format notes` writes that meta as text, to keep next to a CSV.  Paper
-signatures are their own kind; pending signatures are in no export.
+signatures are their own kind; a coalition letter's counts by employer
+(`--kind employer`) are totals; pending signatures are in no export.
 Groups below the threshold are suppressed.  The threshold is
 EXPORT_MIN_GROUP unless a higher one is given; a lower one is refused (the
 floor for counts that can contain anonymous signers is a setting, not a
