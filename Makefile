@@ -37,6 +37,7 @@ run: $(VENV)/.installed messages
 	@echo ""
 	@echo "  Undersigned is running (embedded mode: SQLite, in-process tasks and periodic tasks, local outbox)"
 	@echo "  Demo letter:   http://$(HOST):$(PORT)/letters/northwind-ice/"
+	@echo "  Coalition:     http://$(HOST):$(PORT)/letters/tech-workers-no-ice/"
 	@echo "  Open letters:  http://$(HOST):$(PORT)/letters/"
 	@echo "  API:           http://$(HOST):$(PORT)/api/letters/"
 	@echo "  Local outbox:  http://$(HOST):$(PORT)/outbox/   (every email the site sends)"

@@ -8,7 +8,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from letters import api
-from letters.views import delivery, meta, signing, widget
+from letters.views import delivery, groups, internal, meta, signing, widget
 from letters.views import public as views
 
 urlpatterns = [
@@ -20,6 +20,7 @@ urlpatterns = [
     path("letters/<slug:slug>/embed/", widget.embed, name="letter_embed"),
     path("letters/", include("letters.urls")),
     path("signing-safely/", views.signing_safely, name="signing_safely"),
+    path("groups/<slug:group_slug>/", groups.group_page, name="group_page"),
     path("s/<str:token>/", signing.signature_confirm, name="signature_confirm"),
     path("w/<str:token>/", signing.signature_withdraw, name="signature_withdraw"),
     path("v/<str:token>/", signing.signature_new_version, name="signature_new_version"),
@@ -27,6 +28,7 @@ urlpatterns = [
     path("l/<str:token>/", delivery.leadership, name="leadership"),
     path("u/<str:token>/", signing.unsubscribe, name="unsubscribe"),
     path("a/<str:token>/", signing.personal_confirm, name="personal_confirm"),
+    path("r/<str:token>/", internal.read_pass, name="read_pass"),
     path("organise/", include("letters.organise_urls")),
     path("api/letters/", api.letters_list, name="api_letters"),
     path("api/letters/<slug:slug>/", api.letter_detail, name="api_letter"),

@@ -30,6 +30,7 @@ from letters.access import account
 from letters.models import (
     AuditLog,
     Delivery,
+    Employer,
     LeadershipLink,
     Letter,
     LetterEvent,
@@ -68,9 +69,27 @@ LETTER_STEPS: dict[str, tuple[Any, frozenset[str]]] = {
 }
 
 
+class EmployerInline(admin.TabularInline):
+    """A letter's employers, read-only: organisers change them through the
+    letter form, under the rules of services.employers."""
+
+    model = Employer
+    fields = ("position", "name", "domains")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Letter)
 class LetterAdmin(admin.ModelAdmin):
     list_display = ("title", "slug", "status", "confirmed", "paper_count", "published_at")
+    inlines = (EmployerInline,)
     list_filter = ("status", "language")
     search_fields = ("title", "slug")
     actions = (

@@ -30,6 +30,7 @@ from letters.models import (
     Demand,
     EmailKind,
     EventKind,
+    GroupInvitation,
     Invitation,
     LeadershipLink,
     Letter,
@@ -232,6 +233,7 @@ class NewsItem:
     text: str
     statement: str = ""
     answers: tuple[AnswerLine, ...] = ()
+    employer: str = ""  # whose leadership, on a coalition letter
 
 
 def _demand_texts(version: LetterVersion, demands: list[Demand], language: str) -> list[str]:
@@ -249,9 +251,10 @@ def news_items(events: list[LetterEvent], language: str) -> list[NewsItem]:
     with translation.override(language):
         for event in events:
             kind = str(event.get_kind_display())
+            employer = event.employer.name if event.employer_id and event.employer else ""
             response = event.response if event.kind == EventKind.RESPONSE else None
             if response is None:
-                items.append(NewsItem(kind, event.text))
+                items.append(NewsItem(kind, event.text, employer=employer))
                 continue
             answers = sorted(response.answers.all(), key=lambda a: a.demand.position)
             texts = _demand_texts(response.version, [a.demand for a in answers], language)
@@ -259,7 +262,7 @@ def news_items(events: list[LetterEvent], language: str) -> list[NewsItem]:
                 AnswerLine(text, a.answer, str(a.get_answer_display()))
                 for text, a in zip(texts, answers, strict=True)
             )
-            items.append(NewsItem(kind, event.text, response.statement, lines))
+            items.append(NewsItem(kind, event.text, response.statement, lines, employer))
     return items
 
 
@@ -346,6 +349,22 @@ def invitation_email(invitation: Invitation, token: str) -> Email:
     )
 
 
+def group_invitation_email(invitation: GroupInvitation, token: str) -> Email:
+    """An invitation to join an organising group, in the inviter's language."""
+    context = {
+        "group_name": invitation.group.name,
+        "role": invitation.get_role_display(),
+        "inviter": invitation.invited_by.get_full_name() if invitation.invited_by else "",
+        "accept_url": absolute_url("organise:group_invitation", token=token),
+    }
+    return build_email(
+        name="group-invitation",
+        to=invitation.email,
+        context=context,
+        language=invitation.language,
+    )
+
+
 def leadership_link_email(link: LeadershipLink, to: str, token: str) -> Email:
     letter = link.delivery.letter
     return build_email(
@@ -358,6 +377,19 @@ def leadership_link_email(link: LeadershipLink, to: str, token: str) -> Email:
             "expires_at": link.expires_at,
         },
         language=letter.language,
+    )
+
+
+def read_pass_email(*, to: str, token: str, language: str, seconds: int) -> Email:
+    """A reading link for an internal letter (working `seconds`), to a work
+    address (the employer reads it): like the neutral confirmation
+    request, it names no letter, employer or organiser
+    (letters/services/internal.py)."""
+    return build_email(
+        name="read-link",
+        to=to,
+        context={"url": absolute_url("read_pass", token=token), "hours": max(1, seconds // 3600)},
+        language=language,
     )
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from letters.views import comments, delivery, exports, held, paper, reports, steps
+from letters.views import comments, delivery, exports, groups, held, paper, reports, steps
 from letters.views import organise as views
 
 app_name = "organise"
@@ -11,17 +11,45 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("new/", views.letter_new, name="new"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation"),
+    # Organising groups (letters/views/groups.py); "groups" is no letter's address.
+    path("groups/", groups.groups_mine, name="groups"),
+    path("groups/new/", groups.group_new, name="group_new"),
+    path(
+        "groups/invitations/<str:token>/",
+        groups.group_invitation_accept,
+        name="group_invitation",
+    ),
+    path("groups/<slug:group_slug>/", groups.group_overview, name="group"),
+    path("groups/<slug:group_slug>/settings/", groups.group_settings, name="group_settings"),
+    path("groups/<slug:group_slug>/invite/", groups.group_invite, name="group_invite"),
+    path(
+        "groups/<slug:group_slug>/members/<int:member_id>/role/",
+        groups.group_member_role,
+        name="group_member_role",
+    ),
+    path(
+        "groups/<slug:group_slug>/members/<int:member_id>/remove/",
+        groups.group_member_remove,
+        name="group_member_remove",
+    ),
+    path(
+        "groups/<slug:group_slug>/letters/<slug:letter_slug>/remove/",
+        groups.group_letter_remove,
+        name="group_letter_remove",
+    ),
     path("<slug:slug>/", views.letter_overview, name="letter"),
     path("<slug:slug>/edit/", views.letter_edit, name="edit"),
     path("<slug:slug>/publish/", steps.letter_publish, name="publish"),
     path("<slug:slug>/close/", steps.letter_close, name="close"),
     path("<slug:slug>/archive/", steps.letter_archive, name="archive"),
+    path("<slug:slug>/make-public/", steps.letter_make_public, name="make_public"),
     path("<slug:slug>/duplicate/", views.letter_duplicate, name="duplicate"),
     path("<slug:slug>/preview-link/", views.letter_preview_link, name="preview_link"),
     path("<slug:slug>/paper/", paper.paper, name="paper"),
     path("<slug:slug>/erase/", views.letter_erase_identities, name="erase"),
     path("<slug:slug>/appeal/", reports.letter_appeal, name="appeal"),
     path("<slug:slug>/translation/", views.letter_translation, name="translation"),
+    path("<slug:slug>/group/", groups.letter_group, name="letter_group"),
     path("<slug:slug>/organisers/invite/", views.organiser_invite, name="invite"),
     path("<slug:slug>/organisers/<int:organiser_id>/role/", views.organiser_role, name="role"),
     path(

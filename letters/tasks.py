@@ -143,12 +143,40 @@ def send_invitation_email(self: Task, invitation_id: int, token: str) -> str:
 
 
 @shared_task(bind=True, max_retries=None, acks_late=True)
+def send_group_invitation_email(self: Task, invitation_id: int, token: str) -> str:
+    return _retrying(
+        self,
+        invitation_id,
+        lambda: services.group_invitation_email_send(invitation_id=invitation_id, token=token),
+    )
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
 def send_leadership_link(self: Task, link_id: int, email: str, token: str) -> str:
     return _retrying(
         self,
         link_id,
         lambda: services.leadership_link_send(link_id=link_id, email=email, token=token),
     )
+
+
+# --- Internal letters ---------------------------------------------------------
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def send_read_pass(self: Task, letter_id: int, sealed: str, language: str) -> str:
+    """A reading pass for an internal letter, to a sealed address (services.internal)."""
+    return _retrying(
+        self,
+        letter_id,
+        lambda: services.read_pass_send(letter_id=letter_id, sealed=sealed, language=language),
+    )
+
+
+@shared_task
+def make_public_at_count(letter_id: int) -> bool:
+    """An internal letter whose count reached its threshold goes public."""
+    return services.letter_public_at_count_check(letter_id=letter_id)
 
 
 # --- Periodic (beat) ----------------------------------------------------------

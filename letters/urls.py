@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from letters.views import meta, reports, signing
+from letters.views import internal, meta, reports, signing
 from letters.views import public as views
 from letters.views.feed import LetterFeed
 
@@ -18,4 +18,6 @@ urlpatterns = [
     path("<slug:slug>/report/", reports.report_letter, name="report"),
     path("<slug:slug>/report/sent/", reports.report_sent, name="report_sent"),
     path("<slug:slug>/card.png", meta.share_card, name="card"),
+    path("<slug:slug>/read/", internal.read_request, name="read_request"),
+    path("<slug:slug>/read/sent/", internal.read_sent, name="read_sent"),
 ]

@@ -47,6 +47,7 @@ from letters.models import (
     Signature,
 )
 from letters.refs import signature_ref
+from letters.services.employers import EmployerInput
 from letters.tests.factories import (
     LEADERSHIP,
     ORGANISER,
@@ -56,6 +57,7 @@ from letters.tests.factories import (
     deliver,
     edit_letter,
     make_persona,
+    make_user,
     open_letter,
     pending_signature,
     record_paper,
@@ -175,6 +177,85 @@ def _leadership_link(s: Site) -> str:
     return f"/l/{link.token}/"
 
 
+def _coalition(s: Site) -> tuple[Letter, str]:
+    """A new coalition letter of two employers, signed by the staff of both
+    and delivered to each employer's leadership: Northwind's acknowledged
+    and responded, Contoso's is 12 days past the respond-by date.  The
+    letter, and the token of Contoso's leadership link."""
+    employers = [
+        EmployerInput(name="Northwind", domains=["northwind.example"]),
+        EmployerInput(name="Contoso", domains=["contoso.example"]),
+    ]
+    letter = _letter(s, employers=employers)
+    for name, domain in [("Nell", "northwind"), ("Nat", "northwind"), ("Cora", "contoso")]:
+        address = f"{name.lower()}{next(_fresh)}@{domain}.example"
+        confirmed_signature(
+            letter, name=f"{name} Coalition", email=address, language=get_language()
+        )
+    now = timezone.now()
+    links = []
+    for employer, who in zip(
+        letter.employers.order_by("position"), ["Nadia North", "Carl Contoso"], strict=True
+    ):
+        _delivery, (issued,) = services.letter_deliver(
+            letter=letter,
+            by=s.organiser,
+            method="email",
+            delivered_at=now - timedelta(days=30),
+            recipients=[services.Recipient(who, "CEO")],
+            respond_by=now - timedelta(days=12, hours=1),
+            employer=employer,
+        )
+        links.append(issued)
+    services.letter_acknowledge(link=links[0].link)
+    demands = current(letter).current_version.demands.values_list("id", flat=True)  # type: ignore[union-attr]
+    services.letter_respond(
+        letter=letter,
+        statement="Northwind will not renew the contract.",
+        answers=dict.fromkeys(demands, Answer.ACCEPTED),
+        link=links[0].link,
+    )
+    return letter, links[1].token
+
+
+def _coalition_paper(s: Site) -> str:
+    """The organiser's pages of a coalition letter with paper signatures
+    for one employer (its counts by employer, with paper): the address of
+    its organiser page."""
+    letter, _token = _coalition(s)
+    northwind = letter.employers.get(name="Northwind")
+    record_paper(letter, 12, by=s.organiser, employer_id=northwind.pk)
+    return f"/organise/{letter.slug}/"
+
+
+def _coalition_draft(s: Site) -> str:
+    title, ask, demands = TEXTS["safer-on-call"]
+    data = services.LetterInput(
+        title=title, body=ask, demands=demands, addressees=[CASEY], language="en", goal=10,
+        employers=[
+            EmployerInput(name="Northwind", domains=["northwind.example"]),
+            EmployerInput(name="Contoso", domains=["contoso.example", "contoso-labs.example"]),
+        ],
+        accept_supporters=True,
+    )  # fmt: skip
+    letter = services.letter_create(slug=f"draft-{next(_fresh)}", data=data, owner=s.organiser)
+    return f"/organise/{letter.slug}/"
+
+
+def _internal(s: Site) -> Letter:
+    """A new internal letter of the organiser's (shared with Northwind's
+    staff first), with one signature."""
+    letter = _letter(s, allowed_domains=["northwind.example"], internal=True)
+    confirmed_signature(letter, name="Ina Insider", email=f"ina{next(_fresh)}@northwind.example")
+    return letter
+
+
+def _read_link(s: Site) -> str:
+    """A fresh reading link to a new internal letter (as its email gives it)."""
+    token, _pass = services.read_pass_issue(letter=_internal(s))
+    return f"/r/{token}/"
+
+
 def _review_link(s: Site) -> str:
     return f"/p/{services.letter_preview_link_create(letter=s.open)}/"
 
@@ -193,6 +274,26 @@ def _taken_down(s: Site) -> Letter:
     letter = _letter(s)
     services.letter_take_down(letter=letter, by=s.organiser, reason="It names a colleague.")
     return letter
+
+
+def _group(s: Site) -> str:
+    """A new organising group the organiser owns, with a member of each
+    other role, an open invitation, and three letters: the responded and
+    the closed one, and a new open one.  Its slug."""
+    group = services.group_create(
+        by=s.organiser,
+        name=f"Warehouse Workers United {next(_fresh)}",
+        description="The warehouse staff of Northwind, organised.\n\nWe meet on Mondays.",
+    )
+    for name, role in [("Grete Grouporganiser", "organiser"), ("Gil Groupviewer", "viewer")]:
+        member = make_user(email=_address(), name=name)
+        group.memberships.create(user=member, role=role)
+    services.group_invite(
+        group=group, by=s.organiser, email=_address(), role="viewer", language=get_language()
+    )
+    for letter in (s.responded, s.closed, _letter(s)):
+        services.letter_group_set(letter=letter, by=s.organiser, group=group)
+    return group.slug
 
 
 def _invitation(s: Site) -> str:
@@ -363,6 +464,17 @@ def _password_if_asked(page: Any) -> None:
     assert page.url.endswith("/accounts/2fa/webauthn/add/"), page.url
 
 
+def _ask_to_read_empty(page: Any) -> None:
+    _submit(page, "form[action*='/read/']")
+    _assert_errors_shown(page)
+
+
+def _ask_to_read(page: Any) -> None:
+    page.locator("#id_email").fill(f"staff{next(_fresh)}@northwind.example")
+    _submit(page, "form[action*='/read/']")
+    assert "/read/sent/" in page.url, page.url
+
+
 def _report_empty(page: Any) -> None:
     _submit(page, "form.report-form")
     _assert_errors_shown(page)
@@ -406,6 +518,16 @@ PAGES: dict[str, SitePage] = {
         _p("report-errors", lambda s: f"/letters/{s.open.slug}/report/", action=_report_empty),
         _p("report-sent", lambda s: f"/letters/{s.open.slug}/report/", action=_report),
         _p("taken-down", lambda s: f"/letters/{_taken_down(s).slug}/"),
+        # An internal letter (shared with its employers' staff first).
+        _p("internal-gate", lambda s: f"/letters/{_internal(s).slug}/"),
+        _p(
+            "internal-gate-errors",
+            lambda s: f"/letters/{_internal(s).slug}/",
+            action=_ask_to_read_empty,
+        ),
+        _p("internal-read-sent", lambda s: f"/letters/{_internal(s).slug}/", action=_ask_to_read),
+        _p("internal-read-link", _read_link),
+        _p("internal-letter", _read_link, action=_first_form),
         # Behind the links emailed to signers.
         _p("confirm", _confirm_link),
         _p("confirm-errors", _confirm_link, action=_confirm_without_choosing),
@@ -428,6 +550,10 @@ PAGES: dict[str, SitePage] = {
         _p("leadership-response-errors", _leadership_link, action=_respond_empty),
         _p("leadership-response-check", _leadership_link, action=_respond),
         _p("leadership-invalid-link", lambda s: f"/l/{NOT_A_TOKEN}/", status=404),
+        # A coalition letter: each employer's status, and one employer's leadership.
+        _p("letter-coalition", lambda s: f"/letters/{_coalition(s)[0].slug}/"),
+        _p("embed-coalition", lambda s: f"/letters/{_coalition(s)[0].slug}/embed/"),
+        _p("leadership-coalition", lambda s: f"/l/{_coalition(s)[1]}/"),
         # Accounts.
         _p("login", lambda s: "/accounts/login/"),
         _p("login-errors", lambda s: "/accounts/login/", action=_sign_in_wrongly),
@@ -453,6 +579,12 @@ PAGES: dict[str, SitePage] = {
         _o("organiser-letter-draft", _draft),
         _o("organiser-letter-taken-down", lambda s: f"/organise/{_taken_down(s).slug}/"),
         _o("publish-confirm", lambda s: f"{_draft(s)}publish/"),
+        _o("organiser-letter-internal", lambda s: f"/organise/{_internal(s).slug}/"),
+        _o("make-public-confirm", lambda s: f"/organise/{_internal(s).slug}/make-public/"),
+        _o("publish-confirm-coalition", lambda s: f"{_coalition_draft(s)}publish/"),
+        _o("organiser-letter-coalition", _coalition_paper),
+        _o("packet-coalition", lambda s: f"{_coalition_paper(s)}packet/"),
+        _o("paper-coalition", lambda s: f"{_coalition_paper(s)}paper/"),
         _o("close-confirm", lambda s: f"/organise/{s.open.slug}/close/"),
         _o("archive-confirm", lambda s: f"/organise/{s.open.slug}/archive/"),
         _o("edit", lambda s: f"/organise/{s.open.slug}/edit/"),
@@ -492,6 +624,8 @@ PAGES: dict[str, SitePage] = {
             action=_deliver_to_both,
         ),
         _o("delivery-responded", lambda s: f"/organise/{s.responded.slug}/delivery/"),
+        _o("deliver-coalition", lambda s: f"/organise/{_coalition(s)[0].slug}/deliver/"),
+        _o("delivery-coalition", lambda s: f"/organise/{_coalition(s)[0].slug}/delivery/"),
         _o("response", lambda s: f"/organise/{s.delivered.slug}/response/"),
         _o("packet", lambda s: f"/organise/{s.delivered.slug}/packet/"),
         _o("packet-responded", lambda s: f"/organise/{s.responded.slug}/packet/"),
@@ -503,6 +637,9 @@ PAGES: dict[str, SitePage] = {
             action=_save_empty_paper_batch,
         ),
         _o("invitation", _invitation),
+        # Organising groups: a group's public page and its members' page.
+        _p("group-page", lambda s: f"/groups/{_group(s)}/"),
+        _o("group-members", lambda s: f"/organise/groups/{_group(s)}/"),
     ]
 }
 

@@ -39,6 +39,8 @@ SHOWN = [
     "organiser-letter",
     "leadership",
     "packet",
+    "letter-coalition",
+    "leadership-coalition",
 ]
 
 # Pages that scroll sideways on a phone: name -> the reason (marks that check

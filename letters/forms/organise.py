@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from letters.emailaddr import canonical_domain
 from letters.forms.zoned import ZonedForm
-from letters.models import Letter, OrganiserRole
+from letters.models import Letter, LetterStatus, OrganiserRole
 from letters.services import LetterInput
 from letters.services.employers import EmployerInput, employers_check
 from letters.services.errors import ServiceError
@@ -80,6 +80,18 @@ class LetterForm(ZonedForm):
         required=False,
         help_text=_("Counted apart, never presented as staff."),
     )
+    internal = forms.BooleanField(
+        label=_(
+            "Internal first: only staff at the employers' domains can read it until it goes public"
+        ),
+        required=False,
+    )
+    public_at_count = forms.IntegerField(
+        label=_("Go public by itself at this many verified signatures (optional)"),
+        help_text=_("For an internal letter: it goes public when this many have signed."),
+        required=False,
+        min_value=1,
+    )
     goal = forms.IntegerField(label=_("Signature goal (optional)"), required=False, min_value=1)
     closes_at = forms.DateTimeField(
         label=_("Closes at (optional)"),
@@ -106,6 +118,11 @@ class LetterForm(ZonedForm):
         if not creating:
             del self.fields["slug"]
             del self.fields["slug_auto"]
+        # Published: internal goes public only by "Make public" (services.internal).
+        if self.initial.get("published"):
+            self.fields["internal"].disabled = True
+            if not self.initial.get("internal"):
+                self.fields["public_at_count"].disabled = True
 
     def clean_slug(self) -> str:
         return str(self.cleaned_data["slug"]).lower().strip("-")
@@ -192,6 +209,8 @@ class LetterForm(ZonedForm):
             list_public_signatories=data["list_public_signatories"],
             show_names_after=data["show_names_after"],
             change_note=data["change_note"],
+            internal=data["internal"],
+            public_at_count=data["public_at_count"],
         )
 
     @classmethod
@@ -214,6 +233,9 @@ class LetterForm(ZonedForm):
             "closes_at": letter.closes_at,
             "list_public_signatories": letter.list_public_signatories,
             "show_names_after": letter.show_names_after,
+            "internal": letter.internal,
+            "public_at_count": letter.public_at_count,
+            "published": letter.status != LetterStatus.DRAFT,  # not a field
         }
 
 

@@ -16,7 +16,9 @@ import Letter`):
 - `delivery`: timeline, delivery, response, event emails, milestones;
 - `organisers`: organisers, invitations and the audit log;
 - `employers`: the employers a (coalition) letter speaks for, their counts;
+- `groups`: organising groups, their members and invitations;
 - `paper`: signatures collected on paper, in batches (PaperBatch);
+- `internal`: the one-time reading passes of internal letters (ReadPass);
 - `languages`: the configured languages, read from settings when asked;
 - `templates`: the letter templates organisers start a draft from.
 """
@@ -37,7 +39,9 @@ from letters.models.delivery import (
     Response,
 )
 from letters.models.employers import Employer, EmployerStats
+from letters.models.groups import Group, GroupInvitation, GroupMember, GroupRole
 from letters.models.held import HeldReason, OfficeRange
+from letters.models.internal import ReadPass
 from letters.models.languages import default_language, language_choices
 from letters.models.letter import (
     PUBLIC_STATUSES,
@@ -96,6 +100,10 @@ __all__ = [
     "EmployerStats",
     "EventEmail",
     "EventKind",
+    "Group",
+    "GroupInvitation",
+    "GroupMember",
+    "GroupRole",
     "HeldReason",
     "Invitation",
     "LeadershipLink",
@@ -110,6 +118,7 @@ __all__ = [
     "Organiser",
     "OrganiserRole",
     "PaperBatch",
+    "ReadPass",
     "Report",
     "ReportOutcome",
     "ReportReason",

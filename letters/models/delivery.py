@@ -28,6 +28,7 @@ class EventKind(models.TextChoices):
     PAPER_CORRECTED = "paper_corrected", _("Paper signatures corrected")
     TAKEN_DOWN = "taken_down", _("Taken down by the moderators")
     REINSTATED = "reinstated", _("Reinstated by the moderators")
+    WENT_PUBLIC = "went_public", _("Made public")  # an internal letter (services.internal)
     # Moderation steps seen only by the organisers and admins (PRIVATE_KINDS).
     CHANGE_REQUESTED = "change_request", _("Change requested by the moderators")
     APPEALED = "appealed", _("Takedown appealed")

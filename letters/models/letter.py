@@ -71,6 +71,13 @@ class Letter(models.Model):
         help_text=_("Off: the sign form asks for no comment and no comment is shown anywhere."),
     )
     paper_count = models.PositiveIntegerField(_("signatures on paper"), default=0)
+    # Internal first (letters/services/internal.py): readable only by whoever
+    # proved an address at one of its employers' domains, listed nowhere,
+    # until its organisers make it public or `public_at_count` is reached.
+    internal = models.BooleanField(_("internal first"), default=False)
+    public_at_count = models.PositiveIntegerField(
+        _("go public at this many verified signatures"), null=True, blank=True
+    )
     preview_token_hash = models.CharField(max_length=64, blank=True, editable=False)
     respond_by = models.DateTimeField(_("respond by"), null=True, blank=True)
     respond_by_noted = models.BooleanField(default=False, editable=False)
@@ -86,6 +93,10 @@ class Letter(models.Model):
     )
     organisers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Organiser", related_name="letters"
+    )
+    # The organising group whose members organise it too (letters/models/groups.py).
+    group = models.ForeignKey(
+        "Group", on_delete=models.SET_NULL, null=True, blank=True, related_name="letters"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)

@@ -13,7 +13,12 @@ One module per reader; callers use the names from here
 - `comments`: what anyone sees of a signer's comment, and the organisers'
   list of comments to moderate;
 - `templates`: the letter templates offered to organisers;
-- `paper`: the batches of signatures on paper.
+- `paper`: the batches of signatures on paper;
+- `groups`: organising groups: a member's groups, a group's members,
+  invitations and letters, and its public page;
+- `employer_status`: where each employer of a coalition letter stands with
+  its leadership (delivered, acknowledged, responded, overdue);
+- `internal`: internal letters' reading passes.
 
 Selectors import models and helpers, never services or tasks.
 """
@@ -24,6 +29,26 @@ from letters.selectors.bearer import invitation_get, leadership_link_get
 from letters.selectors.comments import CommentRow, comment_to_hide, letter_comments, shown_comment
 from letters.selectors.counts import Counts, letter_counts, letter_counts_many
 from letters.selectors.day_counts import letter_day_counts, letter_day_counts_cached
+from letters.selectors.employer_status import (
+    EmployerDeliveries,
+    EmployerState,
+    EmployerStatus,
+    employer_deliveries,
+    employer_status,
+    employer_statuses,
+)
+from letters.selectors.groups import (
+    MyGroup,
+    group_invitation_get,
+    group_invitations_open,
+    group_letters,
+    group_members,
+    group_public_get,
+    group_public_index,
+    groups_of,
+    groups_to_assign,
+)
+from letters.selectors.internal import read_pass_find
 from letters.selectors.organiser import (
     DashboardRow,
     HeldCounts,
@@ -57,12 +82,15 @@ from letters.selectors.public import (
     letter_by_preview_token,
     letter_events,
     letter_for_signing,
+    letter_internal_get,
     letter_public_get,
     letter_public_signatories,
+    letter_published_get,
     letter_responses,
     letter_text,
     letter_versions,
     letters_index,
+    letters_listed,
     letters_open,
     names_visible,
     version_fingerprint,
@@ -75,9 +103,13 @@ __all__ = [
     "CommentRow",
     "Counts",
     "DashboardRow",
+    "EmployerDeliveries",
+    "EmployerState",
+    "EmployerStatus",
     "HeldCounts",
     "LetterIndex",
     "LetterText",
+    "MyGroup",
     "Outcome",
     "PaperBatchRow",
     "PastLetter",
@@ -86,6 +118,17 @@ __all__ = [
     "VersionRow",
     "_signing_letters",
     "comment_to_hide",
+    "employer_deliveries",
+    "employer_status",
+    "employer_statuses",
+    "group_invitation_get",
+    "group_invitations_open",
+    "group_letters",
+    "group_members",
+    "group_public_get",
+    "group_public_index",
+    "groups_of",
+    "groups_to_assign",
     "held_review_start",
     "held_signatures",
     "invitation_get",
@@ -102,11 +145,13 @@ __all__ = [
     "letter_for_signing",
     "letter_group_counts",
     "letter_held_counts",
+    "letter_internal_get",
     "letter_latest_delivery",
     "letter_named_subscribers",
     "letter_office_ranges",
     "letter_public_get",
     "letter_public_signatories",
+    "letter_published_get",
     "letter_responses",
     "letter_status_counts",
     "letter_template_offered",
@@ -116,12 +161,14 @@ __all__ = [
     "letter_versions",
     "letters_for_organiser",
     "letters_index",
+    "letters_listed",
     "letters_open",
     "names_visible",
     "organisers_of",
     "organisers_to_tell",
     "paper_batches",
     "paper_batches_counted",
+    "read_pass_find",
     "shown_comment",
     "version_fingerprint",
 ]

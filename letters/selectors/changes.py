@@ -14,9 +14,9 @@ from datetime import datetime
 
 from django.db.models import Max
 
-from letters.models import PUBLIC_STATUSES, Letter, LetterEvent
+from letters.models import Letter, LetterEvent
 from letters.selectors.counts import Counts
-from letters.selectors.public import LetterIndex, ResponseView, VersionRow
+from letters.selectors.public import LetterIndex, ResponseView, VersionRow, letters_listed
 
 SITEMAP_LIMIT = 50_000  # URLs one sitemap file may list (sitemaps.org)
 
@@ -70,7 +70,7 @@ def letters_for_sitemap(*, limit: int = SITEMAP_LIMIT) -> list[SitemapLetter]:
     Counts are not content here: a crawler need not come back for each
     signature.  One query."""
     rows = (
-        Letter.objects.filter(status__in=PUBLIC_STATUSES)
+        letters_listed()  # never an internal letter
         .annotate(last_event=Max("events__created_at"))
         .order_by("-published_at", "-id")
         .values_list("slug", "published_at", "last_event")[:limit]

@@ -44,9 +44,12 @@ class EmployerCounts:
 
 
 def letter_employers(*, letter: Letter) -> list[Employer]:
-    """The letter's employers in order (one query; cached on the instance,
-    so a letter kept in memory for the sign path carries them)."""
+    """The letter's employers in order (one query, none for a letter whose
+    `allowed_domains`, their union, is empty; cached on the instance, so a
+    letter kept in memory for the sign path carries them)."""
     cached: list[Employer] | None = getattr(letter, "_employers_cache", None)
+    if cached is None and not letter.allowed_domains:
+        cached = []  # the union of the employers' domains: empty, no employers
     if cached is None:
         cached = list(Employer.objects.filter(letter_id=letter.pk).order_by("position", "id"))
         letter._employers_cache = cached  # type: ignore[attr-defined]
@@ -72,7 +75,7 @@ def employer_counts(*, letter: Letter, confirmed_total: int) -> EmployerCounts:
             [letter.pk],
         )
         deltas = {row[0]: int(row[1]) for row in cursor.fetchall()}
-    paper = {
+    paper: dict[int | None, int] = {
         row["employer_id"]: int(row["n"] or 0)
         for row in PaperBatch.objects.filter(letter_id=letter.pk, corrected_by__isnull=True)
         .values("employer_id")

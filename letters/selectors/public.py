@@ -71,7 +71,27 @@ def names_visible(letter: Letter, counts: Counts | None = None) -> bool:
     return True
 
 
+def letters_listed() -> QuerySet[Letter]:
+    """Every letter anyone may find: public (PUBLIC_STATUSES) and not
+    internal.  The one place that keeps internal letters (readable only by
+    their employers' staff, letters/services/internal.py) out of every
+    list, lookup and crawl: the index, group pages, the API, the feed, the
+    sitemap, the widget and the share card all start from here."""
+    return Letter.objects.filter(status__in=PUBLIC_STATUSES, internal=False)
+
+
 def letter_public_get(*, slug: str) -> Letter:
+    """The listed letter at `slug` (never an internal one), or 404."""
+    letter = letters_listed().select_related("current_version").filter(slug=slug).first()
+    if letter is None:
+        raise Http404
+    return letter
+
+
+def letter_published_get(*, slug: str) -> Letter:
+    """The public letter at `slug`, internal ones included, or 404: for
+    what works the same in both states (signing, the neutral check-inbox
+    page), never for showing the letter."""
     letter = (
         Letter.objects.select_related("current_version")
         .filter(slug=slug, status__in=PUBLIC_STATUSES)
@@ -82,8 +102,23 @@ def letter_public_get(*, slug: str) -> Letter:
     return letter
 
 
+def letter_internal_get(*, slug: str) -> Letter | None:
+    """The internal letter at `slug` that its employers' staff may ask to
+    read (public status), or one taken down (whose notice must not name it
+    either); None for any other."""
+    return (
+        Letter.objects.select_related("current_version")
+        .filter(
+            slug=slug,
+            internal=True,
+            status__in=[*PUBLIC_STATUSES, LetterStatus.TAKEN_DOWN],
+        )
+        .first()
+    )
+
+
 def letters_open() -> QuerySet[Letter]:
-    return Letter.objects.filter(status=LetterStatus.OPEN).order_by("-published_at", "-id")
+    return letters_listed().filter(status=LetterStatus.OPEN).order_by("-published_at", "-id")
 
 
 # Letters that no longer take signatures and are still in view: what
@@ -142,18 +177,23 @@ def _overdue_days(letter: Letter, now: datetime) -> int | None:
     return max(1, (now - letter.respond_by).days)
 
 
-def letters_index(*, limit: int = INDEX_LIMIT, now: datetime | None = None) -> LetterIndex:
+def letters_index(
+    *, limit: int = INDEX_LIMIT, now: datetime | None = None, group_id: int | None = None
+) -> LetterIndex:
     """The public index: open letters, newest first, then past ones
     (PAST_STATUSES), newest first, each with its counts and what became of
     it.  Four queries whatever the number of letters: the open letters, the
     past ones with their first delivery and response dates, and the counts
-    of both (`letter_counts_many`)."""
+    of both (`letter_counts_many`).  `group_id`: only that organising
+    group's letters (its public page, letters/views/groups.py)."""
     now = now or timezone.now()
-    open_letters = list(letters_open()[:limit])
+    in_group = Q(group_id=group_id) if group_id is not None else Q()
+    open_letters = list(letters_open().filter(in_group)[:limit])
     first_delivery = Delivery.objects.filter(letter=OuterRef("pk")).order_by("delivered_at", "id")
     first_response = Response.objects.filter(letter=OuterRef("pk")).order_by("created_at", "id")
     past_letters = list(
-        Letter.objects.filter(status__in=PAST_STATUSES)
+        letters_listed()
+        .filter(in_group, status__in=PAST_STATUSES)
         .annotate(
             first_delivered_at=Subquery(first_delivery.values("delivered_at")[:1]),
             first_responded_at=Subquery(first_response.values("created_at")[:1]),
@@ -293,6 +333,7 @@ def letter_events(*, letter: Letter) -> list[LetterEvent]:
     return list(
         LetterEvent.objects.filter(letter=letter)
         .exclude(kind__in=PRIVATE_KINDS)
+        .select_related("employer")  # whose leadership, on a coalition letter
         .order_by("-created_at", "-id")[:50]
     )
 
@@ -321,13 +362,17 @@ class AnsweredDemand:
 class ResponseView:
     response: Response
     demands: list[AnsweredDemand]
+    employer_name: str = ""  # whose leadership answered, on a coalition letter
 
 
-def letter_responses(*, letter: Letter) -> list[ResponseView]:
-    """Every response, newest first, with each demand of the delivered
-    version and its answer."""
+def letter_responses(*, letter: Letter, employer_id: int | None = None) -> list[ResponseView]:
+    """Every response (or one employer's: `employer_id`), newest first,
+    with each demand of the delivered version and its answer."""
+    rows = Response.objects.filter(letter=letter)
+    if employer_id is not None:
+        rows = rows.filter(employer_id=employer_id)
     responses = list(
-        Response.objects.filter(letter=letter)
+        rows.select_related("employer", "link")
         .prefetch_related("answers__demand")
         .order_by("-created_at", "-id")
     )
@@ -338,6 +383,7 @@ def letter_responses(*, letter: Letter) -> list[ResponseView]:
                 AnsweredDemand(a.demand.text, a.answer, a.get_answer_display())
                 for a in sorted(r.answers.all(), key=lambda a: a.demand.position)
             ],
+            r.employer.name if r.employer else "",
         )
         for r in responses
     ]
@@ -359,9 +405,10 @@ def letter_for_signing(*, slug: str) -> Letter:
     letter's sign path then costs no letter query).  Safe because the insert
     re-checks, in the same statement, that the letter is open and takes its
     current version; a letter that stopped being public is refused at most
-    that long after."""
+    that long after.  Internal letters too: signing works the same in both
+    states (the address decides, letters/services/signing.py)."""
     return _signing_letters.get_or_compute(
-        slug, lambda: _with_employers(letter_public_get(slug=slug)), settings.SIGNING_LETTER_TTL
+        slug, lambda: _with_employers(letter_published_get(slug=slug)), settings.SIGNING_LETTER_TTL
     )
 
 

@@ -87,6 +87,7 @@ def counts_fold(*, letter_id: int) -> tuple[int, int]:
             _fold_employers(letter_id, by_employer)
             if confirmed > 0:
                 _note_milestones(letter_id)
+                _note_public_at_count(letter_id)
     return confirmed, public
 
 
@@ -108,6 +109,18 @@ def _note_milestones(letter_id: int) -> None:
     )
     for threshold in milestones_reached(letter_id=letter_id, confirmed=total, goal=goal):
         enqueue("notify_milestone", letter_id, threshold)
+
+
+def _note_public_at_count(letter_id: int) -> None:
+    """An internal letter whose count reached its `public_at_count` goes
+    public (services.internal, asked for on commit: not under this lock)."""
+    if LetterStats.objects.filter(
+        pk=letter_id,
+        letter__internal=True,
+        letter__public_at_count__isnull=False,
+        confirmed__gte=F("letter__public_at_count"),
+    ).exists():
+        enqueue("make_public_at_count", letter_id)
 
 
 def milestones_reached(*, letter_id: int, confirmed: int, goal: int | None) -> list[int]:

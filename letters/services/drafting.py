@@ -39,6 +39,7 @@ from letters.services.employers import (
 )
 from letters.services.errors import ServiceError
 from letters.services.events import event_record
+from letters.services.internal import internal_check, public_at_count_recheck
 from letters.services.slugs import letter_insert
 from letters.tokens import hash_token
 
@@ -71,6 +72,10 @@ class LetterInput:
     list_public_signatories: bool = True
     show_names_after: int | None = None
     change_note: str = ""
+    # Internal first (services.internal): None keeps what the letter has
+    # (a new letter: not internal).
+    internal: bool | None = None
+    public_at_count: int | None = None
 
 
 def _settings(data: LetterInput) -> dict[str, Any]:
@@ -81,6 +86,8 @@ def _settings(data: LetterInput) -> dict[str, Any]:
         "closes_at": data.closes_at,
         "list_public_signatories": data.list_public_signatories,
         "show_names_after": data.show_names_after,
+        "public_at_count": data.public_at_count,
+        **({} if data.internal is None else {"internal": data.internal}),
     }
 
 
@@ -138,6 +145,7 @@ def letter_create(
     """Create a draft letter with its first version (and its translations);
     `owner`, if given, becomes its owner.  An empty `slug`: one made from
     the title (`services.slugs`)."""
+    internal_check(letter=None, internal=data.internal, employers=_employers(data))
     letter = letter_insert(slug=slug, fields=_settings(data))
     employers_save(
         letter=letter, entries=_employers(data), accept_supporters=data.accept_supporters
@@ -196,11 +204,13 @@ def letter_edit(*, letter: Letter, by: User, data: LetterInput) -> Letter:
     signed it).  Open: if the body or the demands changed, a new immutable
     version is published (a change note is required), signatures keep the
     version they signed and opted-in signers of earlier versions are emailed.
-    Closed or later: the text is frozen; only settings change.
+    Closed or later: the text is frozen; only settings change.  Whether
+    it is internal changes only on a draft (`services.internal`).
     Locks the letter row (select_for_update) so two editors cannot both
     create version N+1.
     """
     letter = Letter.objects.select_for_update().get(pk=letter.pk)
+    internal_check(letter=letter, internal=data.internal, employers=_employers(data))
     current = letter.current_version
     assert current is not None
     old_demands = list(current.demands.values_list("text", flat=True))
@@ -224,6 +234,7 @@ def letter_edit(*, letter: Letter, by: User, data: LetterInput) -> Letter:
         employers_recount_on_commit(letter.pk)
     _replace_addressees(letter, data.addressees)
     letter.refresh_from_db()
+    public_at_count_recheck(letter)
     return letter
 
 
@@ -319,6 +330,8 @@ def letter_duplicate(*, letter: Letter, by: User) -> Letter:
         goal=letter.goal,
         list_public_signatories=letter.list_public_signatories,
         show_names_after=letter.show_names_after,
+        internal=letter.internal,
+        public_at_count=letter.public_at_count,
     )
     translations = [
         TranslationInput(t.language, t.title, t.body, list(t.demands))

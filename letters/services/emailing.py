@@ -166,10 +166,11 @@ def version_email_send(*, signature_id: int, number: int) -> str:
 
 
 def _news_events(event_ids: list[int]) -> list[LetterEvent]:
-    """The events, oldest first, each with its letter and the response it
-    announces (statement, answers and the demands they answer)."""
+    """The events, oldest first, each with its letter, the employer whose
+    leadership acted (a coalition letter) and the response it announces
+    (statement, answers and the demands they answer)."""
     return list(
-        LetterEvent.objects.select_related("letter", "response__version")
+        LetterEvent.objects.select_related("letter", "employer", "response__version")
         .prefetch_related("response__answers__demand", "response__version__translations")
         .filter(pk__in=event_ids)
         .order_by("created_at", "id")

@@ -44,6 +44,8 @@ from letters.signer_address import domain_tag
 
 FIELD = "employers"
 EDITABLE = (LetterStatus.DRAFT, LetterStatus.OPEN)
+# What exports and pages call the signers at no employer's domain.
+RESERVED_NAMES = frozenset({"other supporters"})
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,12 @@ def employers_check(entries: list[EmployerInput]) -> None:
         if key in seen_names:
             raise ServiceError(_("%(name)s is named twice.") % {"name": entry.name}, field=FIELD)
         seen_names.add(key)
+        if key in RESERVED_NAMES:
+            raise ServiceError(
+                _("“%(name)s” is how the site names addresses at no employer: choose another name.")
+                % {"name": entry.name},
+                field=FIELD,
+            )
         if not entry.domains:
             raise ServiceError(
                 _("Give %(name)s at least one email domain.") % {"name": entry.name},
@@ -92,14 +100,14 @@ def _signed_for(employer: Employer) -> bool:
 
 
 def _match(existing: list[Employer], entry: EmployerInput) -> Employer | None:
-    """The existing employer an entry stands for: the same name, else the
-    same domains (a rename)."""
+    """The existing employer an entry stands for: the same name, else one
+    sharing a domain with it (a rename; two employers never share one)."""
     key = entry.name.strip().casefold()
     for employer in existing:
         if employer.name.strip().casefold() == key:
             return employer
     for employer in existing:
-        if sorted(employer.domains) == sorted(entry.domains):
+        if set(employer.domains) & set(entry.domains):
             return employer
     return None
 
@@ -143,10 +151,10 @@ def employers_save(
                     field=FIELD,
                 )
         for employer in existing:
-            entry = changed_domains.get(employer.pk)
-            if entry is None:
+            changed = changed_domains.get(employer.pk)
+            if changed is None:
                 continue
-            lost = [d for d in employer.domains if d not in entry.domains]
+            lost = [d for d in employer.domains if d not in changed.domains]
             if lost and _signed_for(employer):
                 raise ServiceError(
                     _(

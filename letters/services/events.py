@@ -31,11 +31,17 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import User
-from letters.models import EventKind, Letter, LetterEvent, Response
+from letters.models import Employer, EventKind, Letter, LetterEvent, Response
 from letters.queue import enqueue, send
 
 SIGNER_NEWS = frozenset(
-    {EventKind.DELIVERED, EventKind.ACKNOWLEDGED, EventKind.RESPONSE, EventKind.UPDATE}
+    {
+        EventKind.DELIVERED,
+        EventKind.ACKNOWLEDGED,
+        EventKind.RESPONSE,
+        EventKind.UPDATE,
+        EventKind.WENT_PUBLIC,  # an internal letter (services.internal)
+    }
 )
 ORGANISER_NEWS = frozenset({EventKind.ACKNOWLEDGED, EventKind.RESPONSE})
 NEWS = SIGNER_NEWS | ORGANISER_NEWS
@@ -58,11 +64,13 @@ def event_record(
     text: str = "",
     by: User | None = None,
     response: Response | None = None,
+    employer: Employer | None = None,
 ) -> LetterEvent:
     """Write a timeline event (by an organiser, or by leadership or the beat
-    when `by` is None) and ask for the emails its kind calls for."""
+    when `by` is None) and ask for the emails its kind calls for.
+    `employer`: whose leadership it is about, on a coalition letter."""
     event = LetterEvent.objects.create(
-        letter=letter, kind=kind, text=text, created_by=by, response=response
+        letter=letter, kind=kind, text=text, created_by=by, response=response, employer=employer
     )
     if kind in NEWS:
         enqueue("notify_letter_news", letter.pk, countdown=news_delay())

@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg.types.numeric import Int8
 
 from letters.emailaddr import MailAddress, domain_allowed, mail_address
 from letters.employers import employer_for
@@ -66,7 +67,7 @@ def _email_owed() -> None:
 
 
 # Fillers: how each parameter of the sign INSERT is filled.
-_GIVEN, _NOW, _CONSTANT, _CALL = "given", "now", "constant", "call"
+_GIVEN, _NOW, _CONSTANT, _CALL, _ID = "given", "now", "constant", "call", "id"
 
 
 @functools.cache
@@ -93,6 +94,13 @@ def _insert_plan(vendor: str, given: frozenset[str]) -> tuple[str, tuple[tuple[s
             continue
         if field.attname == "version_id":
             values.append("l.current_version_id")
+            continue
+        if field.attname == "employer_id" and vendor == "postgresql":
+            # One parameter type whatever the value (psycopg types an int
+            # by its size and None as unknown, and prepares a statement
+            # per set of types): a bigint, 0 standing for none.
+            values.append(f"NULLIF({typed_param(field, vendor)}, 0)")
+            fillers.append((_ID, field))
             continue
         values.append(typed_param(field, vendor))
         if field.attname in given:
@@ -129,6 +137,8 @@ def _insert_pending(letter: Letter, fields: dict[str, Any]) -> int | None:
             values.append(what)
         elif how == _GIVEN:
             values.append(what.get_db_prep_save(fields[what.attname], connection))
+        elif how == _ID:
+            values.append(Int8(fields.get(what.attname) or 0))
         elif how == _NOW:
             values.append(what.get_db_prep_save(now, connection))
         else:
@@ -213,7 +223,10 @@ def signature_create(
         raise ServiceError(_("This letter is not open for signatures."))
     address = _address_for(letter, email)
     employer = employer_for(address.deliver_to, letter_employers(letter=letter))
-    if employer is None and letter_employers(letter=letter) and not letter.accept_supporters:
+    # Other supporters sign an internal letter only once it is public: their
+    # confirm page would show them the text (services.internal).
+    supporters = letter.accept_supporters and not letter.internal
+    if employer is None and letter_employers(letter=letter) and not supporters:
         raise _outside_domains(letter)
     language = language or letter.language
     cleaned = SignerDetails(

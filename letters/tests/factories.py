@@ -29,15 +29,19 @@ import factory
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP
 from django.db.models import QuerySet
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from letters import services
 from letters.emailaddr import canonical_email, mail_address
+from letters.employers import employer_for
 from letters.models import (
     Delivery,
+    Demand,
     Display,
+    Employer,
     Letter,
     Organiser,
     OrganiserRole,
@@ -86,6 +90,14 @@ class UserFactory(factory.django.DjangoModelFactory):
 def make_user(**kwargs: Any) -> User:
     """A verified user (typed for mypy: factory_boy returns Any-ish objects)."""
     return cast(User, UserFactory(**kwargs))
+
+
+def client_for(user: Any | None) -> Client:
+    """A test client signed in as `user` (anonymous for None)."""
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
 
 
 def make_persona(who: Persona) -> User:
@@ -182,6 +194,12 @@ def edit_letter(letter: Letter, *, by: Any, **changes: Any) -> Letter:
     data = {
         "title": letter.title,
         "addressees": [(a.name, a.role) for a in letter.addressees.all()],
+        "body": letter.current_version.body if letter.current_version else "",
+        "demands": list(
+            Demand.objects.filter(version_id=letter.current_version_id).values_list(
+                "text", flat=True
+            )
+        ),
         "employers": [
             EmployerInput(name=e.name, domains=list(e.domains)) for e in letter.employers.all()
         ],
@@ -242,12 +260,16 @@ def pending_signature(letter: Letter, **fields: Any) -> Signature:
 
     Not through the sign service on purpose: its row would still owe that
     email, which a transactional test would then receive; `sign` is the
-    sign form's way in."""
+    sign form's way in.  The employer is the one the address's domain
+    decides, as the service decides it."""
     address = fields.pop("email", None) or f"signer-{secrets.token_hex(6)}@example.org"
     if fields.get("display") == Display.ANONYMOUS:  # as the service stores it
         fields = {**fields, "name": "", "job_title": "", "team": "", "location": "", "comment": ""}
+    deliver_to = mail_address(address).deliver_to
+    employer = employer_for(deliver_to, list(Employer.objects.filter(letter=letter)))
     row: dict[str, Any] = {
-        **stored_address(canonical_email(address), deliver_to=mail_address(address).deliver_to),
+        **stored_address(canonical_email(address), deliver_to=deliver_to),
+        "employer": employer,
         "letter": letter,
         "version_id": letter.current_version_id,
         "secret": secrets.token_urlsafe(18),

@@ -80,7 +80,9 @@ def test_posting_a_status_to_the_letters_page_changes_nothing(
         if value is not None and name in page.context["adminform"].form.fields
     }
     data |= {"title": "Stop the contract now", "status": "archived", "paper_count": "999"}
-    data["allowed_domains"] = "[]"
+    for inline in page.context["inline_admin_formsets"]:  # the employers, read-only
+        management = inline.formset.management_form
+        data |= {management.add_prefix(k): v for k, v in management.initial.items()}
 
     response = client.post(f"{CHANGELIST}{open_letter.pk}/change/", data)
 

@@ -25,6 +25,7 @@ CONTEXT = {
     "letter_title": "Beschäftigte von Northwind: Unsere Software darf ICE nicht antreiben, "
     "und wir bitten die Geschäftsführung, das öffentlich zu sagen",
     "letter_url": "https://example.org/letters/northwind-ice/",
+    "group_name": "Lagerbeschäftigte von Northwind",
     "withdraw_url": "https://example.org/w/AbC-123:xyz/",
     "review_url": "https://example.org/v/AbC-123:xyz/",
     "unsubscribe_url": "https://example.org/u/AbC-123:xyz/",
@@ -38,6 +39,7 @@ CONTEXT = {
     "url": "https://example.org/organise/northwind-ice/",
     "name": "Jürgen Groß",
     "expires_at": "2026-12-31",
+    "hours": 24,
 }
 
 

@@ -84,6 +84,8 @@ def whole_timeline(open_letter: Letter, organiser: Any) -> Letter:
     # public; the others are for the organisers only, never in the feed.
     LetterEvent.objects.create(letter=letter, kind=EventKind.TAKEN_DOWN, text=TAKEDOWN_REASON)
     LetterEvent.objects.create(letter=letter, kind=EventKind.REINSTATED)
+    # An internal letter made public (services.internal): its feed starts then.
+    LetterEvent.objects.create(letter=letter, kind=EventKind.WENT_PUBLIC)
     for kind in PRIVATE_KINDS:
         LetterEvent.objects.create(letter=letter, kind=kind, text=PRIVATE_TEXT)
     letter = current(letter)

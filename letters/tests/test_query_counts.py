@@ -119,6 +119,42 @@ def test_the_api_letter_answer_costs_a_fixed_number_of_queries(
         assert client.get(url).status_code == 200
 
 
+def test_a_coalition_letter_costs_no_query_per_employer(client, organiser):
+    """Its page, API answer and widget, built on a cache miss, cost the
+    same with two employers as with ten (issue 18: the counts per
+    employer are four queries, whatever their number)."""
+    from letters.services.employers import EmployerInput
+    from letters.tests.factories import open_letter
+
+    def costs(n: int) -> list[int]:
+        letter = open_letter(
+            owner=organiser,
+            slug=f"coalition-{n}",
+            employers=[EmployerInput(name=f"E{i}", domains=[f"e{i}.example"]) for i in range(n)],
+            accept_supporters=True,
+        )
+        for i in range(n):
+            confirmed_signature(letter, email=f"s{i}@e{i}.example")
+        confirmed_signature(letter, email="supporter@example.org")
+        spent = []
+        for url in (
+            letter.get_absolute_url(),
+            f"/api/letters/{letter.slug}/",
+            reverse("letter_embed", kwargs={"slug": letter.slug}),
+        ):
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            spent.append(len(queries))
+        return spent
+
+    two, ten = costs(2), costs(10)
+    print(f"\ncoalition letter page, API, widget: {ten} queries")
+    assert two == ten
+    page, api, _widget = ten
+    assert page <= 20  # the budget of any letter page, 16, and the four per-employer reads
+    assert api <= 18
+
+
 def test_the_sign_insert_is_prepared_once_per_connection(client, open_letter, real_broker):
     """PostgreSQL parses and plans the sign INSERT once per connection, not
     once per sign: after a few signs, the connection holds it prepared."""

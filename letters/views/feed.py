@@ -136,6 +136,12 @@ class _Versions:
         return [d.text for d in sorted(version.demands.all(), key=lambda d: d.position)]
 
 
+def _employer_name(event: LetterEvent) -> str:
+    """Whose leadership the event is about, on a coalition letter ("": the
+    whole letter); `letter_events` reads the employers with the events."""
+    return event.employer.name if event.employer_id and event.employer else ""
+
+
 def _demands_block(demands: list[str]) -> str:
     return f"{_('The demands:')}\n{_numbered(demands)}" if demands else ""
 
@@ -144,9 +150,20 @@ def _response_content(
     event: LetterEvent, found: selectors.ResponseView | None, versions: _Versions
 ) -> tuple[str, str]:
     who = event.text.strip()
-    heading = (
-        _("Leadership responded (%(who)s).") % {"who": who} if who else _("Leadership responded.")
-    )
+    employer = _employer_name(event)
+    if employer:
+        heading = (
+            _("The leadership of %(employer)s responded (%(who)s).")
+            % {"employer": employer, "who": who}
+            if who
+            else _("The leadership of %(employer)s responded.") % {"employer": employer}
+        )
+    else:
+        heading = (
+            _("Leadership responded (%(who)s).") % {"who": who}
+            if who
+            else _("Leadership responded.")
+        )
     if found is None:
         return heading, heading
     response = found.response
@@ -198,6 +215,9 @@ def _texts(
         EventKind.ARCHIVED: _("The letter was archived."),
         EventKind.TAKEN_DOWN: _("The site's moderators took the letter down."),
         EventKind.REINSTATED: _("The site's moderators reinstated the letter."),
+        EventKind.WENT_PUBLIC: _(
+            "The letter was made public: until then, only its employers' staff could read it."
+        ),
         # The text is the count ("40"), or the correction ("40 → 35").
         EventKind.PAPER: _("Signatures collected on paper were recorded:"),
         EventKind.PAPER_CORRECTED: _("A batch of signatures on paper was corrected:"),
@@ -205,11 +225,28 @@ def _texts(
             "The date leadership was asked to respond by has passed without a response."
         ),
     }
-    if kind == EventKind.DELIVERED:
+    employer = _employer_name(event)
+    if kind == EventKind.DELIVERED and employer:
+        summary = (
+            _("The letter was delivered to the leadership of %(employer)s: %(to)s")
+            % {"employer": employer, "to": text}
+            if text
+            else _("The letter was delivered to the leadership of %(employer)s.")
+            % {"employer": employer}
+        )
+    elif kind == EventKind.DELIVERED:
         summary = (
             _("The letter was delivered to leadership: %(to)s") % {"to": text}
             if text
             else _("The letter was delivered to leadership.")
+        )
+    elif kind == EventKind.ACKNOWLEDGED and employer:
+        summary = (
+            _("%(name)s acknowledged receiving the letter for %(employer)s.")
+            % {"name": text, "employer": employer}
+            if text
+            else _("The leadership of %(employer)s acknowledged receiving the letter.")
+            % {"employer": employer}
         )
     elif kind == EventKind.ACKNOWLEDGED:
         summary = (

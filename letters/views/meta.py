@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 # Routes whose path starts with a bearer token: none is for a crawler, and
 # an address a crawler knows must not be followed by one.
-TOKEN_ROUTES = (*SIGNER_ROUTES.values(), "leadership", "letter_preview")
+TOKEN_ROUTES = (*SIGNER_ROUTES.values(), "leadership", "letter_preview", "read_pass")
 
 
 def _section(path: str) -> str:
@@ -56,7 +56,7 @@ def robots_lines() -> list[str]:
     ]
     steps = [
         reverse(name, kwargs={"slug": "SLUG"}).replace("SLUG", "*")
-        for name in ("letters:sign", "letters:check_inbox")
+        for name in ("letters:sign", "letters:check_inbox", "letters:read_request")
     ]
     # Disallow lines first: some parsers (Python's robotparser) take the
     # first rule that matches, Google the longest; both then read the same.
@@ -113,8 +113,9 @@ def _url(xml: SimplerXMLGenerator, path: str, lastmod: datetime | None) -> None:
 
 def sitemap_bytes() -> tuple[bytes, datetime | None]:
     """The index, the page on signing safely, and every public letter (open,
-    closed, delivered, acknowledged, responded; never a draft or an archived
-    letter), each with when its content last changed.  One query."""
+    closed, delivered, acknowledged, responded; never a draft, an archived
+    or an internal letter), each with when its content last changed.  One
+    query."""
     per_language = max(1, len(settings.LANGUAGES))
     letters = letters_for_sitemap(limit=(50_000 - 2 * per_language) // per_language)
     newest_change = newest(*(letter.lastmod for letter in letters))

@@ -24,7 +24,9 @@ from letters.links import absolute_url, letter_url
 from letters.markup import render_markdown
 from letters.models import Letter, OrganiserRole
 from letters.refs import signature_pk
+from letters.selectors.employers import employer_counts
 from letters.views.acting import act
+from letters.views.groups import letter_group_context
 from letters.views.public import chart_context
 
 VIEW, EDIT, MODERATE = Capability.VIEW, Capability.EDIT, Capability.MODERATE
@@ -125,11 +127,14 @@ def letter_new(request: HttpRequest) -> HttpResponse:
 def letter_overview(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
     letter = access.letter
     version = letter.current_version
+    counts = selectors.letter_counts(letter_id=letter.pk)
     context: dict[str, Any] = {
         "letter": letter,
         "access": access,
         "may": access.may,
-        "counts": selectors.letter_counts(letter_id=letter.pk),
+        "counts": counts,
+        # Confirmed totals per employer (rule 8), with their domains.
+        "employers": employer_counts(letter=letter, confirmed_total=counts.confirmed),
         "versions": selectors.letter_versions(letter=letter),
         "events": selectors.letter_events(letter=letter),
         "organisers": selectors.organisers_of(letter=letter),
@@ -140,6 +145,7 @@ def letter_overview(request: HttpRequest, access: OrganiserAccess) -> HttpRespon
         "translations": list(version.translations.all()) if version else [],
         "letter_url": letter_url(letter),
         "zone_name": zones.current(request),
+        **letter_group_context(access),
         **chart_context(letter),
     }
     return render(request, "organise/letter.html", context)

@@ -26,7 +26,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from letters import selectors
-from letters.charts import chart_table_rows, signatures_chart_svg
+from letters.charts import (
+    EmployerChart,
+    chart_table_rows,
+    employer_chart,
+    signatures_chart_svg,
+)
 from letters.diff import version_diff_html
 from letters.forms import SignForm
 from letters.http import (
@@ -38,13 +43,17 @@ from letters.http import (
     same_for_everyone,
 )
 from letters.links import letter_url
-from letters.models import Letter
+from letters.models import Letter, LetterStatus
 from letters.refs import mask_id, unmask_id
 from letters.selectors.changes import index_changed_at, letter_changed_at
+from letters.selectors.employers import employer_counts
 from letters.suppression import merge_small_days
+from letters.views import internal
 from letters.views.reports import taken_down_build
 
 SIGNATORIES_ON_LETTER_PAGE = 20
+# A letter in these has been delivered: the page shows each employer's answer.
+DELIVERED_STATUSES = (LetterStatus.DELIVERED, LetterStatus.ACKNOWLEDGED, LetterStatus.RESPONDED)
 
 
 def chart_context(letter: Letter, counts: selectors.Counts | None = None) -> dict[str, Any]:
@@ -68,6 +77,18 @@ def chart_context(letter: Letter, counts: selectors.Counts | None = None) -> dic
     }
 
 
+def employer_chart_for(letter: Letter, counts: selectors.Counts) -> EmployerChart | None:
+    """A coalition letter's signatures by employer (`letters.charts.employer_chart`),
+    read with the page (four queries, whatever the number of employers), so
+    they share its cached copy and its count interval."""
+    total = counts.confirmed + letter.paper_count
+    return employer_chart(
+        employer_counts(letter=letter, confirmed_total=counts.confirmed),
+        total=total,
+        accept_supporters=letter.accept_supporters,
+    )
+
+
 def version_diff(
     older: selectors.VersionRow, newer: selectors.VersionRow, language: str | None = None
 ) -> str:
@@ -87,6 +108,7 @@ def version_diff(
 
 def letter_context(letter: Letter, form: SignForm | None) -> dict[str, Any]:
     """Everything the public letter page shows; nothing per visitor."""
+    now = timezone.now()
     counts = selectors.letter_counts(letter_id=letter.pk)
     signatories = selectors.letter_public_signatories(
         letter=letter, limit=SIGNATORIES_ON_LETTER_PAGE + 1
@@ -109,6 +131,7 @@ def letter_context(letter: Letter, form: SignForm | None) -> dict[str, Any]:
         else None,
         "form": form,
         "goal_percent": min(100, round(100 * total / letter.goal)) if letter.goal else None,
+        "employer_chart": employer_chart_for(letter, counts),
         "letter_url": letter_url(letter),
         "versions": versions,
         # Named signers only: anonymous ones are in the total, in no version.
@@ -117,6 +140,10 @@ def letter_context(letter: Letter, form: SignForm | None) -> dict[str, Any]:
         "diffs": diffs,
         "events": events,
         "responses": responses,
+        # A coalition letter's employers side by side, once it was delivered.
+        "employer_statuses": selectors.employer_statuses(letter=letter, now=now)
+        if letter.status in DELIVERED_STATUSES
+        else [],
         "content_changed_at": letter_changed_at(
             letter=letter, counts=counts, events=events, versions=versions, responses=responses
         ),
@@ -128,7 +155,7 @@ def letter_context(letter: Letter, form: SignForm | None) -> dict[str, Any]:
         else selectors.version_fingerprint(letter.current_version)
         if letter.current_version
         else "",
-        "now": timezone.now(),
+        "now": now,
     }
 
 
@@ -156,7 +183,15 @@ def letter_index(request: HttpRequest) -> HttpResponse:
 def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A cached copy costs no query; the letter is read only to rebuild it.
     A letter taken down by the moderators: the notice instead (one more
-    query, only where the letter is not public)."""
+    query, only where the letter is not public).  An internal letter: its
+    shared copy is the neutral form asking for a reading link
+    (letters/views/internal.py); a browser with its reading grant gets the
+    letter, private and never cached."""
+    reader = internal.reader_letter(request, slug)  # no query without its cookie
+    if reader is not None:
+        return internal.private_page(
+            request, "letters/detail.html", letter_context(reader, SignForm())
+        )
 
     def context() -> dict[str, Any]:
         return letter_context(selectors.letter_public_get(slug=slug), SignForm())
@@ -167,7 +202,8 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             return detail()
         except Http404:
-            return taken_down_build(request, slug)
+            gate = internal.gate_build(request, slug)
+            return gate if gate is not None else taken_down_build(request, slug)
 
     return public_response(request, f"letter:{slug}", build)
 
@@ -228,8 +264,7 @@ def letter_signatories(request: HttpRequest, slug: str) -> HttpResponse:
     if raw and before is None:
         return HttpResponseBadRequest("Bad cursor.")
 
-    def context() -> dict[str, Any]:
-        letter = selectors.letter_public_get(slug=slug)
+    def context_of(letter: Letter) -> dict[str, Any]:
         rows = selectors.letter_public_signatories(
             letter=letter, limit=SIGNATORIES_PER_PAGE + 1, before=before
         )
@@ -244,6 +279,13 @@ def letter_signatories(request: HttpRequest, slug: str) -> HttpResponse:
             "next_cursor": _cursor(page[-1]) if more else None,
             "first_page": before is None,
         }
+
+    reader = internal.reader_letter(request, slug)  # an internal letter's reader
+    if reader is not None:
+        return internal.private_page(request, "letters/signatories.html", context_of(reader))
+
+    def context() -> dict[str, Any]:
+        return context_of(selectors.letter_public_get(slug=slug))
 
     return public_page(request, f"signatories:{slug}:{raw}", "letters/signatories.html", context)
 

@@ -21,10 +21,12 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from letters import selectors, services
 from letters.forms import ConfirmForm, SignForm
+from letters.forms.internal import ReadPassForm
 from letters.http import client_ip, language_from_query, public_page, same_for_everyone, same_origin
 from letters.links import letter_url
 from letters.models import Display, Letter, Signature, SignatureStatus
 from letters.tokens import Purpose, make_token, read_token
+from letters.views import internal
 from letters.views.public import invalid_link, letter_context, version_diff
 
 
@@ -63,6 +65,12 @@ def letter_sign(request: HttpRequest, slug: str) -> HttpResponse:
             form.add_error(exc.field, exc.message)
         else:
             return _to_check_inbox(letter)
+    if letter.internal:  # its reader sees the form again; anyone else, the neutral page
+        if internal.reader_letter(request, slug) is None:
+            return internal.gate_page(request, slug, ReadPassForm(), status=400)
+        return internal.private_page(
+            request, "letters/detail.html", letter_context(letter, form), status=400
+        )
     return render(request, "letters/detail.html", letter_context(letter, form), status=400)
 
 
@@ -84,10 +92,13 @@ def _check_inbox_url(slug: str, lang: str, _script_prefix: str) -> str:
 @language_from_query
 def check_inbox(request: HttpRequest, slug: str) -> HttpResponse:
     def context() -> dict[str, Any]:
-        letter = selectors.letter_public_get(slug=slug)
+        # An internal letter's is the same page, naming nothing (no title).
+        letter = selectors.letter_published_get(slug=slug)
         return {
             "letter": letter,
-            "text": selectors.letter_text(letter, get_language() or letter.language),
+            "text": None
+            if letter.internal
+            else selectors.letter_text(letter, get_language() or letter.language),
         }
 
     return public_page(request, f"inbox:{slug}", "letters/check_inbox.html", context)

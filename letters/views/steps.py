@@ -24,7 +24,8 @@ from django.utils.translation import gettext_lazy
 from letters import selectors, services, zones
 from letters.access import Capability, OrganiserAccess, organiser_view
 from letters.links import letter_url
-from letters.models import EventKind, Letter, LetterStatus
+from letters.models import PUBLIC_STATUSES, EventKind, Letter, LetterStatus
+from letters.selectors.employers import letter_employers
 from letters.services.events import ORGANISER_NEWS, SIGNER_NEWS
 from letters.views.acting import act
 
@@ -57,6 +58,14 @@ STEPS: dict[str, Step] = {
         frozenset(LetterStatus.values) - {LetterStatus.ARCHIVED},
         EventKind.ARCHIVED,
         gettext_lazy("Archived: the letter is out of view."),
+    ),
+    # An internal letter (services.internal): its status stays; the check
+    # that it is internal is `letter_make_public`'s own.
+    "make_public": Step(
+        services.letter_make_public,
+        frozenset(PUBLIC_STATUSES),
+        EventKind.WENT_PUBLIC,
+        gettext_lazy("Public: anyone can read the letter now."),
     ),
 }
 
@@ -91,6 +100,7 @@ def _step(request: HttpRequest, access: OrganiserAccess, name: str) -> HttpRespo
         "action": name,
         "letter_url": letter_url(letter),
         "counts": selectors.letter_counts(letter_id=letter.pk),
+        "employers": letter_employers(letter=letter),
         "zone_name": zones.current(request),
         **signer_email_context(letter, step.event),
     }
@@ -110,3 +120,13 @@ def letter_close(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
 @organiser_view(Capability.OWN, methods=GET_POST)
 def letter_archive(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
     return _step(request, access, "archive")
+
+
+@organiser_view(Capability.EDIT, methods=GET_POST)
+def letter_make_public(request: HttpRequest, access: OrganiserAccess) -> HttpResponse:
+    """An internal letter goes public (its staff-only readers, listing,
+    API, feed...): the same confirmation step as publishing."""
+    if request.method == "GET" and not access.letter.internal:
+        messages.error(request, _("This letter is public already."))
+        return redirect("organise:letter", slug=access.letter.slug)
+    return _step(request, access, "make_public")

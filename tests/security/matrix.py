@@ -12,7 +12,15 @@ Reading a row: `organisers(EDIT, 200)` means the organiser area's rule
 does not organise this letter (outsider, admin) → 404, so drafts and
 organiser pages stay hidden; an organiser whose role lacks the capability
 EDIT → 403, the others → 200.  Which roles hold which capability is read
-from `letters.access.CAPABILITIES`, the table the views check.
+from `letters.access.CAPABILITIES`, the table the views check; the members
+of the letters' organising group (group_viewer, group_organiser,
+group_owner) get what `letters.access.GROUP_LETTER_CAPABILITIES` maps their
+group role to, and a removed member what an outsider gets.
+
+`group_members(MANAGE, 302)` is the same rule for a group's own pages
+(`letters.access.GROUP_CAPABILITIES`): 404 for every account that is not a
+member of the group (the removed member included), 403 for a member whose
+group role lacks the capability.
 """
 
 from __future__ import annotations
@@ -27,11 +35,18 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from letters.access import CAPABILITIES, Capability
+from letters.access import (
+    CAPABILITIES,
+    GROUP_CAPABILITIES,
+    GROUP_LETTER_CAPABILITIES,
+    Capability,
+    GroupCapability,
+)
 from letters.models import OfficeRange, OrganiserRole
 from letters.refs import signature_ref
 from letters.tests.factories import letter_form
 from tests.security.world import (
+    GROUP_ROLES,
     JUNK_TOKEN,
     NO_ACCOUNT,
     ORGANISER_ROLES,
@@ -47,6 +62,7 @@ VIEW, EXPORT, EDIT, MODERATE = (
     Capability.MODERATE,
 )
 DELIVER, INVITE, OWN = Capability.DELIVER, Capability.INVITE, Capability.OWN
+GROUP_VIEW, MANAGE = GroupCapability.VIEW, GroupCapability.MANAGE
 LOGIN = 302  # no account: redirected to /accounts/login/
 
 
@@ -87,13 +103,31 @@ def signed_in(status: int) -> dict[str, int]:
 
 
 def organisers(needed: Capability, status: int) -> dict[str, int]:
-    """The organiser area: `status` for each organiser role whose
-    capabilities hold `needed`, 403 for the other roles, 404 for accounts
-    that organise nothing here, the login page for no account."""
+    """The organiser area: `status` for each organiser role (or group role,
+    through the letters' group) whose capabilities hold `needed`, 403 for
+    the other roles, 404 for accounts that organise nothing here (a removed
+    group member included), the login page for no account."""
     expected = {**signed_in(404)}
     for role in ORGANISER_ROLES:
         expected[role] = status if needed in CAPABILITIES[OrganiserRole(role)] else 403
+    for role, group_role in GROUP_ROLES.items():
+        held = GROUP_LETTER_CAPABILITIES[group_role]
+        expected[role] = status if needed in held else 403
     return expected
+
+
+def group_members(needed: GroupCapability, status: int) -> dict[str, int]:
+    """A group's organiser pages: `status` for each group role holding
+    `needed`, 403 for the other members, 404 for every other account."""
+    expected = {**signed_in(404)}
+    for role, group_role in GROUP_ROLES.items():
+        expected[role] = status if needed in GROUP_CAPABILITIES[group_role] else 403
+    return expected
+
+
+def group_leaving(status: int) -> dict[str, int]:
+    """Removing a group member (the group organiser's membership): MANAGE, or oneself."""
+    return {**group_members(GroupCapability.MANAGE, status), "group_organiser": status}
 
 
 def leaving(status: int) -> dict[str, int]:
@@ -194,6 +228,12 @@ ROUTES: dict[str, Route] = {
     "letters/<slug:slug>/check-inbox/": Route("get", everyone(200)),
     "letters/<slug:slug>/feed/": Route("get", everyone(200), query=PUBLIC_QUERIES),
     "letters/<slug:slug>/card.png": Route("get", everyone(200), query=PUBLIC_QUERIES),
+    # Internal letters' reading links (letters/views/internal.py): the world's
+    # letters are public, so asking for one sends back to the letter.
+    "letters/<slug:slug>/read/": Route(
+        "post", everyone(302), post=_const({"email": "staff@example.org"})
+    ),
+    "letters/<slug:slug>/read/sent/": Route("get", everyone(200)),
     # Reports (issue 19): anyone, no account; the form has its own page.
     "letters/<slug:slug>/report/": Route(
         "get", everyone(200), post=_const({"reason": "spam", "text": "Advertising"})
@@ -216,6 +256,7 @@ ROUTES: dict[str, Route] = {
         "get", holder("leadership", 200), letter="delivered", post=_respond_as_leadership
     ),
     "p/<str:token>/": Route("get", everyone(404)),  # nobody here holds a review link
+    "r/<str:token>/": Route("get", everyone(404)),  # nor a reading link
     # --- the organiser area ---------------------------------------------------------------
     "organise/": Route("get", signed_in(200)),
     "organise/new/": Route("get", signed_in(200), post=_letter_form),
@@ -225,6 +266,8 @@ ROUTES: dict[str, Route] = {
     "organise/<slug:slug>/publish/": Route("post", organisers(EDIT, 302), post=_const({})),
     "organise/<slug:slug>/close/": Route("post", organisers(EDIT, 302), post=_const({})),
     "organise/<slug:slug>/archive/": Route("post", organisers(OWN, 302), post=_const({})),
+    # Refused (the letter is public already), with a message: the same redirect.
+    "organise/<slug:slug>/make-public/": Route("post", organisers(EDIT, 302), post=_const({})),
     "organise/<slug:slug>/duplicate/": Route("post", organisers(EDIT, 302), post=_const({})),
     "organise/<slug:slug>/preview-link/": Route("post", organisers(EDIT, 302), post=_const({})),
     "organise/<slug:slug>/paper/": Route(
@@ -316,6 +359,36 @@ ROUTES: dict[str, Route] = {
         "post", organisers(DELIVER, 302), letter="delivered", post=_const({"text": "News"})
     ),
     "organise/<slug:slug>/packet/": Route("get", organisers(VIEW, 200), letter="delivered"),
+    # --- organising groups (both letters are the group's) ----------------------------------
+    "groups/<slug:group_slug>/": Route("get", everyone(200), query=PUBLIC_QUERIES),
+    "organise/groups/": Route("get", signed_in(200)),
+    "organise/groups/new/": Route("get", signed_in(200), post=_const({"name": "A new group"})),
+    "organise/groups/invitations/<str:token>/": Route("get", signed_in(404), post=_const({})),
+    "organise/groups/<slug:group_slug>/": Route("get", group_members(GROUP_VIEW, 200)),
+    "organise/groups/<slug:group_slug>/settings/": Route(
+        "post",
+        group_members(MANAGE, 302),
+        post=_const({"name": "Warehouse Workers United", "description": "We organise."}),
+    ),
+    "organise/groups/<slug:group_slug>/invite/": Route(
+        "post",
+        group_members(MANAGE, 302),
+        post=_const({"email": "new.member@example.org", "role": "viewer"}),
+    ),
+    # <member_id> is the group organiser's membership: owners change anyone's role...
+    "organise/groups/<slug:group_slug>/members/<int:member_id>/role/": Route(
+        "post", group_members(MANAGE, 302), post=_const({"role": "viewer"})
+    ),
+    # ...and remove anyone; every member may remove themselves (the organiser leaves).
+    "organise/groups/<slug:group_slug>/members/<int:member_id>/remove/": Route(
+        "post", group_leaving(302), post=_const({})
+    ),
+    # <letter_slug> is the open letter, one of the group's.
+    "organise/groups/<slug:group_slug>/letters/<slug:letter_slug>/remove/": Route(
+        "post", group_members(MANAGE, 302), post=_const({})
+    ),
+    # A letter's group: its owners choose it (here: none, taking it out).
+    "organise/<slug:slug>/group/": Route("post", organisers(OWN, 302), post=_const({"group": ""})),
 }
 
 
@@ -341,6 +414,9 @@ def build_path(route: str, world: World, role: str) -> str:
         "organiser_id": world.membership(letter, "editor").pk,
         "signature_ref": signature_ref(world.public[letter.pk].pk),
         "link_id": world.link.pk,
+        "group_slug": world.group.slug,
+        "member_id": world.group_member_id("group_organiser"),
+        "letter_slug": letter.slug,
         "range_id": OfficeRange.objects.filter(letter=letter).values_list("pk", flat=True).first()
         or 0,
     }

@@ -44,6 +44,8 @@ CACHING: dict[str, str] = {
     "letters/<slug:slug>/check-inbox/": PUBLIC,
     "letters/<slug:slug>/feed/": PUBLIC,
     "letters/<slug:slug>/card.png": PUBLIC,  # the share card (og:image)
+    "letters/<slug:slug>/read/": PRIVATE,  # an internal letter's reading-link request
+    "letters/<slug:slug>/read/sent/": PRIVATE,  # after a form: nothing gained by sharing
     "letters/<slug:slug>/report/": PRIVATE,  # a form with its CSRF token
     "letters/<slug:slug>/report/sent/": PRIVATE,  # after a form: nothing gained by sharing
     "robots.txt": PUBLIC,
@@ -61,6 +63,7 @@ CACHING: dict[str, str] = {
     "a/<str:token>/": PRIVATE,
     "l/<str:token>/": PRIVATE,
     "p/<str:token>/": PRIVATE,
+    "r/<str:token>/": PRIVATE,
     # the organiser area
     "organise/": PRIVATE,
     "organise/new/": PRIVATE,
@@ -70,6 +73,7 @@ CACHING: dict[str, str] = {
     "organise/<slug:slug>/publish/": PRIVATE,
     "organise/<slug:slug>/close/": PRIVATE,
     "organise/<slug:slug>/archive/": PRIVATE,
+    "organise/<slug:slug>/make-public/": PRIVATE,
     "organise/<slug:slug>/duplicate/": PRIVATE,
     "organise/<slug:slug>/preview-link/": PRIVATE,
     "organise/<slug:slug>/paper/": PRIVATE,
@@ -97,6 +101,18 @@ CACHING: dict[str, str] = {
     "organise/<slug:slug>/response/": PRIVATE,
     "organise/<slug:slug>/update/": PRIVATE,
     "organise/<slug:slug>/packet/": PRIVATE,
+    # organising groups: the public page is shared; the organiser area's are not
+    "groups/<slug:group_slug>/": PUBLIC,
+    "organise/groups/": PRIVATE,
+    "organise/groups/new/": PRIVATE,
+    "organise/groups/invitations/<str:token>/": PRIVATE,
+    "organise/groups/<slug:group_slug>/": PRIVATE,
+    "organise/groups/<slug:group_slug>/settings/": PRIVATE,
+    "organise/groups/<slug:group_slug>/invite/": PRIVATE,
+    "organise/groups/<slug:group_slug>/members/<int:member_id>/role/": PRIVATE,
+    "organise/groups/<slug:group_slug>/members/<int:member_id>/remove/": PRIVATE,
+    "organise/groups/<slug:group_slug>/letters/<slug:letter_slug>/remove/": PRIVATE,
+    "organise/<slug:slug>/group/": PRIVATE,
 }
 # Whole areas the matrix leaves to their own tests: every pattern under them
 # is private (each is fetched below).  The local outbox (DEBUG only) is
@@ -186,13 +202,20 @@ def test_every_answer_of_a_private_url_is_private_and_no_store(world: World, rou
     assert reached == spec.expect
 
 
-@pytest.mark.parametrize("route", ["p/<str:token>/", "organise/invitations/<str:token>/"])
+TOKEN_ROUTES = {
+    "p/<str:token>/": "preview",
+    "organise/invitations/<str:token>/": "invitation",
+    "organise/groups/invitations/<str:token>/": "group_invitation",
+}
+
+
+@pytest.mark.parametrize("route", sorted(TOKEN_ROUTES))
 def test_the_review_link_and_the_invitation_are_private_with_a_live_token(
     world: World, route: str
 ) -> None:
     """The matrix holds no live review link or invitation; here one is used."""
     tokens = other_tokens(world.letter, world.users["owner"])
-    token = tokens["preview" if route.startswith("p/") else "invitation"]
+    token = tokens[TOKEN_ROUTES[route]]
     path = "/" + route.replace("<str:token>", token)
     problems: list[str] = []
     statuses = {}

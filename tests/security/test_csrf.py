@@ -3,8 +3,10 @@
 Every POST without a CSRF token is refused with 403 and changes nothing,
 except the two documented exemptions: the sign form (its page is cached for
 everyone, so it refuses cross-site Origin / Sec-Fetch-Site instead; see
-docs/architecture.md) and the RFC 8058 one-click unsubscribe, which mail
-providers POST.  The read API is exempt too, but answers 405 to any POST.
+docs/architecture.md), the reading-link request of an internal letter (its
+form is on the same cached page, and checked the same way) and the RFC 8058
+one-click unsubscribe, which mail providers POST.  The read API is exempt
+too, but answers 405 to any POST.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from tests.security.matrix import ROUTES, build_path, send
 from tests.security.world import NO_ACCOUNT, ROLES, World, snapshot
 
 SIGN = "letters/<slug:slug>/sign/"
+READ = "letters/<slug:slug>/read/"
 UNSUBSCRIBE = "u/<str:token>/"
 CSRF_FAILED = b"CSRF verification failed"
 
@@ -44,7 +47,7 @@ def post_data(route: str, world: World) -> dict[str, Any]:
     return spec.post(world) if spec.post else {}
 
 
-CHECKED = sorted(r for r in ROUTES if r not in {SIGN, UNSUBSCRIBE} and not is_api(r))
+CHECKED = sorted(r for r in ROUTES if r not in {SIGN, READ, UNSUBSCRIBE} and not is_api(r))
 
 
 def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(world: World) -> None:
