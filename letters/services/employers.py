@@ -16,7 +16,9 @@ behind their back and no confirmed signature leaves its employer's count:
 - an added employer (or domain) takes over the other supporters whose
   address is at its domains (matched by the keyed domain tags every
   signature keeps, letters.signer_address), so a signer's employer is
-  always what their address says; the letter is then recounted.
+  always what their address says, and their address is the employer's
+  mailbox from then on (only neutral emails, DESIGN §2 rule 12); the
+  letter is then recounted.
 
 `Letter.allowed_domains` (the union of the domains) is written in the same
 transaction.
@@ -198,7 +200,9 @@ def employers_save(
         moved += (
             Signature.objects.filter(letter=letter, employer__isnull=True)
             .filter(tags)
-            .update(employer_id=employer_id)
+            # Their address is now the employer's mailbox (rule 12): from
+            # now on it gets only neutral emails, like any at its domains.
+            .update(employer_id=employer_id, work_address=True)
         )
     return moved > 0
 

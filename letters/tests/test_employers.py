@@ -138,6 +138,7 @@ def test_an_employer_can_be_added_while_open_and_takes_over_its_supporters(organ
     pat.refresh_from_db()
     assert pat.employer is not None
     assert pat.employer.name == "Fabrikam"
+    assert pat.work_address  # Fabrikam reads that mailbox: only neutral emails now
     counts = employer_counts(
         letter=letter, confirmed_total=letter_counts(letter_id=letter.pk).confirmed
     )
