@@ -65,6 +65,14 @@ def everything_in(message: Any) -> str:
     return message.message().as_string() + "".join(str(a[0]) for a in message.alternatives)
 
 
+def without_tokens(text: str) -> str:
+    """`text` without the random tokens of its links (`/s/<token>/` keeps
+    `/s//`; quoted-printable soft line breaks joined first): a token may
+    hold any short word ("ceo").  The rest of every link stays, so a link
+    naming the letter (`/letters/<slug>/`) is still seen."""
+    return re.sub(r"(/[a-z]{1,2}/)[^/\s\"'<>]+", r"\1", text.replace("=\n", ""))
+
+
 def test_a_work_mailbox_only_ever_gets_neutral_emails_through_the_whole_story(
     work_letter, organiser
 ):
@@ -121,8 +129,8 @@ def test_a_work_mailbox_only_ever_gets_neutral_emails_through_the_whole_story(
     ]  # fmt: skip
     for message in received:
         text = everything_in(message)
-        for secret in named:
-            assert secret.lower() not in text.lower(), (secret, message.subject)
+        for secret in named:  # anywhere but inside a link's random token
+            assert secret.lower() not in without_tokens(text).lower(), (secret, message.subject)
         assert not re.search(r"\b[0-9]+ (signatures|people|signed)", text)
         assert "<img" not in text
         assert "/w/" not in text  # no withdraw link in a work mailbox
