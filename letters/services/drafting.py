@@ -34,7 +34,6 @@ from letters.models import (
 )
 from letters.services.employers import (
     EmployerInput,
-    employers_recount_on_commit,
     employers_save,
 )
 from letters.services.errors import ServiceError
@@ -228,10 +227,9 @@ def letter_edit(*, letter: Letter, by: User, data: LetterInput) -> Letter:
         Letter.objects.filter(pk=letter.pk).update(current_version=letter.current_version)
         event_record(letter=letter, kind=EventKind.NEW_VERSION, text=data.change_note, by=by)
     Letter.objects.filter(pk=letter.pk).update(**_settings(data))
-    if employers_save(
+    employers_save(
         letter=letter, entries=_employers(data), accept_supporters=data.accept_supporters
-    ):
-        employers_recount_on_commit(letter.pk)
+    )
     _replace_addressees(letter, data.addressees)
     letter.refresh_from_db()
     public_at_count_recheck(letter)

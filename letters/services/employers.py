@@ -7,18 +7,19 @@ behind their back and no confirmed signature leaves its employer's count:
 - a draft's employers change freely (nobody has signed);
 - while the letter is open an employer may be added, renamed, or given
   more domains; its domains may not overlap another employer's;
-- an employer that anyone has signed for (a signature that is not
-  withdrawn) cannot be removed, nor lose a domain: refused with a message
+- an employer that anyone has signed for (a confirmed or invalidated
+  signature: pending rows, which a stranger can create, decide nothing an
+  organiser sees, DESIGN §2 rule 8) cannot be removed, nor lose a domain:
+  refused with a message
   next to the field.  We chose refusal over a new version with re-consent:
   the text did not change, and asking every signer of an employer to sign
   again to move a domain would cost real signatures for a clerical change;
 - once the letter is closed (or later) the list is frozen but for names;
-- an added employer (or domain) takes over the other supporters whose
-  address is at its domains (matched by the keyed domain tags every
-  signature keeps, letters.signer_address), so a signer's employer is
-  always what their address says, and their address is the employer's
-  mailbox from then on (only neutral emails, DESIGN §2 rule 12); the
-  letter is then recounted.
+- a signer's employer is decided once, when they sign, by the employers
+  named then: an employer (or domain) added later counts the signers who
+  come after, never those before.  Moving earlier signers by their domain
+  would let an organiser add a one-person domain as an "employer" and read
+  off whether that person had signed (rules 8 and 9).
 
 `Letter.allowed_domains` (the union of the domains) is written in the same
 transaction.
@@ -28,8 +29,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from letters.employers import domains_overlap
@@ -40,9 +39,7 @@ from letters.models import (
     Signature,
     SignatureStatus,
 )
-from letters.services.counts import counts_recount
 from letters.services.errors import ServiceError
-from letters.signer_address import domain_tag
 
 FIELD = "employers"
 EDITABLE = (LetterStatus.DRAFT, LetterStatus.OPEN)
@@ -94,11 +91,13 @@ def employers_check(entries: list[EmployerInput]) -> None:
 
 
 def _signed_for(employer: Employer) -> bool:
-    return (
-        Signature.objects.filter(letter_id=employer.letter_id, employer=employer)
-        .exclude(status=SignatureStatus.WITHDRAWN)
-        .exists()
-    )
+    """Whether anyone's confirmed (or since invalidated) signature counts
+    for the employer: never a pending one (rule 8)."""
+    return Signature.objects.filter(
+        letter_id=employer.letter_id,
+        employer=employer,
+        status__in=[SignatureStatus.CONFIRMED, SignatureStatus.INVALIDATED],
+    ).exists()
 
 
 def _match(existing: list[Employer], entry: EmployerInput) -> Employer | None:
@@ -116,11 +115,11 @@ def _match(existing: list[Employer], entry: EmployerInput) -> Employer | None:
 
 def employers_save(
     *, letter: Letter, entries: list[EmployerInput], accept_supporters: bool
-) -> bool:
+) -> None:
     """Make the letter's employers `entries` (in order), under the rules in
     the module's docstring; call inside the transaction that holds the
-    letter row (letter_create, letter_edit).  Returns True when signatures
-    were moved to an employer (the caller's transaction recounts)."""
+    letter row (letter_create, letter_edit).  A removed employer's pending
+    signatures (none confirmed: refused) keep going, as no employer's."""
     employers_check(entries)
     existing = list(Employer.objects.filter(letter=letter).order_by("position", "id"))
     status = letter.status
@@ -169,44 +168,17 @@ def employers_save(
     for employer in removed:
         Signature.objects.filter(letter=letter, employer=employer).update(employer=None)
         employer.delete()
-    saved: list[Employer] = []
-    new_domains: dict[int, list[str]] = {}
     for position, entry in enumerate(entries):
         match = next((e for e in existing if kept.get(e.pk) is entry), None)
         if match is None:
-            match = Employer.objects.create(
+            Employer.objects.create(
                 letter=letter, position=position, name=entry.name, domains=entry.domains
             )
-            new_domains[match.pk] = list(entry.domains)
         else:
-            gained = [d for d in entry.domains if d not in match.domains]
-            if gained:
-                new_domains[match.pk] = gained
             Employer.objects.filter(pk=match.pk).update(
                 position=position, name=entry.name, domains=entry.domains
             )
-        saved.append(match)
     Letter.objects.filter(pk=letter.pk).update(
         allowed_domains=[d for e in entries for d in e.domains],
         accept_supporters=accept_supporters,
     )
-    if status == LetterStatus.DRAFT:
-        return False
-    moved = 0
-    for employer_id, domains in new_domains.items():
-        tags = Q()
-        for domain in domains:
-            tags |= Q(email_domains__contains=f" {domain_tag(domain)} ")
-        moved += (
-            Signature.objects.filter(letter=letter, employer__isnull=True)
-            .filter(tags)
-            # Their address is now the employer's mailbox (rule 12): from
-            # now on it gets only neutral emails, like any at its domains.
-            .update(employer_id=employer_id, work_address=True)
-        )
-    return moved > 0
-
-
-def employers_recount_on_commit(letter_id: int) -> None:
-    """Supporters moved to an employer: recount the letter once the move commits."""
-    transaction.on_commit(lambda: counts_recount(letter_id=letter_id))

@@ -123,9 +123,12 @@ def test_folded_and_recounted_employer_counts_agree_with_the_rows(organiser):
     assert folded == recounted == {"Northwind": 3, "Contoso": 1}
 
 
-def test_an_employer_can_be_added_while_open_and_takes_over_its_supporters(organiser):
+def test_an_employer_added_while_open_counts_only_those_who_sign_after(organiser):
+    """Earlier signers keep the employer decided when they signed: moving
+    them by domain would let an organiser name a one-person domain as an
+    employer and read off whether that person signed (rules 8 and 9)."""
     letter = coalition(organiser, supporters=True)
-    pat = confirmed_signature(letter, email="pat@fabrikam.example")
+    pat = confirmed_signature(letter, email="pat@fabrikam.example", display="anonymous")
     services.counts_fold(letter_id=letter.pk)
 
     edit_letter(
@@ -134,16 +137,26 @@ def test_an_employer_can_be_added_while_open_and_takes_over_its_supporters(organ
         employers=[NORTHWIND, CONTOSO, EmployerInput("Fabrikam", ["fabrikam.example"])],
         accept_supporters=True,
     )
+    confirmed_signature(letter, email="fay@fabrikam.example")
+    services.counts_fold(letter_id=letter.pk)
 
     pat.refresh_from_db()
-    assert pat.employer is not None
-    assert pat.employer.name == "Fabrikam"
-    assert pat.work_address  # Fabrikam reads that mailbox: only neutral emails now
-    counts = employer_counts(
-        letter=letter, confirmed_total=letter_counts(letter_id=letter.pk).confirmed
-    )
+    assert pat.employer is None
+    counts = counts_of(letter)
     assert [(e.name, e.confirmed) for e in counts.employers][-1] == ("Fabrikam", 1)
-    assert counts.supporters == 0
+    assert counts.supporters == 1
+
+
+def test_a_pending_signature_does_not_stop_its_employer_being_removed(organiser):
+    """Anyone can start a signature with anyone's address: pending rows
+    decide nothing an organiser sees (rule 8), this refusal included."""
+    letter = coalition(organiser)
+    services.signature_create(letter=letter, email="cal@contoso.example", name="Cal")
+
+    edit_letter(letter, by=organiser, employers=[NORTHWIND])
+
+    assert list(letter.employers.values_list("name", flat=True)) == ["Northwind"]
+    assert signature_of(letter, "cal@contoso.example").get().employer is None
 
 
 def test_an_employer_anyone_signed_for_cannot_be_removed_or_lose_a_domain(organiser):
