@@ -14,12 +14,11 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP  # type: ignore[import-untyped,unused-ignore]
 from django.utils.translation import gettext_lazy as _
-from psycopg_pool import ConnectionPool
 
 from config.auth import *  # noqa: F403  (AUTH_*, ACCOUNT_*, MFA_*, REQUIRE_ORGANISER_2FA)
+from config.database import REPLICA, REPLICA_ROUTER, databases
 from config.mail import mailer_from_url
 from config.signer_keys import load_signer_keys
-from speed.dbpool import check_unless_recent
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -129,44 +128,22 @@ SPEED: dict[str, bool] = {
 # Seconds a process reuses the letter row a sign POST is for (0: off).
 SIGNING_LETTER_TTL: float = env.float("SIGNING_LETTER_TTL", default=2.0)
 
-# --- Database -------------------------------------------------------------
+# --- Database (config/database.py) ----------------------------------------
 # Unset DATABASE_URL: a SQLite file (the embedded default).  PostgreSQL goes
-# through psycopg 3 with Django's connection pool.
-DATABASES: dict[str, dict[str, Any]] = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
-}
-_db = DATABASES["default"]
-if _db["ENGINE"] in {"django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"}:
-    _db["ENGINE"] = "django.db.backends.postgresql"
-    _db.setdefault("OPTIONS", {})
-    # Server-side prepared statements, used only by the sign INSERT (Django's
-    # own cursors bind on the client and never prepare).  Turn off behind a
-    # pooler that cannot keep them (PgBouncer before 1.21 in transaction mode).
-    if SPEED["DATABASE_PREPARED_STATEMENTS"]:
-        _db["OPTIONS"].setdefault("prepare_threshold", 5)
-    if env.bool("DATABASE_POOL", default=True):
-        _db["OPTIONS"]["pool"] = {
-            # Check a pooled connection before handing it out, so a database
-            # restart costs no failed request; not one handed out within the
-            # last second (speed/dbpool.py: a round trip per request saved).
-            "check": check_unless_recent
-            if SPEED["DATABASE_POOL_SKIP_RECENT_CHECK"]
-            else ConnectionPool.check_connection,
-            "min_size": env.int("DATABASE_POOL_MIN", default=1),
-            "max_size": env.int("DATABASE_POOL_MAX", default=8),
-            "timeout": env.int("DATABASE_POOL_TIMEOUT", default=10),
-        }
-    else:
-        _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
-        _db["CONN_HEALTH_CHECKS"] = True
-    _db.setdefault("TEST", {})["NAME"] = env.str("TEST_DATABASE_NAME", default=None)
-else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    _db.setdefault("OPTIONS", {})
-    # WAL and a busy timeout let the dev server and in-process tasks share the file.
-    _db["OPTIONS"].setdefault("timeout", 20)
-    _db["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
-    _db["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+# through psycopg 3 with Django's connection pool.  DATABASE_PGBOUNCER: behind
+# PgBouncer in transaction mode (no prepared statements, no server-side cursors).
+DATABASE_PGBOUNCER: bool = env.bool("DATABASE_PGBOUNCER", default=False)
+if DATABASE_PGBOUNCER:
+    SPEED["DATABASE_PREPARED_STATEMENTS"] = False
+DATABASES = databases(env, var_dir=VAR_DIR, speed=SPEED, pgbouncer=DATABASE_PGBOUNCER)
+# DATABASE_REPLICA_URL: public reads may come from a replica, this stale at
+# most (letters/replica.py): lag measured at most every REPLICA_CHECK_INTERVAL
+# seconds, used only up to REPLICA_MAX_LAG, given up for REPLICA_RETRY after
+# a failure.
+DATABASE_ROUTERS = [REPLICA_ROUTER] if REPLICA in DATABASES else []
+REPLICA_CHECK_INTERVAL: float = env.float("REPLICA_CHECK_INTERVAL", default=2.0)
+REPLICA_MAX_LAG: float = env.float("REPLICA_MAX_LAG", default=5.0)
+REPLICA_RETRY: float = env.float("REPLICA_RETRY", default=5.0)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -294,6 +271,7 @@ _HTTPS = SITE_URL.startswith("https://")
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_HTTPS)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=_HTTPS)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_HTTPS and not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's check speaks plain HTTP
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if _HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=_HTTPS)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=_HTTPS)
@@ -353,8 +331,14 @@ SIGNATURE_EMAIL_SENDER_BUDGET: int = env.int(
 EMAIL_RETRY_MAX: int = env.int("EMAIL_RETRY_MAX", default=8)
 EMAIL_RETRY_BACKOFF_MAX: int = env.int("EMAIL_RETRY_BACKOFF_MAX", default=600)
 
+# PERIODIC_INTERVALS="letters_close_due=2,news_send_overdue=2" overrides any
+# task's interval (the cluster tests shorten them).
+_INTERVALS = {k: float(v) for k, v in env.dict("PERIODIC_INTERVALS", default={}).items()}
 CELERY_BEAT_SCHEDULE = {
-    name.replace("_", "-"): {"task": f"letters.tasks.{name}", "schedule": float(seconds)}
+    name.replace("_", "-"): {
+        "task": f"letters.tasks.{name}",
+        "schedule": _INTERVALS.pop(name, float(seconds)),
+    }
     for name, seconds in (
         ("counts_fold", COUNT_INTERVAL),
         ("counts_recount", COUNT_RECOUNT_INTERVAL),
@@ -366,6 +350,8 @@ CELERY_BEAT_SCHEDULE = {
         ("signatures_delete_stale", 3600),
     )
 }
+if _INTERVALS:
+    raise ImproperlyConfigured(f"PERIODIC_INTERVALS names no periodic task: {sorted(_INTERVALS)}")
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,7 @@ from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from config import health
 from letters import api
 from letters.views import delivery, groups, internal, meta, signing, widget
 from letters.views import public as views
@@ -16,6 +17,7 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on pages that name no icon (the admin's).
     path("favicon.ico", lambda request: redirect(static("img/favicon.svg"), permanent=True)),
     path("robots.txt", meta.robots_txt, name="robots_txt"),
+    path("healthz", health.healthz, name="healthz"),  # the load balancer's check
     path("sitemap.xml", meta.sitemap_xml, name="sitemap"),
     path("letters/<slug:slug>/embed/", widget.embed, name="letter_embed"),
     path("letters/", include("letters.urls")),

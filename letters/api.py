@@ -23,6 +23,7 @@ from letters import openapi, selectors
 from letters.http import public_response, same_for_everyone
 from letters.links import letter_url
 from letters.models import Letter
+from letters.replica import reads_from_replica
 from letters.selectors import Counts
 from letters.selectors.employers import employer_counts
 from letters.suppression import suppress
@@ -186,6 +187,7 @@ def letter_counts_data(letter: Letter) -> dict[str, Any]:
 @same_for_everyone("GET", "HEAD")
 @api_view
 def letters_list(request: HttpRequest) -> HttpResponse:
+    @reads_from_replica
     def build() -> tuple[bytes, str]:
         letters = list(selectors.letters_open()[:500])
         counts = selectors.letter_counts_many([letter.pk for letter in letters])
@@ -209,11 +211,14 @@ def letter_counts(request: HttpRequest, slug: str) -> HttpResponse:
 def _about_letter(
     request: HttpRequest, slug: str, what: str, data: Callable[[Letter], dict[str, Any]]
 ) -> HttpResponse:
-    """A cached JSON answer about one public letter."""
-    key = f"api:{what}:{slug}"
-    return public_response(
-        request, key, lambda: _json(data(selectors.letter_public_get(slug=slug)))
-    )
+    """A cached JSON answer about one public letter (from the replica
+    where one is fresh)."""
+
+    @reads_from_replica
+    def build() -> tuple[bytes, str]:
+        return _json(data(selectors.letter_public_get(slug=slug)))
+
+    return public_response(request, f"api:{what}:{slug}", build)
 
 
 @api_view

@@ -21,6 +21,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import get_language
 
+from letters.replica import reads_from_replica
 from speed.memory import LocalTier
 
 _View = TypeVar("_View", bound=Callable[..., Any])
@@ -167,7 +168,13 @@ def _shared(cache_key: str, build: Callable[[], Built]) -> CachedBody:
         return _build(cache_key, build)
     if cached.fresh_until <= time.time():
         lock = f"{cache_key}:rebuild"
-        if _cache_call("add", lock, 1, timeout=30):
+        # The lock expires after COUNT_INTERVAL (at least 2 s): if the
+        # process holding it dies mid-build, every node serves the stale
+        # copy at most that much longer, so the public staleness bound
+        # (letters/replica.py) stretches by one COUNT_INTERVAL at worst,
+        # never by a fixed half-minute.  A build slower than that is at
+        # worst done twice.
+        if _cache_call("add", lock, 1, timeout=max(2, settings.COUNT_INTERVAL)):
             try:
                 return _build(cache_key, build)
             finally:
@@ -232,7 +239,12 @@ def public_response(
 
 
 def public_page(
-    request: HttpRequest, key: str, template: str, context: Callable[[], dict[str, Any]]
+    request: HttpRequest,
+    key: str,
+    template: str,
+    context: Callable[[], dict[str, Any]],
+    *,
+    from_replica: bool = False,
 ) -> HttpResponse:
     """`public_response` for an HTML page: `template` rendered with what
     `context()` returns, built only when the cached copy is stale.
@@ -240,8 +252,11 @@ def public_page(
     The context may say when what it shows last changed
     (`content_changed_at`, for Last-Modified); the template gets the
     page's path (`page_path`: the same for every visitor of this copy) for
-    its canonical address and language alternates (base.html)."""
-    return public_response(request, key, page_build(request, template, context))
+    its canonical address and language alternates (base.html).
+    `from_replica`: the build (context and rendering) reads from the
+    replica where one is fresh (`letters.replica.reads_from_replica`)."""
+    build = page_build(request, template, context)
+    return public_response(request, key, reads_from_replica(build) if from_replica else build)
 
 
 def page_build(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import connection
+from django.db import connections, router
 from django.db.models import Count
 from django.utils import timezone
 
@@ -42,9 +42,12 @@ def letter_counts_many(letter_ids: list[int]) -> dict[int, Counts]:
             "letter_id", "confirmed", "public", "updated_at"
         )
     }
-    table = connection.ops.quote_name(CountDelta._meta.db_table)
+    # The deltas from the database the stats came from (a public build may
+    # read from the replica: config/db_router.py), never the other one.
+    db = connections[router.db_for_read(CountDelta)]
+    table = db.ops.quote_name(CountDelta._meta.db_table)
     placeholders = ", ".join(["%s"] * len(letter_ids))
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(
             f"SELECT letter_id, SUM(confirmed), SUM(public) FROM {table} "  # noqa: S608
             f"WHERE letter_id IN ({placeholders}) GROUP BY letter_id",

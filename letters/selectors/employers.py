@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connections, router
 from django.db.models import Sum
 
 from letters.models import CountDelta, Employer, EmployerStats, Letter, PaperBatch
@@ -67,8 +67,10 @@ def employer_counts(*, letter: Letter, confirmed_total: int) -> EmployerCounts:
     stats = dict(
         EmployerStats.objects.filter(letter_id=letter.pk).values_list("employer_id", "confirmed")
     )
-    table = connection.ops.quote_name(CountDelta._meta.db_table)
-    with connection.cursor() as cursor:
+    # From the database the stats came from (config/db_router.py).
+    db = connections[router.db_for_read(CountDelta)]
+    table = db.ops.quote_name(CountDelta._meta.db_table)
+    with db.cursor() as cursor:
         cursor.execute(
             f"SELECT employer_id, SUM(confirmed) FROM {table} "  # noqa: S608
             "WHERE letter_id = %s AND employer_id IS NOT NULL GROUP BY employer_id",

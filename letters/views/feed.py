@@ -25,6 +25,7 @@ from letters import selectors
 from letters.http import public_response, query_language
 from letters.links import absolute_url, letter_url
 from letters.models import EventKind, Letter, LetterEvent, LetterVersion
+from letters.replica import reads_from_replica
 
 # Characters XML 1.0 cannot carry (SimplerXMLGenerator refuses them, which
 # would make the feed a 500 for as long as an update holds one).
@@ -305,6 +306,7 @@ class LetterFeed(Feed):
 
         feed = super().__call__
 
+        @reads_from_replica
         def build() -> tuple[bytes, str, datetime | None]:
             response = feed(request, *args, **kwargs)
             # Django's Feed dates the answer by its newest entry.

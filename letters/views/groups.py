@@ -259,4 +259,6 @@ def group_page(request: HttpRequest, group_slug: str) -> HttpResponse:
             "content_changed_at": index_changed_at(index),
         }
 
-    return public_page(request, f"group:{group_slug}", "groups/page.html", context)
+    return public_page(
+        request, f"group:{group_slug}", "groups/page.html", context, from_replica=True
+    )

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_safe
 from letters import selectors
 from letters.http import public_response, query_language, same_for_everyone
 from letters.links import SIGNER_ROUTES, absolute_url
+from letters.replica import reads_from_replica
 from letters.selectors.changes import letters_for_sitemap, newest
 from letters.share_card import render_card
 from letters.templatetags.page_meta import language_url
@@ -134,6 +135,7 @@ def sitemap_bytes() -> tuple[bytes, datetime | None]:
 @same_for_everyone("GET", "HEAD")
 @require_safe
 def sitemap_xml(request: HttpRequest) -> HttpResponse:
+    @reads_from_replica
     def build() -> tuple[bytes, str, datetime | None]:
         body, changed_at = sitemap_bytes()
         return body, "application/xml; charset=utf-8", changed_at
@@ -176,6 +178,7 @@ def share_card(request: HttpRequest, slug: str) -> HttpResponse:
     page).  `?lang=` is read but not remembered: an image sets no cookie."""
     query_language(request)
 
+    @reads_from_replica
     def build() -> tuple[bytes, str, datetime | None]:
         letter = selectors.letter_public_get(slug=slug)
         language = get_language() or letter.language

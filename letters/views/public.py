@@ -45,6 +45,7 @@ from letters.http import (
 from letters.links import letter_url
 from letters.models import Letter, LetterStatus
 from letters.refs import mask_id, unmask_id
+from letters.replica import reads_from_replica
 from letters.selectors.changes import index_changed_at, letter_changed_at
 from letters.selectors.employers import employer_counts
 from letters.suppression import merge_small_days
@@ -174,7 +175,7 @@ def letter_index(request: HttpRequest) -> HttpResponse:
             "content_changed_at": index_changed_at(index),
         }
 
-    return public_page(request, "index", "letters/index.html", context)
+    return public_page(request, "index", "letters/index.html", context, from_replica=True)
 
 
 @same_for_everyone("GET", "HEAD")
@@ -196,7 +197,9 @@ def letter_detail(request: HttpRequest, slug: str) -> HttpResponse:
     def context() -> dict[str, Any]:
         return letter_context(selectors.letter_public_get(slug=slug), SignForm())
 
-    detail = page_build(request, "letters/detail.html", context)
+    # The letter from the replica where one is fresh; an internal letter's
+    # gate and the taken-down notice from the primary.
+    detail = reads_from_replica(page_build(request, "letters/detail.html", context))
 
     def build() -> Built:
         try:
@@ -287,7 +290,13 @@ def letter_signatories(request: HttpRequest, slug: str) -> HttpResponse:
     def context() -> dict[str, Any]:
         return context_of(selectors.letter_public_get(slug=slug))
 
-    return public_page(request, f"signatories:{slug}:{raw}", "letters/signatories.html", context)
+    return public_page(
+        request,
+        f"signatories:{slug}:{raw}",
+        "letters/signatories.html",
+        context,
+        from_replica=True,
+    )
 
 
 def invalid_link(request: HttpRequest) -> HttpResponse:

@@ -79,4 +79,6 @@ def embed(request: HttpRequest, slug: str) -> HttpResponse:
             "other_employers": others,
         }
 
-    return public_page(request, f"embed:{slug}:{theme}", "letters/embed.html", context)
+    return public_page(
+        request, f"embed:{slug}:{theme}", "letters/embed.html", context, from_replica=True
+    )

@@ -241,6 +241,7 @@ ROUTES: dict[str, Route] = {
     "letters/<slug:slug>/report/sent/": Route("get", everyone(200)),
     "robots.txt": Route("get", everyone(200)),
     "sitemap.xml": Route("get", everyone(200)),
+    "healthz": Route("get", everyone(200)),  # the load balancer's check
     "api/letters/": Route("get", everyone(200)),
     "api/letters/<slug:slug>/": Route("get", everyone(200)),
     "api/letters/<slug:slug>/counts/": Route("get", everyone(200)),

@@ -50,6 +50,7 @@ CACHING: dict[str, str] = {
     "letters/<slug:slug>/report/sent/": PRIVATE,  # after a form: nothing gained by sharing
     "robots.txt": PUBLIC,
     "sitemap.xml": PUBLIC,
+    "healthz": PRIVATE,  # the load balancer's check: never a cached answer
     "api/letters/": PUBLIC,
     "api/letters/<slug:slug>/": PUBLIC,
     "api/letters/<slug:slug>/counts/": PUBLIC,
