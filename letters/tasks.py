@@ -3,7 +3,8 @@ errors with backoff.  Every task is safe to run twice.
 
 Imports run one way: tasks import services; services name the tasks they
 want run (`letters.queue.enqueue`) and never import this module.  The
-periodic ones run from CELERY_BEAT_SCHEDULE.
+periodic ones run from CELERY_BEAT_SCHEDULE, once per interval even if two
+beats send them (letters.periodic).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.conf import settings
 
 from letters import services
 from letters.notifications import SmtpTrouble
+from letters.periodic import once_per_interval
 from letters.queue import send
 from letters.services.emailing import TryLater, Undeliverable
 
@@ -180,46 +182,49 @@ def make_public_at_count(letter_id: int) -> bool:
 
 
 # --- Periodic (beat) ----------------------------------------------------------
+# Each is safe run twice in a row or twice at once (its service says why);
+# a duplicate that a second beat sends is skipped (letters.periodic) to
+# save the work.  A skipped run returns None.
 
 
-@shared_task
-def counts_fold() -> int:
-    return services.counts_fold_all()
+@shared_task(bind=True)
+def counts_fold(self: Task) -> int | None:
+    return once_per_interval(self, services.counts_fold_all)
 
 
-@shared_task
-def counts_recount() -> int:
-    return services.counts_recount_all()
+@shared_task(bind=True)
+def counts_recount(self: Task) -> int | None:
+    return once_per_interval(self, services.counts_recount_all)
 
 
-@shared_task
-def signatures_resend_unsent() -> int:
+@shared_task(bind=True)
+def signatures_resend_unsent(self: Task) -> int | None:
     """The outbox sweep: if any email is owed and free, make sure a sender
     runs (the signal was lost: Redis or the broker was down, a task died)."""
-    return services.signatures_resend_unsent()
+    return once_per_interval(self, services.signatures_resend_unsent)
 
 
-@shared_task
-def signatures_delete_stale() -> int:
-    return services.signatures_delete_stale()
+@shared_task(bind=True)
+def signatures_delete_stale(self: Task) -> int | None:
+    return once_per_interval(self, services.signatures_delete_stale)
 
 
-@shared_task
-def signatures_erase_retained() -> int:
-    return services.signatures_erase_retained()
+@shared_task(bind=True)
+def signatures_erase_retained(self: Task) -> int | None:
+    return once_per_interval(self, services.signatures_erase_retained)
 
 
-@shared_task
-def letters_close_due() -> int:
-    return services.letters_close_due()
+@shared_task(bind=True)
+def letters_close_due(self: Task) -> int | None:
+    return once_per_interval(self, services.letters_close_due)
 
 
-@shared_task
-def news_send_overdue() -> int:
+@shared_task(bind=True)
+def news_send_overdue(self: Task) -> int | None:
     """The sweep under coalesced news: what a lost delayed task did not send."""
-    return services.news_send_overdue()
+    return once_per_interval(self, services.news_send_overdue)
 
 
-@shared_task
-def letters_mark_overdue() -> int:
-    return services.letters_mark_overdue()
+@shared_task(bind=True)
+def letters_mark_overdue(self: Task) -> int | None:
+    return once_per_interval(self, services.letters_mark_overdue)

@@ -140,6 +140,9 @@ def milestones_reached(*, letter_id: int, confirmed: int, goal: int | None) -> l
 
 
 def counts_fold_all() -> int:
+    """Fold every letter with pending deltas (beat, every COUNT_INTERVAL).
+    Safe twice at once: each letter's fold holds its stats row lock and
+    deletes the deltas it adds (`counts_fold`), so no delta counts twice."""
     letter_ids = set(CountDelta.objects.values_list("letter_id", flat=True).distinct())
     for letter_id in letter_ids:
         counts_fold(letter_id=letter_id)
@@ -231,7 +234,9 @@ def _recount_employers(letter_id: int) -> None:
 
 def counts_recount_all(*, progress: Tracker | None = None) -> int:
     """Recount every letter but drafts; `progress` (the `recount_counts`
-    command's) is advanced by each letter's signature rows."""
+    command's) is advanced by each letter's signature rows.  Safe twice at
+    once: each recount sets (not adds) the figures, under the letter's
+    stats row lock."""
     letter_ids = list(
         Letter.objects.exclude(status=LetterStatus.DRAFT).values_list("pk", flat=True)
     )

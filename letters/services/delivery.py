@@ -275,7 +275,10 @@ def letter_post_update(*, letter: Letter, by: User, text: str) -> LetterEvent:
 
 def letters_mark_overdue() -> int:
     """Mark on the timeline, once, each delivered letter whose respond-by
-    date passed without a response (beat)."""
+    date passed without a response (beat).  Once even twice at once: the
+    mark is a conditional update of `respond_by_noted`, in the event's
+    transaction (the second waits for the first's row lock, then finds it
+    set)."""
     marked = 0
     due = Letter.objects.filter(
         status__in=[LetterStatus.DELIVERED, LetterStatus.ACKNOWLEDGED],

@@ -288,7 +288,10 @@ def letter_archive(*, letter: Letter, by: User | None = None) -> Letter:
 
 
 def letters_close_due() -> int:
-    """Close every open letter whose closing date has passed (beat)."""
+    """Close every open letter whose closing date has passed (beat).  Safe
+    twice at once: `letter_close` is a conditional update from open, so one
+    run closes a letter and records its one "closed" event; the other's
+    finds it closed (ServiceError, rolled back)."""
     closed = 0
     due = Letter.objects.filter(status=LetterStatus.OPEN, closes_at__lte=timezone.now())
     for letter in due:

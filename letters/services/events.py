@@ -120,13 +120,16 @@ def news_send_overdue() -> int:
     """The safety net under the delayed fan-out (beat, every few minutes):
     fan out, now, the news of every letter that has news older than
     NEWS_OVERDUE that nobody claimed.  The same claim as the task's, so
-    it never sends what a task already took.  Returns how many letters."""
+    it never sends what a task (or another sweep, a second beat's) already
+    took.  Returns how many letters' news it sent."""
     since = timezone.now() - timedelta(seconds=NEWS_OVERDUE)
     letters = set(
         LetterEvent.objects.filter(news_claim="", kind__in=NEWS, created_at__lte=since)
         .values_list("letter_id", flat=True)
         .distinct()
     )
+    sent = 0
     for letter_id in sorted(letters):
-        letter_news_fan_out(letter_id=letter_id, claim=f"sweep-{uuid.uuid4()}")
-    return len(letters)
+        if letter_news_fan_out(letter_id=letter_id, claim=f"sweep-{uuid.uuid4()}"):
+            sent += 1
+    return sent

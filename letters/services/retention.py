@@ -29,20 +29,24 @@ from letters.progress import Tracker
 from letters.services.audit import audit
 
 
-def _erase(letter: Letter, progress: Tracker | None = None) -> int:
+def _erase(letter: Letter, progress: Tracker | None = None) -> tuple[int, int]:
     """Erase in batches by id (short transactions, no long lock on the letter).
+    Returns (pending rows deleted, rows erased), each row counted by the one
+    run that changed it: two runs at once (two beats) share the work, and
+    neither counts a row twice (conditional updates: `erased_at IS NULL`).
 
     Pending signatures are deleted, not erased: they are not counted, and an
     erased one would keep its address's hash with no address to send its
     confirmation to, so its owner could not sign again while the letter is
     open (as `signatures_delete_stale` does after a week).  `progress` is
     advanced by the rows deleted or erased."""
+    deleted = 0
     while True:
         pending = Signature.objects.filter(letter=letter, status=SignatureStatus.PENDING)
         ids = list(pending.values_list("pk", flat=True)[:5000])
         if not ids:
             break
-        pending.filter(pk__in=ids).delete()
+        deleted += pending.filter(pk__in=ids).delete()[1].get(Signature._meta.label, 0)
         if progress:
             progress.advance(len(ids))
     total = 0
@@ -54,7 +58,7 @@ def _erase(letter: Letter, progress: Tracker | None = None) -> int:
             .values_list("pk", flat=True)[:5000]
         )
         if not ids:
-            return total
+            return deleted, total
         with transaction.atomic():
             total += Signature.objects.filter(pk__in=ids, erased_at__isnull=True).update(
                 erased_at=timezone.now(), **ERASED_FIELDS
@@ -66,7 +70,7 @@ def _erase(letter: Letter, progress: Tracker | None = None) -> int:
 
 def letter_erase_identities(*, letter: Letter, by: User | None) -> int:
     """Erase every signer's personal data of a letter now; counts stay."""
-    erased = _erase(letter)
+    _deleted, erased = _erase(letter)
     audit(actor=by, action="letter.erase_identities", letter=letter, count=erased)
     return erased
 
@@ -74,7 +78,11 @@ def letter_erase_identities(*, letter: Letter, by: User | None) -> int:
 def signatures_erase_retained(*, progress: Tracker | None = None) -> int:
     """Beat (and the `erase_retained` command): erase personal data of
     letters closed or delivered more than RETENTION_DAYS ago.  `progress` is
-    advanced by the signature rows deleted or erased."""
+    advanced by the signature rows deleted or erased.
+
+    Safe run twice: a second run finds nothing left and writes no audit
+    entry; two at once share the rows, and each writes an entry only for
+    the rows it changed (so a letter's entries add up to its rows)."""
     cutoff = timezone.now() - timedelta(days=settings.RETENTION_DAYS)
     done_states = [
         LetterStatus.CLOSED,
@@ -108,7 +116,8 @@ def signatures_erase_retained(*, progress: Tracker | None = None) -> int:
     total = 0
     for letter in due:
         if Signature.objects.filter(letter=letter, erased_at__isnull=True).exists():
-            erased = _erase(letter, progress)
-            audit(actor=None, action="retention.erase", letter=letter, count=erased)
+            deleted, erased = _erase(letter, progress)
+            if deleted or erased:
+                audit(actor=None, action="retention.erase", letter=letter, count=erased)
             total += erased
     return total

@@ -81,7 +81,9 @@ def signatures_resend_unsent() -> int:
     """The outbox sweep: if any email is owed and free to send (its signal
     was lost because Redis or the broker was down, or its sender died and
     the lease ran out), make sure a sender runs.  Returns 1 if it asked for
-    one.  One indexed query, whatever the number of signatures."""
+    one.  One indexed query, whatever the number of signatures.  Safe twice
+    at once: two senders never claim the same email (SKIP LOCKED and the
+    lease, letters.signature_outbox)."""
     if not signature_emails_owed_now():
         return 0
     clear_signature_emails_request()
@@ -91,7 +93,8 @@ def signatures_resend_unsent() -> int:
 
 def signatures_delete_stale() -> int:
     """Delete pending signatures older than SIGNATURE_PENDING_MAX_AGE (they
-    were never confirmed; their data must not linger)."""
+    were never confirmed; their data must not linger).  Safe twice at once:
+    a row deleted by one run is not there for the other to delete."""
     cutoff = timezone.now() - timedelta(seconds=settings.SIGNATURE_PENDING_MAX_AGE)
     deleted, _detail = Signature.objects.filter(
         status=SignatureStatus.PENDING, created_at__lt=cutoff
