@@ -10,7 +10,8 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/undersigned
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/3
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint serve venv dev-venv messages clean check-test-services bench screenshots speed
+.PHONY: run test lint serve venv dev-venv messages clean check-test-services bench screenshots speed \
+  cluster test-cluster bench-scaling
 
 $(VENV)/.installed: requirements.txt
 	@PYTHON_BIN=$$(bin/find-python) && \
@@ -71,6 +72,12 @@ test: $(VENV)/.dev-installed messages check-test-services node_modules/.package-
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0
 	$(TEST_ENV) CELERY_QUEUE=test-$$$$ CACHE_KEY_PREFIX=test-$$$$ $(PY) -m pytest $(PYTEST_ARGS)
 
+# The multi-node proofs (tests/cluster/: HAProxy, two web nodes, two workers, PgBouncer, a
+# replica, all private), kept out of `make test` for time; needs no shared service.
+test-cluster: $(VENV)/.dev-installed messages
+	@mkdir -p var/test && $(TEST_KEYS)
+	$(TEST_ENV) UNDERSIGNED_CLUSTER_TESTS=1 $(PY) -m pytest tests/cluster $(PYTEST_ARGS)
+
 # Refresh docs/screenshots/ (desktop and phone sizes) through the browser tests.
 screenshots: $(VENV)/.dev-installed messages check-test-services node_modules/.package-lock.json
 	@mkdir -p var/test && $(TEST_KEYS)
@@ -91,6 +98,17 @@ serve: $(VENV)/.installed messages
 # The benchmark on the production-like stack (bench/README.md); QUICK=1: small scale.
 bench: $(VENV)/.dev-installed
 	$(PY) -m bench $(if $(filter-out 0 no false,$(QUICK)),--quick) $(BENCH_ARGS)
+
+# Cost vs size (bench/scaling.py): page, API, sign and export at each size, one stack
+# each; SIZES=10000,1000000,10000000 adds the 10M run (opt-in: its seeding is long).
+SIZES ?= 10000,1000000
+bench-scaling: $(VENV)/.dev-installed
+	$(PY) -m bench.scaling --sizes $(SIZES) $(BENCH_ARGS)
+
+# The multi-node topology (bench/cluster.py) with the demo letter, on private servers,
+# until Ctrl-C; CLUSTER_ARGS: `python -m bench.cluster --help`.
+cluster: $(VENV)/.dev-installed messages
+	$(PY) -m bench.cluster $(CLUSTER_ARGS)
 
 # What each trick of the speed machinery gains today, on and off (docs/speed.md).
 speed: $(VENV)/.dev-installed
