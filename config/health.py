@@ -27,8 +27,9 @@ took every worker of every node (tests/cluster/test_fail_open.py).
 letter, signer, version, host name, lag figure or error text (failures go
 to the log), and the body has the same shape whatever happens.
 
-Cheap and plain: GET and HEAD only (anything else is 405, CSRF exempt so a
-stray POST gets its honest 405), no session, no CSRF cookie, no cookie at
+Cheap and plain: GET and HEAD only (anything else is 405; a POST without a
+CSRF token is refused with 403 first, as on every page:
+tests/security/test_csrf.py), no session, no CSRF cookie, no cookie at
 all, never cached (`private, no-store`, config/middleware.py), not rate
 limited, no language prefix, exempt from the HTTPS redirect
 (SECURE_REDIRECT_EXEMPT: the check speaks plain HTTP to the node), and
@@ -49,7 +50,6 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from letters import replica_health
@@ -141,7 +141,6 @@ def redis_state(cache: object | None = None) -> str:
 
 
 @same_for_everyone("GET")
-@csrf_exempt
 @require_safe
 def healthz(request: HttpRequest) -> HttpResponse:
     cache = caches["default"]  # this thread's client, shared with the check's thread
