@@ -108,7 +108,7 @@ class ClusterOptions:
     web_workers: int = 2  # gunicorn sync workers per node
     worker_nodes: int = 2
     worker_concurrency: int = 2  # Celery prefork processes per worker node
-    access_log: bool = False  # gunicorn's (paths hold tokens: off, as bin/serve)
+    access_log: bool = False  # gunicorn's and HAProxy's (paths hold tokens: off, as bin/serve)
     # log_statement=all on the replica: tests read its log to see which
     # requests read from it.
     log_replica_statements: bool = False
@@ -162,6 +162,7 @@ class Cluster:
             ports=self.node_ports,
             node_maxconn=self.options.web_workers,
             health_path=HEALTH_PATH,
+            access_log=self.options.access_log,
         )
         self.nodes: dict[int, Proc] = {}
         self.workers: dict[int, Proc] = {}

@@ -256,8 +256,13 @@ class HAProxy:
         ports: Mapping[int, int],
         node_maxconn: int,
         health_path: str = "/healthz",
+        access_log: bool = False,
     ) -> None:
         self.binary = require(HAPROXY, "haproxy")
+        # Off by default, as gunicorn's: a request line holds the tokens of
+        # emailed links (/s/<token>/), which no log should keep; and one
+        # log line per request costs HAProxy more CPU than its routing.
+        self.access_log = access_log
         self.workdir = workdir
         self.ports = dict(ports)
         self.node_maxconn = node_maxconn
@@ -294,8 +299,8 @@ class HAProxy:
 
                 defaults
                     mode http
-                    log global
-                    option httplog
+                    {"log global" if self.access_log else "no log"}
+                    {"option httplog" if self.access_log else ""}
                     option dontlognull
                     timeout connect 2s
                     timeout client 30s

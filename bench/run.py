@@ -18,7 +18,14 @@ after a short warm-up:
    on the coalition letter, from its employers' domains and subdomains (and
    other supporters'), with each row's employer checked;
 6. the confirmation pipeline: N signs at a steady rate, sign-to-inbox times,
-   and emails per second with the worker's CPU per email (bench.pipeline).
+   and emails per second with the worker's CPU per email (bench.pipeline);
+7. the mixed load of a viral letter (page, API, sign, confirm), offered at
+   rising rates until p99 passes 200 ms (bench.mixed);
+8. the cluster (bench.cluster: HAProxy, two web nodes, PgBouncer, a
+   replica, two worker nodes) seeded with the big letter, and through it the
+   letter page and sign POSTs (each between two of the single node's, side
+   by side; quick: the sign only), the API and the mixed load
+   (bench.cluster_bench); skipped without haproxy or pgbouncer.
 
 The sealing costs are then set against the CPU per sign and per email.
 
@@ -45,11 +52,13 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from bench import cluster_bench
 from bench.commands import run_python
 from bench.export import measure_export
+from bench.mixed import measure_mixed, parse_rates, single_node_target
 from bench.pipeline import measure_burst, measure_pipeline
 from bench.processes import BASE_DIR
-from bench.reads import measure_baseline, measure_reads
+from bench.reads import measure_baseline, measure_get, measure_reads
 from bench.report import log, table
 from bench.sealing_cost import measure_sealing, shares
 from bench.sign import measure_sign
@@ -109,6 +118,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="gunicorn with an access log (bin/serve has none: paths hold tokens)",
     )
     parser.add_argument(
+        "--mixed-rates", help="the mixed load's offered req/s, comma-separated (rising)"
+    )
+    parser.add_argument("--mixed-seconds", type=float, help="seconds per mixed-load step")
+    parser.add_argument("--no-mixed", action="store_true", help="no mixed load")
+    parser.add_argument(
+        "--no-cluster", action="store_true", help="no cluster phase (HAProxy, two nodes...)"
+    )
+    parser.add_argument(
         "--output", type=Path, default=RESULTS_DIR / "latest.json", help="results file"
     )
     args = parser.parse_args(argv)
@@ -122,12 +139,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "pipeline_seconds": 5.0 if quick else 30.0,
         "export_runs": 2,
         "burst": 300 if quick else 3000,
+        "mixed_seconds": 2.0 if quick else 10.0,
     }
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
     args.drain_timeout = 20.0 if quick else 300.0
     args.inbox_timeout = 15.0 if quick else 60.0
+    args.mixed_rates = parse_rates(args.mixed_rates, quick=quick)
+    args.mixed_links = 50 if quick else 200  # confirmation links collected first
+    args.mixed_warmup = 1.0 if quick else 2.0
     return args
 
 
@@ -226,7 +247,7 @@ def measure(
     sealing = measure_sealing(stack.signer_keys)
     log("baseline")
     results: dict[str, Any] = {"baseline": measure_baseline(stack, wrk, args)}
-    web, _worker, _beat = stack.start_site()
+    web, worker, beat = stack.start_site()
     coalition_slug = coalition["slug"] if coalition else ""
     log("letter page, coalition letter page, 304, API, coalition API")
     results.update(measure_reads(stack, wrk, args, slug, coalition_slug))
@@ -253,6 +274,46 @@ def measure(
     results["sealing"] = {**sealing, **shares(sealing, results["sign"], burst)}
     if coalition:
         results["coalition"] = coalition_summary(coalition, results)
+    if not args.no_mixed:
+        log(f"mixed load: {', '.join(f'{r:g}' for r in args.mixed_rates)} req/s offered")
+        results["mixed"] = measure_mixed(
+            wrk.binary,
+            single_node_target(stack, slug),
+            run_id=run_id,
+            rates=args.mixed_rates,
+            seconds=args.mixed_seconds,
+            links=args.mixed_links,
+            warmup=args.mixed_warmup,
+        )
+    lacking = cluster_bench.missing()
+    if args.no_cluster or lacking:
+        results["cluster"] = {"skipped": "--no-cluster" if args.no_cluster else f"no {lacking}"}
+        return info, results
+    # The single-node site stays up, idle, for the letter page and sign
+    # measured just before and after the cluster's (side by side); it stops
+    # once the cluster is done.
+    log("cluster: HAProxy, two web nodes, PgBouncer, a replica, two worker nodes")
+    page_path = f"/letters/{slug}/"
+
+    def single_page(label: str) -> dict[str, Any]:
+        return measure_get(stack, wrk, args, page_path, label)
+
+    cluster = cluster_bench.measure_cluster(
+        args,
+        wrk,
+        run_id=run_id,
+        slug=slug,
+        mixed_rates=[] if args.no_mixed else args.mixed_rates,
+        mixed_seconds=args.mixed_seconds,
+        single=cluster_bench.SingleNode(
+            sign=lambda label: measure_sign(stack, wrk, args, slug, run_id, label=label),
+            # quick: the sign only (CI's time)
+            page=None if args.quick else single_page,
+        ),
+    )
+    for proc in (web, worker, beat):
+        stack.processes.stop(proc)
+    results["cluster"] = cluster | {"vs_single_node": cluster_bench.vs_single(cluster, results)}
     return info, results
 
 
