@@ -46,7 +46,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -391,8 +391,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def run_and_report(
+    args: argparse.Namespace,
+    run: Callable[[argparse.Namespace], dict[str, Any]],
+    table: Callable[[dict[str, Any]], str],
+) -> int:
+    """`run(args)` with everything it starts stopped on Ctrl-C or SIGTERM;
+    its results written to `args.output` (whole or not at all) and printed
+    as `table` makes them; the exit status."""
     signal.signal(signal.SIGTERM, _on_signal)
     try:
         results = run(args)
@@ -409,3 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     log(f"wrote {args.output}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_and_report(parse_args(argv), run, table)

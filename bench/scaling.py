@@ -25,9 +25,7 @@ bench/results/scaling.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import signal
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -184,25 +182,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     from bench.report import scaling_table
-    from bench.run import Interrupted, _on_signal
+    from bench.run import run_and_report
 
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _on_signal)
-    try:
-        results = run(args)
-    except (Interrupted, KeyboardInterrupt):
-        log("interrupted; everything started was stopped")
-        return 130
-    except RuntimeError as exc:
-        log(f"failed: {exc}")
-        return 1
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.output.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(results, indent=2) + "\n")
-    tmp.replace(args.output)
-    print(scaling_table(results))
-    log(f"wrote {args.output}")
-    return 0
+    return run_and_report(parse_args(argv), run, scaling_table)
 
 
 if __name__ == "__main__":
