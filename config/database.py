@@ -50,7 +50,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from psycopg_pool import ConnectionPool
 
-from speed.dbpool import check_unless_recent
+from speed.dbpool import check_unless_recent, retry_connections_every_second
 
 POSTGRES_ENGINES = {"django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"}
 REPLICA = "replica"
@@ -103,6 +103,9 @@ def _postgres(
     elif speed["DATABASE_PREPARED_STATEMENTS"]:
         options.setdefault("prepare_threshold", 5)
     if env.bool("DATABASE_POOL", default=True):
+        # After an outage, reconnect within a second, not after a doubling
+        # backoff (speed/dbpool.py, tests/cluster/test_pgbouncer_restart.py).
+        retry_connections_every_second()
         options["pool"] = {
             # Check a pooled connection before handing it out, so a database
             # restart costs no failed request; not one handed out within the

@@ -47,3 +47,22 @@ def check_unless_recent(conn: Any) -> None:
     if last is None or now - last >= RECENT or _socket_readable(conn):
         ConnectionPool.check_connection(conn)  # raises if the connection is bad
     _handed_out_at[conn] = now
+
+
+def retry_connections_every_second() -> None:
+    """Make every pool retry a failed connection about once a second.
+
+    psycopg_pool waits 1 s after a failed connection attempt, then doubles
+    the wait after each further failure, up to `reconnect_timeout` (5
+    minutes).  After a database or PgBouncer outage of a few seconds, a
+    process whose pool failed several times meanwhile (a /healthz check
+    every second is enough) next tries only 8 or 16 s later, and its
+    requests wait the pool's timeout (DATABASE_POOL_TIMEOUT, 10 s) and fail
+    long after the database is back (seen in tests/cluster: a POST answered
+    500 after 10 s, 4 s after PgBouncer restarted).  A retry per second per
+    process is cheap; recovering as soon as the server answers is what
+    matters.  `AttemptWithBackoff` is psycopg_pool's own class (its
+    `DELAY_BACKOFF` a class attribute, meant to be tuned)."""
+    from psycopg_pool.base import AttemptWithBackoff
+
+    AttemptWithBackoff.DELAY_BACKOFF = 1.0
